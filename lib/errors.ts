@@ -1,0 +1,66 @@
+/**
+ * Typed errors. Every error hangwatch throws or rejects with is a `HangwatchError`
+ * with a stable `code` string that callers can switch on; the message is for humans
+ * and may change between versions, the code may not.
+ *
+ * Capability folders add their own subclasses (for example `lib/heap/errors.ts`);
+ * the codes shared by every capability live here.
+ */
+
+export interface HangwatchErrorOptions {
+  cause?: unknown;
+}
+
+export class HangwatchError extends Error {
+  /** Stable, documented identifier of the failure, e.g. `ERR_INVALID_OPTION`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options: HangwatchErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  toJSON(): { name: string; code: string; message: string } {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** An option or argument of a public function has the wrong type or value. */
+export class InvalidOptionError extends HangwatchError {
+  declare readonly code: 'ERR_INVALID_OPTION';
+  /** Dotted path of the offending option, e.g. `timeoutMs` or `sink.path`. */
+  readonly option: string;
+  constructor(option: string, expected: string, received: unknown) {
+    super('ERR_INVALID_OPTION', `hangwatch: option "${option}" must be ${expected}; received ${describe(received)}`);
+    this.option = option;
+  }
+}
+
+/** A capability needs `node:inspector` and it cannot be used (for example, a debugger holds it). */
+export class InspectorUnavailableError extends HangwatchError {
+  declare readonly code: 'ERR_INSPECTOR_UNAVAILABLE';
+  constructor(message: string, options: HangwatchErrorOptions = {}) {
+    super('ERR_INSPECTOR_UNAVAILABLE', message, options);
+  }
+}
+
+/** Short, safe description of a received value for error messages (never dumps big objects). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return String(value);
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default:
+      return Array.isArray(value) ? 'an array' : 'an object';
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Option validation shared by every public function: each check either returns the
+ * (defaulted) value or throws `InvalidOptionError` naming the option.
+ */
+import { InvalidOptionError } from './errors.js';
+
+export function optionalObject<T extends object>(name: string, value: unknown): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError(name, 'an object', value);
+  }
+  return value as Partial<T>;
+}
+
+export interface NumberRange {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** Whether `min` itself is allowed (default true). */
+  minInclusive?: boolean;
+}
+
+export function numberOption(name: string, value: unknown, fallback: number, range: NumberRange = {}): number {
+  if (value === undefined) return fallback;
+  return requiredNumber(name, value, range);
+}
+
+export function requiredNumber(name: string, value: unknown, range: NumberRange = {}): number {
+  const { min, max, integer = false, minInclusive = true } = range;
+  const expected = describeRange(range);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidOptionError(name, expected, value);
+  if (integer && !Number.isInteger(value)) throw new InvalidOptionError(name, expected, value);
+  if (min !== undefined && (minInclusive ? value < min : value <= min)) throw new InvalidOptionError(name, expected, value);
+  if (max !== undefined && value > max) throw new InvalidOptionError(name, expected, value);
+  return value;
+}
+
+function describeRange({ min, max, integer, minInclusive = true }: NumberRange): string {
+  const kind = integer ? 'a finite integer' : 'a finite number';
+  const parts: string[] = [];
+  if (min !== undefined) parts.push(`${minInclusive ? '>=' : '>'} ${min}`);
+  if (max !== undefined) parts.push(`<= ${max}`);
+  return parts.length ? `${kind} ${parts.join(' and ')}` : kind;
+}
+
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean', value);
+  return value;
+}
+
+export function stringOption(name: string, value: unknown, fallback: string): string;
+export function stringOption(name: string, value: unknown, fallback?: undefined): string | undefined;
+export function stringOption(name: string, value: unknown, fallback?: string): string | undefined {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw new InvalidOptionError(name, 'a string', value);
+  return value;
+}
+
+export function enumOption<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidOptionError(name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+export function functionOption<F extends (...args: never[]) => unknown>(name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
+  return value as F;
+}
+
+export function requiredFunction<F extends (...args: never[]) => unknown>(name: string, value: unknown): F {
+  if (typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
+  return value as F;
+}
