@@ -23,7 +23,7 @@ export function sourceLineOf(file: string, line: number): string | undefined {
     lines.set(file, content);
   }
   const text = content?.[line - 1]?.trim();
-  return text ? (text.length > 200 ? `${text.slice(0, 200)}…` : text) : undefined;
+  return text ? (text.length > 160 ? `${text.slice(0, 160)}…` : text) : undefined;
 }
 
 /** Add `sourceLine` to each frame that lacks one. */

@@ -1,0 +1,48 @@
+/** Assemble a HangReport from an operation and what was observed. */
+import { threadId } from 'node:worker_threads';
+import type { StackFrame } from '../capture/stack-frame.js';
+import type { HangKind, HangReport } from '../report/hang-report.js';
+import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
+import { pendingOf } from './async-trace.js';
+import type { Operation } from './operation.js';
+
+export interface Observation {
+  kind: HangKind;
+  now: number;
+  /** When the report was due (deadline or repeat time). */
+  dueAt: number;
+  mainStack?: StackFrame[] | undefined;
+  stackUnavailable?: string | undefined;
+}
+
+export function buildHangReport(op: Operation, seen: Observation): HangReport {
+  const report: HangReport = {
+    schema: 'hangwatch.hang-report',
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    name: op.name,
+    operationId: op.id,
+    kind: seen.kind,
+    timeoutMs: op.config.timeoutMs,
+    action: op.config.action,
+    repeat: op.reports,
+    startedAt: new Date(op.startedAt).toISOString(),
+    detectedAt: new Date(seen.now).toISOString(),
+    elapsedMs: seen.now - op.startedAt,
+    lateByMs: Math.max(0, seen.now - seen.dueAt),
+    pid: process.pid,
+    threadId,
+  };
+  if (seen.kind === 'blocked') {
+    if (seen.mainStack && seen.mainStack.length > 0) report.mainStack = seen.mainStack;
+    else report.stackUnavailable = seen.stackUnavailable ?? 'the stack was not captured';
+  }
+  if (op.scope) {
+    const { pending, awaitChain } = pendingOf(op.scope, seen.now);
+    report.pending = pending;
+    report.awaitChain = awaitChain;
+  } else if (seen.kind === 'pending') {
+    report.hint = 'pass { asyncTrace: true } to see what the operation is waiting on (pending promises, timers, sockets, with creation stacks)';
+  }
+  op.reports++;
+  return report;
+}

@@ -1,0 +1,141 @@
+/**
+ * Deadlines for every operation in flight, with one timer for all of them.
+ *
+ * Operations with the same timeout are kept in one doubly linked list; since each is appended at
+ * "now + timeout", every list is sorted by deadline for free, so add and remove are O(1) and
+ * the earliest deadline is the minimum over list heads (there are few distinct timeouts).
+ * The single timer is moved earlier when needed and never later: when it fires early (its
+ * operation finished), it re-arms for the next head. The timer keeps the process alive only
+ * while an operation is in flight, so a finished program is never held open by hangwatch.
+ */
+export interface DeadlineEntry {
+  deadline: number;
+  /** Timeout this entry was scheduled with (selects its list). */
+  listKey: number;
+  prev: DeadlineEntry | null;
+  next: DeadlineEntry | null;
+  list: DeadlineList | null;
+}
+
+export class DeadlineList {
+  head: DeadlineEntry | null = null;
+  tail: DeadlineEntry | null = null;
+}
+
+export class DeadlineScheduler<E extends DeadlineEntry> {
+  private readonly lists = new Map<number, DeadlineList>();
+  private timer: NodeJS.Timeout | undefined;
+  /** The timer callback; its name marks hangwatch's own frame in captured stacks. */
+  private readonly fire: () => void;
+  private timerAt = Infinity;
+  private inFlight = 0;
+
+  /**
+   * @param onExpired called for each entry whose deadline has passed; the entry is already
+   *   removed and may be re-added (repeat).
+   * @param onArm told the earliest deadline whenever the timer is (re)armed, 0 when idle.
+   */
+  constructor(
+    private readonly onExpired: (entry: E, now: number) => void,
+    private readonly onArm: (deadline: number) => void,
+    private readonly onTimerRan: (now: number) => void,
+  ) {
+    const self = this;
+    this.fire = function hangwatchDeadlineTimer(): void {
+      self.run(Date.now());
+    };
+  }
+
+  get size(): number {
+    return this.inFlight;
+  }
+
+  add(entry: E, timeoutMs: number, now: number): void {
+    entry.deadline = now + timeoutMs;
+    entry.listKey = timeoutMs;
+    let list = this.lists.get(timeoutMs);
+    if (!list) {
+      list = new DeadlineList();
+      this.lists.set(timeoutMs, list);
+    }
+    entry.list = list;
+    entry.next = null;
+    entry.prev = list.tail;
+    if (list.tail) list.tail.next = entry;
+    else list.head = entry;
+    list.tail = entry;
+    if (++this.inFlight === 1) this.timer?.ref();
+    if (entry.deadline < this.timerAt) this.arm(entry.deadline);
+  }
+
+  remove(entry: E): void {
+    const list = entry.list;
+    if (!list) return;
+    if (entry.prev) entry.prev.next = entry.next;
+    else list.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else list.tail = entry.prev;
+    entry.prev = entry.next = null;
+    entry.list = null;
+    if (--this.inFlight === 0) this.timer?.unref();
+  }
+
+  /** Entries whose deadline is at or before `now`, oldest first per list (without removing them). */
+  *expired(now: number): Generator<E> {
+    for (const list of this.lists.values()) {
+      for (let e = list.head; e && e.deadline <= now; e = e.next) yield e as E;
+    }
+  }
+
+  /** Name of the timer callback as it appears in stacks. */
+  static readonly timerFunctionName = 'hangwatchDeadlineTimer';
+
+  /** Earliest deadline strictly after `now`, or Infinity. */
+  nextAfter(now: number): number {
+    let min = Infinity;
+    for (const list of this.lists.values()) {
+      let e = list.head;
+      while (e && e.deadline <= now) e = e.next;
+      if (e && e.deadline < min) min = e.deadline;
+    }
+    return min;
+  }
+
+  private earliest(): number {
+    let min = Infinity;
+    for (const [key, list] of this.lists) {
+      if (!list.head) {
+        this.lists.delete(key);
+        continue;
+      }
+      if (list.head.deadline < min) min = list.head.deadline;
+    }
+    return min;
+  }
+
+  private arm(at: number): void {
+    this.timerAt = at;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(this.fire, Math.max(0, at - Date.now()));
+    if (this.inFlight === 0) this.timer.unref();
+    this.onArm(at);
+  }
+
+  run(now: number): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.onTimerRan(now);
+    for (const list of this.lists.values()) {
+      let e = list.head;
+      while (e && e.deadline <= now) {
+        const next = e.next;
+        this.remove(e as E);
+        this.onExpired(e as E, now);
+        e = next;
+      }
+    }
+    const next = this.earliest();
+    if (next !== Infinity) this.arm(next);
+    else this.onArm(0);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Options of `withHangDetection` and their validation. Resolved once per call (or once per
+ * detector with `createHangDetector`), then shared read-only by the operations.
+ */
+import { InvalidOptionError } from '../errors.js';
+import type { HangAction, HangReport } from '../report/hang-report.js';
+import { resolveSink, type ReportFormat, type ReportOutput, type ReportSink } from '../report/sink.js';
+import { booleanOption, enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+
+export interface HangOptions {
+  /** Deadline in ms from the call (default 30000). */
+  timeoutMs?: number;
+  /** Label in reports (default: the function's name). */
+  name?: string;
+  /**
+   * What to do at the deadline (default `'report'`):
+   * - `report`: report and keep waiting (the returned promise settles with the operation);
+   * - `reject`: report and reject the returned promise with a `HangError` carrying the report;
+   * - `abort`: like `reject`, and abort the `AbortSignal` passed to the function;
+   * - `exit`: write the report, then end the process with `exitCode` (like faulthandler's exit=True).
+   */
+  action?: HangAction;
+  /** While still hung, report again every `repeatMs` (faulthandler's repeat=True). Action `report` only. */
+  repeatMs?: number;
+  /** Record what the operation waits on (pending promises, timers, sockets, with creation stacks). */
+  asyncTrace?: boolean;
+  /** Called with each report (on the main thread, once the event loop runs). */
+  onHang?: (report: HangReport) => void;
+  /** Where the text/JSON report is written: `'stderr'` (default), `'none'`, `{ file }`, or a function. */
+  output?: ReportOutput;
+  /** `'text'` (a traceback, default) or `'json'` (one line per report). */
+  format?: ReportFormat;
+  /** Exit code for `action: 'exit'` (default 1). */
+  exitCode?: number;
+  /** Capture the main thread's stack when the loop is blocked at the deadline (default true). */
+  captureStack?: boolean;
+}
+
+export interface ResolvedHangOptions {
+  timeoutMs: number;
+  name: string | undefined;
+  action: HangAction;
+  repeatMs: number;
+  asyncTrace: boolean;
+  onHang: ((report: HangReport) => void) | undefined;
+  sink: ReportSink;
+  exitCode: number;
+  captureStack: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1; // setTimeout's limit
+const ACTIONS = ['report', 'reject', 'abort', 'exit'] as const;
+const FORMATS = ['text', 'json'] as const;
+
+export function resolveHangOptions(options: unknown): ResolvedHangOptions {
+  const o = optionalObject<HangOptions>('options', options);
+  const timeoutMs = numberOption('timeoutMs', o.timeoutMs, DEFAULT_TIMEOUT_MS, { min: 0, max: MAX_TIMEOUT_MS });
+  const action = enumOption('action', o.action, ACTIONS, 'report');
+  const repeatMs = numberOption('repeatMs', o.repeatMs, 0, { min: 0, max: MAX_TIMEOUT_MS });
+  if (repeatMs > 0 && repeatMs < 1) throw new InvalidOptionError('repeatMs', '0 (off) or at least 1', repeatMs);
+  const format = enumOption('format', o.format, FORMATS, 'text');
+  return {
+    timeoutMs,
+    name: stringOption('name', o.name),
+    action,
+    repeatMs,
+    asyncTrace: booleanOption('asyncTrace', o.asyncTrace, false),
+    onHang: functionOption<(report: HangReport) => void>('onHang', o.onHang),
+    sink: resolveSink('output', o.output, format),
+    exitCode: numberOption('exitCode', o.exitCode, 1, { min: 0, max: 255, integer: true }),
+    captureStack: booleanOption('captureStack', o.captureStack, true),
+  };
+}

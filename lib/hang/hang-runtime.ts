@@ -1,0 +1,225 @@
+/**
+ * The process-wide state behind `withHangDetection`: one deadline scheduler, the watchdog hook
+ * for operations whose deadline passes while the event loop is blocked, and the delivery of
+ * reports (sink, onHang, action). Main thread and worker threads each have their own runtime;
+ * only the main thread's can capture stacks of a blocked loop (the watchdog pauses the main thread).
+ */
+import { writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import type { StackFrame } from '../capture/stack-frame.js';
+import type { HangReport } from '../report/hang-report.js';
+import { renderHangReportText } from '../report/render-hang-text.js';
+import { getWatchdog, type Watchdog } from '../watchdog/watchdog.js';
+import { closeScope } from './async-trace.js';
+import { buildHangReport, type Observation } from './build-hang-report.js';
+import { DeadlineScheduler } from './deadline-scheduler.js';
+import { HangError } from './hang-error.js';
+import type { Operation } from './operation.js';
+
+/** A deadline missed by less than this is not a hang (timers are never exact). */
+export const DEADLINE_GRACE_MS = 20;
+/** The timer ran this late: the loop was blocked at the deadline (used when no stack was captured). */
+const LATE_MEANS_BLOCKED_MS = 100;
+
+class HangRuntime {
+  private readonly scheduler = new DeadlineScheduler<Operation>(
+    (op, now) => this.expire(op, now),
+    (deadline) => this.watchdog?.publishNextDeadline(deadline),
+    (now) => this.watchdog?.markDeadlinesDone(now),
+  );
+  private watchdog: Watchdog | undefined;
+  private watchdogTried = false;
+
+  get inFlight(): number {
+    return this.scheduler.size;
+  }
+
+  start(op: Operation, now: number): void {
+    if (op.config.captureStack && !this.watchdogTried) this.startWatchdog();
+    this.scheduler.add(op, op.config.timeoutMs, now);
+  }
+
+  /**
+   * The operation's function finished (value or error). Returns a HangError when the operation
+   * must be rejected because it was hung (reported while blocked, or found late just now).
+   */
+  finish(op: Operation): HangError | undefined {
+    if (op.settled) return undefined;
+    op.settled = true;
+    this.scheduler.remove(op);
+    if (op.scope) closeScope(op.scope);
+    const now = Date.now();
+    let last: HangReport | undefined;
+    if (op.undelivered) {
+      last = this.deliverUndelivered(op);
+    } else if (op.reports === 0 && now > op.deadline + DEADLINE_GRACE_MS) {
+      // Ran past its deadline without the timer or the watchdog getting to it: the loop was
+      // blocked by this very operation (sync work), or too busy for the timer.
+      last = this.report(op, {
+        kind: 'blocked',
+        now,
+        dueAt: op.deadline,
+        stackUnavailable: this.noStackReason('the operation finished before a stack could be captured'),
+      });
+    }
+    if (!last) return undefined;
+    const action = op.config.action;
+    if (action === 'exit') exitProcess(op.config.exitCode);
+    if (action === 'reject' || action === 'abort') {
+      const err = new HangError(last);
+      if (action === 'abort') op.controller?.abort(err);
+      return err;
+    }
+    return undefined;
+  }
+
+  private startWatchdog(): void {
+    this.watchdogTried = true;
+    if (!isMainThread) return;
+    const watchdog = getWatchdog();
+    watchdog.acquire(this);
+    watchdog.setDeadlineHandler((frames, capturedAt, unavailable) => this.onBlockedDeadline(frames, capturedAt, unavailable));
+    this.watchdog = watchdog;
+  }
+
+  private noStackReason(fallback: string): string {
+    if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';
+    const w = this.watchdog;
+    return w?.stackUnavailable ?? w?.lastCaptureError ?? fallback;
+  }
+
+  /** The timer ran (the loop is free): the operation's deadline (or repeat time) has passed. */
+  private expire(op: Operation, now: number): void {
+    if (op.settled) return;
+    let last: HangReport;
+    if (op.undelivered) {
+      last = this.deliverUndelivered(op) as HangReport;
+    } else {
+      const late = now - op.deadline;
+      const blocked = late > LATE_MEANS_BLOCKED_MS;
+      last = this.report(op, {
+        kind: blocked ? 'blocked' : 'pending',
+        now,
+        dueAt: op.deadline,
+        stackUnavailable: blocked
+          ? this.noStackReason(`the timer ran ${Math.round(late)} ms late and the watchdog did not capture the stack`)
+          : undefined,
+      });
+    }
+    this.applyAction(op, last, now);
+  }
+
+  private applyAction(op: Operation, report: HangReport, now: number): void {
+    switch (op.config.action) {
+      case 'report':
+        if (op.config.repeatMs > 0) this.scheduler.add(op, op.config.repeatMs, now);
+        return;
+      case 'exit':
+        exitProcess(op.config.exitCode);
+        return;
+      case 'abort':
+      case 'reject': {
+        op.settled = true;
+        if (op.scope) closeScope(op.scope);
+        const err = new HangError(report);
+        if (op.config.action === 'abort') op.controller?.abort(err);
+        op.reject?.(err);
+        return;
+      }
+    }
+  }
+
+  /** Make a report: build it, write it to the sink, give it to onHang. */
+  private report(op: Operation, seen: Observation): HangReport {
+    const report = buildHangReport(op, seen);
+    writeToSink(op, report);
+    callOnHang(op, report);
+    return report;
+  }
+
+  private deliverUndelivered(op: Operation): HangReport | undefined {
+    const reports = op.undelivered ?? [];
+    op.undelivered = undefined;
+    for (const r of reports) callOnHang(op, r);
+    return reports[reports.length - 1];
+  }
+
+  /**
+   * Runs while the watchdog holds the main thread paused, blocked past a deadline: report every
+   * operation that is due, write the reports now (the loop may never come back), leave onHang
+   * and the action for when it does — except `exit`, which happens right here.
+   */
+  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined): void {
+    const watchdog = this.watchdog;
+    if (!watchdog) return;
+    // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
+    if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return;
+    let exitCode: number | undefined;
+    let nextCapture = Infinity;
+    const exiting: Operation[] = [];
+    for (const op of this.scheduler.expired(capturedAt)) {
+      if (op.settled) continue;
+      if (op.blockedCaptureAfter > capturedAt) {
+        nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
+        continue;
+      }
+      const report = buildHangReport(op, {
+        kind: 'blocked',
+        now: capturedAt,
+        dueAt: Math.max(op.deadline, op.blockedCaptureAfter),
+        mainStack: frames,
+        stackUnavailable: unavailable,
+      });
+      writeToSink(op, report);
+      (op.undelivered ??= []).push(report);
+      const repeat = op.config.action === 'report' && op.config.repeatMs > 0;
+      op.blockedCaptureAfter = repeat ? capturedAt + op.config.repeatMs : Infinity;
+      if (repeat) nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
+      if (op.config.action === 'exit') {
+        exitCode ??= op.config.exitCode;
+        exiting.push(op);
+      }
+    }
+    if (exitCode !== undefined) {
+      for (const op of exiting) this.deliverUndelivered(op);
+      exitProcess(exitCode);
+    }
+    watchdog.markDeadlinesDone(capturedAt);
+    const next = Math.min(nextCapture, this.scheduler.nextAfter(capturedAt));
+    watchdog.publishNextDeadline(next === Infinity ? 0 : next);
+  }
+}
+
+function writeToSink(op: Operation, report: HangReport): void {
+  op.config.sink.write(renderHangReportText(report), JSON.stringify(report), report);
+}
+
+function callOnHang(op: Operation, report: HangReport): void {
+  const onHang = op.config.onHang;
+  if (!onHang) return;
+  try {
+    onHang(report);
+  } catch (err) {
+    try {
+      writeSync(2, `hangwatch: onHang threw: ${(err as Error)?.stack ?? String(err)}\n`);
+    } catch {
+      // nothing left to tell
+    }
+  }
+}
+
+function exitProcess(code: number): void {
+  try {
+    writeSync(2, `hangwatch: exiting with code ${code} (action "exit")\n`);
+  } catch {
+    // stderr closed
+  }
+  process.exit(code);
+}
+
+let runtime: HangRuntime | undefined;
+
+export function getHangRuntime(): HangRuntime {
+  runtime ??= new HangRuntime();
+  return runtime;
+}

@@ -1,0 +1,113 @@
+/**
+ * `withHangDetection(fn, options)`: run `fn` with a deadline; at the deadline report why it is
+ * hung — the blocked main thread's stack, or what it is waiting on — and act (report, reject,
+ * abort, exit). The per-call cost without `asyncTrace` is one small object, one list append
+ * and one list removal: no timer, no message to the watchdog.
+ */
+import { InvalidOptionError } from '../errors.js';
+import { currentScope, runTraced, TraceScope } from './async-trace.js';
+import { resolveHangOptions, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
+import { getHangRuntime } from './hang-runtime.js';
+import { Operation } from './operation.js';
+
+export type HangFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/**
+ * Run `fn` under hang detection. `fn` may be sync or async; it receives an `AbortSignal` that is
+ * aborted with the `HangError` when `action` is `'abort'` (the signal is created only when `fn`
+ * declares a parameter). Throws `InvalidOptionError` synchronously for bad arguments.
+ */
+export function withHangDetection<T>(fn: HangFunction<T>, options?: HangOptions): Promise<Awaited<T>> {
+  if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
+  return runOperation(fn, resolveHangOptions(options));
+}
+
+/**
+ * Validate options once and get a function that runs operations with them — for hot paths
+ * (per-request middleware) where re-validating options on every call would be wasted work.
+ */
+export function createHangDetector(options?: HangOptions): <T>(fn: HangFunction<T>, name?: string) => Promise<Awaited<T>> {
+  const config = resolveHangOptions(options);
+  return <T>(fn: HangFunction<T>, name?: string): Promise<Awaited<T>> => {
+    if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
+    if (name !== undefined && typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
+    return runOperation(fn, config, name);
+  };
+}
+
+/**
+ * Decorate a function once: every call of the returned function runs under hang detection with
+ * these options and returns a promise. Arguments are passed through unchanged.
+ */
+export function wrapWithHangDetection<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options?: HangOptions,
+): (...args: A) => Promise<Awaited<R>> {
+  if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
+  const config = resolveHangOptions(options);
+  const name = config.name ?? (fn.name || 'anonymous');
+  const wrapped = function (this: unknown, ...args: A): Promise<Awaited<R>> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return runOperation<Awaited<R>>(() => fn.apply(self, args) as Awaited<R> | PromiseLike<Awaited<R>>, config, name);
+  };
+  Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
+  return wrapped;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?: string): Promise<Awaited<T>> {
+  const runtime = getHangRuntime();
+  const now = Date.now();
+  const op = new Operation(config, name ?? config.name ?? (fn.name || 'anonymous'), now);
+  runtime.start(op, now);
+  if (fn.length > 0) op.controller = new AbortController();
+  let value: T | PromiseLike<T>;
+  try {
+    const signal = op.controller?.signal as AbortSignal;
+    if (config.asyncTrace) {
+      const scope = new TraceScope(currentScope());
+      op.scope = scope;
+      value = runTraced(scope, () => fn(signal));
+    } else {
+      value = fn(signal);
+    }
+  } catch (err) {
+    const hang = runtime.finish(op);
+    if (hang && err !== undefined) Object.defineProperty(hang, 'cause', { value: err, configurable: true, writable: true });
+    return Promise.reject(hang ?? err);
+  }
+  if (!isPromiseLike(value)) {
+    const hang = runtime.finish(op);
+    return hang ? Promise.reject(hang) : Promise.resolve(value as Awaited<T>);
+  }
+  if (config.action === 'report' || config.action === 'exit') {
+    return Promise.resolve(value).then(
+      (v) => {
+        runtime.finish(op);
+        return v as Awaited<T>;
+      },
+      (err: unknown) => {
+        runtime.finish(op);
+        throw err;
+      },
+    );
+  }
+  return new Promise<Awaited<T>>((resolve, reject) => {
+    op.reject = reject;
+    Promise.resolve(value).then(
+      (v) => {
+        const hang = runtime.finish(op);
+        if (hang) reject(hang);
+        else resolve(v as Awaited<T>);
+      },
+      (err: unknown) => {
+        const hang = runtime.finish(op);
+        reject(hang ?? err);
+      },
+    );
+  });
+}

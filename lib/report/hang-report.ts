@@ -1,0 +1,60 @@
+/**
+ * The report of one hung operation: JSON-serializable, versioned (`schema`, `schemaVersion`).
+ */
+import type { StackFrame } from '../capture/stack-frame.js';
+import type { REPORT_SCHEMA_VERSION } from './schema.js';
+
+export type HangAction = 'report' | 'reject' | 'abort' | 'exit';
+
+/**
+ * `blocked`: the event loop was blocked at the deadline — `mainStack` is the JS stack of the main
+ * thread captured while it was still blocked.
+ * `pending`: the loop was free; the operation is waiting on something — see `pending`.
+ */
+export type HangKind = 'blocked' | 'pending';
+
+/** A resource created inside the operation that had not completed when the report was made. */
+export interface PendingResource {
+  /** async_hooks id. */
+  asyncId: number;
+  /** async_hooks type: PROMISE, Timeout, TCPWRAP, FSREQCALLBACK, GETADDRINFOREQWRAP, ... */
+  type: string;
+  /** How long ago it was created, in ms. */
+  ageMs: number;
+  /** Creation stack (user frames first, most recent call first), with `async` frames for the await chain. */
+  stack: StackFrame[];
+  /** How many pending resources of this operation share this creation stack. */
+  count: number;
+}
+
+export interface HangReport {
+  schema: 'hangwatch.hang-report';
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** Operation label (`name` option, else the function's name). */
+  name: string;
+  /** Process-unique id of the operation. */
+  operationId: number;
+  kind: HangKind;
+  timeoutMs: number;
+  action: HangAction;
+  /** 0 for the first report of an operation, 1 for the first repeat, ... */
+  repeat: number;
+  startedAt: string;
+  detectedAt: string;
+  /** Time from the start of the operation to the capture. */
+  elapsedMs: number;
+  /** Time from the deadline (or repeat time) to the capture. */
+  lateByMs: number;
+  pid: number;
+  threadId: number;
+  /** Main-thread stack while blocked, most recent call first (kind `blocked`). */
+  mainStack?: StackFrame[];
+  /** Why `mainStack` is missing, when it is. */
+  stackUnavailable?: string;
+  /** Pending resources of the operation, the one it most likely waits on first (with `asyncTrace`). */
+  pending?: PendingResource[];
+  /** Frames of the await chain above the leaf the operation waits on (with `asyncTrace`). */
+  awaitChain?: StackFrame[];
+  /** Hint when the report could say more with other options. */
+  hint?: string;
+}

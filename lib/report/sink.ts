@@ -1,0 +1,69 @@
+/**
+ * Where reports go. Writes are synchronous on purpose: a report is often written while the
+ * event loop is blocked or just before the process exits, when async I/O would never complete.
+ * A failing sink never throws into the program; the failure is reported once on stderr.
+ */
+import { appendFileSync, writeSync } from 'node:fs';
+import { InvalidOptionError } from '../errors.js';
+
+export type ReportFormat = 'text' | 'json';
+
+/** `'stderr'` (default), `'none'`, `{ file: path }` (appended), or a function. */
+export type ReportOutput = 'stderr' | 'none' | { file: string } | ((text: string, report: unknown) => void);
+
+export interface ReportSink {
+  write(text: string, json: string, report: unknown): void;
+}
+
+const warned = new Set<string>();
+
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  try {
+    writeSync(2, `hangwatch: ${message}\n`);
+  } catch {
+    // stderr is gone; nothing else to do.
+  }
+}
+
+export function resolveSink(name: string, output: unknown, format: ReportFormat): ReportSink {
+  const pick = (text: string, json: string): string => (format === 'json' ? `${json}\n` : text);
+  if (output === undefined || output === 'stderr') {
+    return {
+      write(text, json) {
+        try {
+          writeSync(2, pick(text, json));
+        } catch (err) {
+          warnOnce('stderr', `could not write a report to stderr: ${(err as Error).message}`);
+        }
+      },
+    };
+  }
+  if (output === 'none') return { write() {} };
+  if (typeof output === 'function') {
+    const fn = output as (text: string, report: unknown) => void;
+    return {
+      write(text, json, report) {
+        try {
+          fn(pick(text, json), report);
+        } catch (err) {
+          warnOnce('callback', `the report output callback threw: ${(err as Error).message}`);
+        }
+      },
+    };
+  }
+  if (typeof output === 'object' && output !== null && typeof (output as { file?: unknown }).file === 'string') {
+    const file = (output as { file: string }).file;
+    return {
+      write(text, json) {
+        try {
+          appendFileSync(file, pick(text, json));
+        } catch (err) {
+          warnOnce(`file:${file}`, `could not write a report to ${file}: ${(err as Error).message}`);
+        }
+      },
+    };
+  }
+  throw new InvalidOptionError(name, `"stderr", "none", { file: string } or a function`, output);
+}

@@ -1,0 +1,46 @@
+/**
+ * The memory the main thread and the watchdog worker share. The main thread writes plain
+ * numbers (cheap, no message per operation); the worker reads them to decide, on its own clock,
+ * whether the main thread is blocked. All times are epoch milliseconds (`Date.now()`), which both
+ * threads read from the same clock.
+ */
+
+/** Float64 slots. */
+export const F_NEXT_DEADLINE = 0; // earliest hang deadline the main thread is waiting for, 0 = none
+export const F_DEADLINES_DONE = 1; // when the main thread last processed deadlines (timer ran or hook ran)
+export const F_HEARTBEAT = 2; // last tick of the block monitor's heartbeat, 0 = monitor off
+export const F_BLOCK_KEY = 3; // heartbeat value of the block the worker is sampling now (0 = none)
+export const F64_SLOTS = 8;
+
+/** Int32 slots. */
+export const I_WAKE = 0; // bumped (and notified) whenever the worker must re-read the state
+export const I_BLOCK_THRESHOLD = 1; // block monitor threshold in ms, 0 = monitor off
+export const I_SAMPLE_INTERVAL = 2; // ms between stack samples while one block lasts
+export const I_DEADLINE_GRACE = 3; // ms the main thread may be late on a deadline before it counts as blocked
+export const I_STOP = 4; // 1 = worker must exit
+export const I32_SLOTS = 8;
+
+export interface SharedState {
+  buffer: SharedArrayBuffer;
+  f64: Float64Array;
+  i32: Int32Array;
+}
+
+export function createSharedState(): SharedState {
+  const buffer = new SharedArrayBuffer(F64_SLOTS * 8 + I32_SLOTS * 4);
+  return viewSharedState(buffer);
+}
+
+export function viewSharedState(buffer: SharedArrayBuffer): SharedState {
+  return {
+    buffer,
+    f64: new Float64Array(buffer, 0, F64_SLOTS),
+    i32: new Int32Array(buffer, F64_SLOTS * 8, I32_SLOTS),
+  };
+}
+
+/** Tell the worker to re-read the shared state now. */
+export function wakeWorker(state: SharedState): void {
+  Atomics.add(state.i32, I_WAKE, 1);
+  Atomics.notify(state.i32, I_WAKE);
+}

@@ -1,0 +1,258 @@
+/**
+ * The one watchdog worker of the process, shared by hang detection and the block monitor.
+ *
+ * The main thread never messages the worker per operation: it writes numbers into shared memory
+ * (next deadline, heartbeat) and the worker watches them on its own clock. The worker is
+ * `unref()`ed (it never keeps the process alive) and started lazily by the first user.
+ */
+import { randomUUID } from 'node:crypto';
+import { url as inspectorUrl } from 'node:inspector';
+import { Worker } from 'node:worker_threads';
+import { fromInspectorFrame, type StackFrame } from '../capture/stack-frame.js';
+import { mapFrame } from '../capture/source-map.js';
+import { withSourceLines } from '../capture/source-line.js';
+import {
+  F64_SLOTS,
+  F_DEADLINES_DONE,
+  F_HEARTBEAT,
+  F_NEXT_DEADLINE,
+  I32_SLOTS,
+  I_BLOCK_THRESHOLD,
+  I_DEADLINE_GRACE,
+  I_SAMPLE_INTERVAL,
+  I_STOP,
+  createSharedState,
+  wakeWorker,
+  type SharedState,
+} from './shared-state.js';
+import { WATCHDOG_WORKER_SOURCE } from './worker-source.js';
+
+/** A frame as the worker sends it: inspector positions (0-based) and the script's source map URL. */
+export interface RawFrame {
+  functionName: string;
+  url: string;
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+export interface RawCapture {
+  frames: RawFrame[];
+  sourceMaps: Record<string, string>;
+  requestedAt: number;
+  pausedAt: number;
+}
+
+export interface BlockSamplesMessage {
+  key: number;
+  detectedAt: number;
+  endedAt: number;
+  samples: { at: number; frames: StackFrame[] }[];
+  error: string;
+}
+
+/** Called on the main thread while it is paused, blocked past a hang deadline. */
+export type BlockedDeadlineHandler = (frames: StackFrame[] | undefined, capturedAt: number, stackUnavailable?: string) => void;
+
+const DEADLINE_GRACE_MS = 10;
+const COMMAND_TIMEOUT_MS = 1000;
+const MAX_SAMPLES_PER_BLOCK = 50;
+
+/** Resolve frames from the worker into source-mapped StackFrames with source lines. */
+export function resolveFrames(frames: RawFrame[], sourceMaps: Record<string, string>): StackFrame[] {
+  return withSourceLines(
+    frames.map((raw) => mapFrame(fromInspectorFrame({ ...raw, location: undefined }), sourceMaps[raw.scriptId] || undefined)),
+  );
+}
+
+export class Watchdog {
+  readonly state: SharedState = createSharedState();
+  private worker: Worker | undefined;
+  private readonly hookKey = `hangwatch.watchdog.${randomUUID()}`;
+  private deadlineHandler: BlockedDeadlineHandler | undefined;
+  private readonly blockListeners = new Set<(msg: BlockSamplesMessage) => void>();
+  private readonly leases = new Set<object>();
+  /** Why main-thread stacks cannot be captured, once known. */
+  stackUnavailable: string | undefined;
+  /** The reason of the last failed capture, for reports. */
+  lastCaptureError: string | undefined;
+  private readonly monitors = new Map<object, { thresholdMs: number; sampleIntervalMs: number }>();
+
+  constructor() {
+    Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
+    const hooks = {
+      onDeadlineBlocked: (json: string): void => this.onDeadlineBlocked(json),
+    };
+    Object.defineProperty(globalThis, Symbol.for(this.hookKey), { value: hooks, configurable: true });
+  }
+
+  /** Start the worker (idempotent). `owner` holds it until `release(owner)`. */
+  acquire(owner: object): void {
+    this.leases.add(owner);
+    if (this.worker || this.stackUnavailable) return;
+    if (inspectorUrl() !== undefined && process.env.HANGWATCH_STACKS_WITH_DEBUGGER !== '1') {
+      // A debugger may be attached: pausing and resuming would fight with it.
+      this.stackUnavailable = 'an inspector is open in this process (--inspect); hangwatch does not pause the main thread under a debugger (set HANGWATCH_STACKS_WITH_DEBUGGER=1 to force)';
+      return;
+    }
+    try {
+      const worker = new Worker(WATCHDOG_WORKER_SOURCE, {
+        eval: true,
+        name: 'hangwatch-watchdog',
+        workerData: {
+          buffer: this.state.buffer,
+          f64Slots: F64_SLOTS,
+          i32Slots: I32_SLOTS,
+          hookKey: this.hookKey,
+          commandTimeoutMs: COMMAND_TIMEOUT_MS,
+          maxSamplesPerBlock: MAX_SAMPLES_PER_BLOCK,
+          debug: process.env.HANGWATCH_DEBUG === '1',
+        },
+        stdout: false,
+        stderr: false,
+        // The worker needs none of the program's flags (e.g. --import of a loader).
+        execArgv: [],
+        resourceLimits: { maxOldGenerationSizeMb: 64 },
+      });
+      worker.unref();
+      worker.on('message', (msg: { type: string; [k: string]: unknown }) => this.onWorkerMessage(msg));
+      worker.on('error', (err) => this.disable(`the watchdog worker failed: ${err.message}`));
+      worker.on('exit', () => {
+        if (this.worker === worker) {
+          this.worker = undefined;
+          if (this.leases.size > 0 && !this.stackUnavailable) this.stackUnavailable = 'the watchdog worker exited';
+        }
+      });
+      this.worker = worker;
+    } catch (err) {
+      this.disable(`the watchdog worker could not start: ${(err as Error).message}`);
+    }
+  }
+
+  /** Drop `owner`'s hold; the worker stops when nobody holds it. */
+  release(owner: object): void {
+    this.leases.delete(owner);
+    this.monitors.delete(owner);
+    this.applyMonitors();
+    if (this.leases.size === 0) this.stopWorker();
+  }
+
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  setDeadlineHandler(handler: BlockedDeadlineHandler | undefined): void {
+    this.deadlineHandler = handler;
+  }
+
+  /** The main thread now waits for `deadline` (epoch ms); 0 when nothing is pending. */
+  publishNextDeadline(deadline: number): void {
+    const f64 = this.state.f64;
+    if (f64[F_NEXT_DEADLINE] === deadline) return;
+    f64[F_NEXT_DEADLINE] = deadline;
+    wakeWorker(this.state);
+  }
+
+  /** The main thread processed every deadline up to `now`. */
+  markDeadlinesDone(now: number): void {
+    this.state.f64[F_DEADLINES_DONE] = now;
+  }
+
+  /** A block monitor wants blocks of at least `thresholdMs` sampled every `sampleIntervalMs`. */
+  setMonitor(owner: object, thresholdMs: number, sampleIntervalMs: number): void {
+    this.monitors.set(owner, { thresholdMs, sampleIntervalMs });
+    this.applyMonitors();
+  }
+
+  heartbeat(now: number): void {
+    this.state.f64[F_HEARTBEAT] = now;
+  }
+
+  onBlockSamples(listener: (msg: BlockSamplesMessage) => void): () => void {
+    this.blockListeners.add(listener);
+    return () => this.blockListeners.delete(listener);
+  }
+
+  private applyMonitors(): void {
+    let threshold = 0;
+    let interval = 0;
+    for (const m of this.monitors.values()) {
+      threshold = threshold === 0 ? m.thresholdMs : Math.min(threshold, m.thresholdMs);
+      interval = interval === 0 ? m.sampleIntervalMs : Math.min(interval, m.sampleIntervalMs);
+    }
+    Atomics.store(this.state.i32, I_BLOCK_THRESHOLD, Math.round(threshold));
+    Atomics.store(this.state.i32, I_SAMPLE_INTERVAL, Math.round(interval));
+    if (threshold === 0) this.state.f64[F_HEARTBEAT] = 0;
+    wakeWorker(this.state);
+  }
+
+  private onWorkerMessage(msg: { type: string; [k: string]: unknown }): void {
+    switch (msg.type) {
+      case 'ready':
+        if (msg.stacks === false) this.disable(String(msg.reason));
+        break;
+      case 'capture-failed':
+        this.lastCaptureError = String(msg.reason);
+        break;
+      case 'block': {
+        const samples = (msg.samples as { at: number; frames: RawFrame[]; sourceMaps: Record<string, string> }[]).map((s) => ({
+          at: s.at,
+          frames: resolveFrames(s.frames, s.sourceMaps),
+        }));
+        const out: BlockSamplesMessage = {
+          key: msg.key as number,
+          detectedAt: msg.detectedAt as number,
+          endedAt: msg.endedAt as number,
+          samples,
+          error: String(msg.error ?? ''),
+        };
+        for (const l of this.blockListeners) l(out);
+        break;
+      }
+      case 'fatal':
+        this.disable(`the watchdog worker stopped: ${String(msg.reason).split('\n')[0]}`);
+        break;
+    }
+  }
+
+  /** Runs on the main thread while the worker holds it paused (see worker-source.ts). */
+  private onDeadlineBlocked(json: string): void {
+    const handler = this.deadlineHandler;
+    if (!handler) return;
+    let frames: StackFrame[] | undefined;
+    let unavailable: string | undefined;
+    let capturedAt = Date.now();
+    try {
+      const capture = JSON.parse(json) as RawCapture;
+      capturedAt = capture.pausedAt;
+      frames = resolveFrames(capture.frames, capture.sourceMaps);
+    } catch (err) {
+      unavailable = `the captured stack could not be read: ${(err as Error).message}`;
+    }
+    handler(frames, capturedAt, unavailable);
+  }
+
+  private disable(reason: string): void {
+    if (!this.stackUnavailable) this.stackUnavailable = reason;
+    this.stopWorker();
+  }
+
+  private stopWorker(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    Atomics.store(this.state.i32, I_STOP, 1);
+    wakeWorker(this.state);
+    // The worker exits by itself within one turn; terminate() makes sure even if it is stuck.
+    void worker.terminate().catch(() => {});
+    Atomics.store(this.state.i32, I_STOP, 0);
+  }
+}
+
+let instance: Watchdog | undefined;
+
+/** The process's watchdog (main thread only). */
+export function getWatchdog(): Watchdog {
+  instance ??= new Watchdog();
+  return instance;
+}

@@ -1,0 +1,282 @@
+/**
+ * Source of the watchdog worker thread, run with `new Worker(source, { eval: true })` so that it
+ * needs no file on disk (it works the same from TypeScript sources, the ESM build, the CJS build
+ * and bundles). Keep it plain JavaScript: no template placeholders, no backticks, no imports.
+ *
+ * What the worker does, on its own event loop:
+ *  - waits (Atomics.waitAsync) until the next moment something can be due: a hang deadline plus
+ *    grace, or the block monitor's heartbeat plus threshold;
+ *  - if the main thread missed a hang deadline (it is blocked), pauses it through an inspector
+ *    session (`connectToMainThread`, `Debugger.pause`), reads the call frames and, still paused,
+ *    evaluates the main thread's hook so that the report is built and written right away;
+ *  - if the heartbeat is stale past the threshold (block monitor), samples the blocked stack
+ *    every sample interval until the heartbeat moves again, then posts the samples.
+ * Diagnostics go through fs.writeSync: a worker's console is relayed by the main thread, which
+ * may be the thread that is blocked.
+ */
+export const WATCHDOG_WORKER_SOURCE = String.raw`
+'use strict';
+const { workerData, parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+
+const F_NEXT_DEADLINE = 0, F_DEADLINES_DONE = 1, F_HEARTBEAT = 2, F_BLOCK_KEY = 3;
+const I_WAKE = 0, I_BLOCK_THRESHOLD = 1, I_SAMPLE_INTERVAL = 2, I_DEADLINE_GRACE = 3, I_STOP = 4;
+const buffer = workerData.buffer;
+const f64 = new Float64Array(buffer, 0, workerData.f64Slots);
+const i32 = new Int32Array(buffer, workerData.f64Slots * 8, workerData.i32Slots);
+const hookKey = workerData.hookKey;
+const commandTimeoutMs = workerData.commandTimeoutMs;
+const maxSamplesPerBlock = workerData.maxSamplesPerBlock;
+
+// Keeps this worker's loop alive: pending inspector callbacks and waitAsync do not.
+const keepAlive = setInterval(function () {}, 1 << 30);
+
+function debug(message) {
+  if (workerData.debug) { try { fs.writeSync(2, 'hangwatch watchdog: ' + message + '\n'); } catch (e) {} }
+}
+
+let session = null;
+try {
+  const inspector = require('node:inspector');
+  session = new inspector.Session();
+  session.connectToMainThread();
+} catch (err) {
+  parentPort.postMessage({ type: 'ready', stacks: false, reason: 'node:inspector is not usable in this process: ' + (err && err.message) });
+  session = null;
+}
+
+const scripts = new Map();
+let debuggerEnabled = false;
+let expectingPause = false;
+let wedged = false;
+
+if (session) {
+  session.on('Debugger.scriptParsed', function (m) {
+    const p = m.params;
+    scripts.set(p.scriptId, { url: p.url, sourceMapURL: p.sourceMapURL || '' });
+  });
+  // A pause we did not ask for (a command that was queued while the main thread sat in native
+  // code and ran after we gave up) must never leave the program stopped.
+  session.on('Debugger.paused', function () {
+    if (!expectingPause) post('Debugger.resume').catch(function () {});
+  });
+  parentPort.postMessage({ type: 'ready', stacks: true });
+}
+
+function post(method, params) {
+  return new Promise(function (resolve, reject) {
+    let done = false;
+    const timer = setTimeout(function () {
+      if (done) return;
+      done = true;
+      reject(new Error(method + ' got no answer within ' + commandTimeoutMs + ' ms (the main thread may be inside native code)'));
+    }, commandTimeoutMs);
+    try {
+      session.post(method, params || {}, function (err, result) {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (err) reject(new Error(method + ': ' + (err.message || String(err)))); else resolve(result);
+      });
+    } catch (err) {
+      done = true;
+      clearTimeout(timer);
+      reject(err);
+    }
+  });
+}
+
+async function enableDebugger() {
+  if (debuggerEnabled) return;
+  scripts.clear();
+  await post('Debugger.enable', {});
+  debuggerEnabled = true;
+}
+
+async function disableDebugger() {
+  if (!debuggerEnabled) return;
+  debuggerEnabled = false;
+  try { await post('Debugger.disable', {}); } catch (e) { debug('disable: ' + e.message); }
+}
+
+function waitForPause() {
+  return new Promise(function (resolve, reject) {
+    const timer = setTimeout(function () {
+      session.removeListener('Debugger.paused', onPaused);
+      reject(new Error('the main thread did not pause within ' + commandTimeoutMs + ' ms (it may be inside native code)'));
+    }, commandTimeoutMs);
+    function onPaused(m) { clearTimeout(timer); resolve(m.params); }
+    session.once('Debugger.paused', onPaused);
+  });
+}
+
+function rawFrames(callFrames) {
+  const frames = [];
+  const scriptTable = {};
+  for (const f of callFrames) {
+    const id = f.location.scriptId;
+    const s = scripts.get(id);
+    frames.push({
+      functionName: f.functionName,
+      url: f.url || (s && s.url) || '',
+      scriptId: id,
+      lineNumber: f.location.lineNumber,
+      columnNumber: f.location.columnNumber || 0,
+    });
+    if (s && s.sourceMapURL && !scriptTable[id]) scriptTable[id] = s.sourceMapURL;
+  }
+  return { frames: frames, sourceMaps: scriptTable };
+}
+
+// Pause the main thread, read its stack, run whilePaused (still paused), resume. Time-bounded.
+async function pauseAndRead(whilePaused) {
+  if (!session || wedged) throw new Error(wedged ? 'an earlier capture is still queued on the main thread' : 'no inspector session');
+  const requestedAt = Date.now();
+  try {
+    await enableDebugger();
+  } catch (err) {
+    wedged = true;
+    throw err;
+  }
+  expectingPause = true;
+  const paused = waitForPause();
+  let params;
+  try {
+    await post('Debugger.pause', {});
+    params = await paused;
+  } catch (err) {
+    expectingPause = false;
+    paused.catch(function () {});
+    wedged = true;
+    // Let a late pause resume at once and let the debugger go; then accept new captures again.
+    disableDebugger().then(function () { wedged = false; }, function () { wedged = false; });
+    throw err;
+  }
+  const capture = rawFrames(params.callFrames);
+  capture.requestedAt = requestedAt;
+  capture.pausedAt = Date.now();
+  try {
+    if (whilePaused) await whilePaused(capture);
+  } finally {
+    expectingPause = false;
+    try { await post('Debugger.resume', {}); } catch (e) { debug('resume: ' + e.message); }
+  }
+  return capture;
+}
+
+let stackError = session ? '' : 'node:inspector is not usable in this process';
+
+async function handleBlockedDeadline(deadline) {
+  try {
+    await pauseAndRead(async function (capture) {
+      // Re-check while paused: the main thread may have processed the deadline meanwhile.
+      if (f64[F_DEADLINES_DONE] >= deadline) return;
+      const expression = 'globalThis[Symbol.for(' + JSON.stringify(hookKey) + ')].onDeadlineBlocked(' +
+        JSON.stringify(JSON.stringify(capture)) + ')';
+      await post('Runtime.evaluate', { expression: expression, returnByValue: true, silent: true });
+    });
+  } catch (err) {
+    // No stack: still tell the main thread, so the report is written while it is blocked... it is
+    // blocked, so it cannot run; the report is made (without stack) when the loop returns.
+    stackError = err.message;
+    parentPort.postMessage({ type: 'capture-failed', reason: err.message });
+  } finally {
+    if (!blockKey) await disableDebugger();
+  }
+}
+
+// Block monitor state.
+let blockKey = 0;
+let blockSamples = [];
+let blockDetectedAt = 0;
+let nextSampleAt = 0;
+let blockError = '';
+
+async function sampleBlock(now, threshold) {
+  const hb = f64[F_HEARTBEAT];
+  if (blockKey !== hb) {
+    if (blockKey) finishBlock();
+    blockKey = hb;
+    f64[F_BLOCK_KEY] = hb;
+    blockSamples = [];
+    blockDetectedAt = now;
+    nextSampleAt = now;
+    blockError = '';
+  }
+  if (now >= nextSampleAt && blockSamples.length < maxSamplesPerBlock && session && !blockError) {
+    try {
+      const capture = await pauseAndRead(null);
+      // The heartbeat moved while we paused: the stack is not from this block.
+      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, frames: capture.frames, sourceMaps: capture.sourceMaps });
+    } catch (err) {
+      blockError = err.message;
+    }
+    const interval = Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL));
+    // Back off on long blocks: at most maxSamplesPerBlock samples, spread over the block.
+    const stretch = blockSamples.length > 20 ? 4 : blockSamples.length > 10 ? 2 : 1;
+    nextSampleAt = Date.now() + interval * stretch;
+  }
+}
+
+function finishBlock() {
+  const key = blockKey;
+  blockKey = 0;
+  f64[F_BLOCK_KEY] = 0;
+  parentPort.postMessage({
+    type: 'block', key: key, detectedAt: blockDetectedAt, endedAt: Date.now(), threshold: Atomics.load(i32, I_BLOCK_THRESHOLD),
+    samples: blockSamples, error: blockError || (session ? '' : stackError),
+  });
+  blockSamples = [];
+}
+
+async function loop() {
+  while (Atomics.load(i32, I_STOP) === 0) {
+    const seq = Atomics.load(i32, I_WAKE);
+    const now = Date.now();
+    let wakeAt = Infinity;
+
+    const deadline = f64[F_NEXT_DEADLINE];
+    if (deadline > 0 && f64[F_DEADLINES_DONE] < deadline) {
+      const due = deadline + Atomics.load(i32, I_DEADLINE_GRACE);
+      if (now >= due) {
+        if (session && !wedged) {
+          await handleBlockedDeadline(deadline);
+        }
+        // The hook advanced F_NEXT_DEADLINE / F_DEADLINES_DONE; if it could not run, check again soon.
+        if (f64[F_DEADLINES_DONE] < deadline && f64[F_NEXT_DEADLINE] === deadline) wakeAt = Date.now() + 250;
+      } else {
+        wakeAt = Math.min(wakeAt, due);
+      }
+    }
+
+    const threshold = Atomics.load(i32, I_BLOCK_THRESHOLD);
+    const hb = f64[F_HEARTBEAT];
+    if (threshold > 0 && hb > 0) {
+      const t = Date.now();
+      if (t - hb >= threshold) {
+        await sampleBlock(t, threshold);
+        wakeAt = Math.min(wakeAt, nextSampleAt, Date.now() + Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL)));
+      } else {
+        if (blockKey) { finishBlock(); await disableDebugger(); }
+        wakeAt = Math.min(wakeAt, hb + threshold);
+      }
+    } else if (blockKey) {
+      finishBlock();
+      await disableDebugger();
+    }
+
+    const timeout = wakeAt === Infinity ? Infinity : Math.max(1, wakeAt - Date.now());
+    const result = Atomics.waitAsync(i32, I_WAKE, seq, timeout);
+    if (result.async) await result.value;
+  }
+  if (blockKey) finishBlock();
+  await disableDebugger();
+  clearInterval(keepAlive);
+  if (session) { try { session.disconnect(); } catch (e) {} }
+}
+
+loop().catch(function (err) {
+  try { parentPort.postMessage({ type: 'fatal', reason: String(err && err.stack || err) }); } catch (e) {}
+  clearInterval(keepAlive);
+});
+`;
