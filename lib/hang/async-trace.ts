@@ -34,7 +34,7 @@ export class TraceScope {
   constructor(readonly parent: TraceScope | undefined) {}
 }
 
-const STACK_LIMIT = 40;
+const STACK_LIMIT = 24;
 /** hangwatch's own source folder: its frames are left out of creation stacks. */
 const OWN_ROOT = ownRoot();
 

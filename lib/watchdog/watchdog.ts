@@ -114,7 +114,7 @@ export class Watchdog {
         execArgv: [],
         resourceLimits: { maxOldGenerationSizeMb: 64 },
       });
-      worker.unref();
+      // Listeners first: attaching a 'message' listener after unref() would ref the port again.
       worker.on('message', (msg: { type: string; [k: string]: unknown }) => this.onWorkerMessage(msg));
       worker.on('error', (err) => this.disable(`the watchdog worker failed: ${err.message}`));
       worker.on('exit', () => {
@@ -123,6 +123,7 @@ export class Watchdog {
           if (this.leases.size > 0 && !this.stackUnavailable) this.stackUnavailable = 'the watchdog worker exited';
         }
       });
+      worker.unref();
       this.worker = worker;
     } catch (err) {
       this.disable(`the watchdog worker could not start: ${(err as Error).message}`);
