@@ -27,11 +27,16 @@ export function numberOption(name: string, value: unknown, fallback: number, ran
 
 export function requiredNumber(name: string, value: unknown, range: NumberRange = {}): number {
   const { min, max, integer = false, minInclusive = true } = range;
-  const expected = describeRange(range);
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidOptionError(name, expected, value);
-  if (integer && !Number.isInteger(value)) throw new InvalidOptionError(name, expected, value);
-  if (min !== undefined && (minInclusive ? value < min : value <= min)) throw new InvalidOptionError(name, expected, value);
-  if (max !== undefined && value > max) throw new InvalidOptionError(name, expected, value);
+  // The description is built only on failure: validation runs on hot paths.
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    (min !== undefined && (minInclusive ? value < min : value <= min)) ||
+    (max !== undefined && value > max)
+  ) {
+    throw new InvalidOptionError(name, describeRange(range), value);
+  }
   return value;
 }
 

@@ -4,11 +4,9 @@ import { existsSync } from 'node:fs';
 import { root } from './helpers.js';
 
 // `npm test` builds dist/ before running tap; this checks what users install.
-t.test('the built package loads through its exports map, as ESM and as CommonJS', async (t) => {
-  if (!existsSync(`${root}/dist/esm/lib/index.js`)) {
-    t.skip('dist/ is not built (run `npm run build`)');
-    return;
-  }
+const built = existsSync(`${root}/dist/esm/lib/index.js`) && existsSync(`${root}/dist/cjs/lib/index.js`);
+
+t.test('the built package loads through its exports map, as ESM and as CommonJS', { skip: built ? false : 'dist/ is not built (run `npm run build`)' }, async (t) => {
   const script = (mod: string): string =>
     `${mod}; const names = ['withHangDetection','createHangDetector','wrapWithHangDetection','HangError','HangwatchError','InvalidOptionError'];` +
     `const missing = names.filter((n) => typeof h[n] !== 'function'); if (missing.length) { console.log('missing ' + missing); process.exit(1); }` +

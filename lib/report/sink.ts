@@ -27,20 +27,27 @@ function warnOnce(key: string, message: string): void {
   }
 }
 
+function stderrSink(format: ReportFormat): ReportSink {
+  return {
+    write(text, json) {
+      try {
+        writeSync(2, format === 'json' ? `${json}\n` : text);
+      } catch (err) {
+        warnOnce('stderr', `could not write a report to stderr: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+// The common sinks are shared: resolving options happens on every call of withHangDetection.
+const STDERR_TEXT = stderrSink('text');
+const STDERR_JSON = stderrSink('json');
+const NONE: ReportSink = { write() {} };
+
 export function resolveSink(name: string, output: unknown, format: ReportFormat): ReportSink {
   const pick = (text: string, json: string): string => (format === 'json' ? `${json}\n` : text);
-  if (output === undefined || output === 'stderr') {
-    return {
-      write(text, json) {
-        try {
-          writeSync(2, pick(text, json));
-        } catch (err) {
-          warnOnce('stderr', `could not write a report to stderr: ${(err as Error).message}`);
-        }
-      },
-    };
-  }
-  if (output === 'none') return { write() {} };
+  if (output === undefined || output === 'stderr') return format === 'json' ? STDERR_JSON : STDERR_TEXT;
+  if (output === 'none') return NONE;
   if (typeof output === 'function') {
     const fn = output as (text: string, report: unknown) => void;
     return {
