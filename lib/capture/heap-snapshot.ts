@@ -1,0 +1,74 @@
+/**
+ * Heap snapshot capture: the backend interface and the choice of backend.
+ *
+ * - `inspector` (default): `HeapProfiler.takeHeapSnapshot` over an in-process inspector session, chunks
+ *   streamed to the file as V8 produces them, progress reported (native-free-fallbacks/inspector-heap-snapshot.ts).
+ * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
+ * - `heapdump`: the optional native addon, used only when chosen and installed.
+ */
+import { HeapBackendUnavailableError } from '../heap/errors.js';
+import { inspectorHeapSnapshotWriter, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
+
+export interface CaptureProgress {
+  /** `capture`: V8 walking the heap (done/total objects); `write`: bytes written so far. */
+  phase: 'capture' | 'write';
+  done: number;
+  total: number;
+  bytesWritten: number;
+}
+
+export interface HeapSnapshotWriter {
+  readonly name: HeapSnapshotBackend;
+  /** Write a snapshot of this isolate to `file` (created, must not exist). */
+  write(file: string, onProgress?: (p: CaptureProgress) => void): Promise<void>;
+}
+
+export type HeapSnapshotBackend = 'inspector' | 'v8' | 'heapdump';
+
+interface HeapdumpModule {
+  writeSnapshot(file: string, cb: (err: Error | null, filename?: string) => void): void;
+}
+
+export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter> {
+  switch (backend) {
+    case 'v8':
+      return v8HeapSnapshotWriter();
+    case 'inspector': {
+      const w = inspectorHeapSnapshotWriter();
+      if (!w) throw new HeapBackendUnavailableError('inspector', 'node:inspector is not available in this Node build');
+      return w;
+    }
+    case 'heapdump':
+      return heapdumpWriter(await loadHeapdump());
+    default:
+      return inspectorHeapSnapshotWriter() ?? v8HeapSnapshotWriter();
+  }
+}
+
+async function loadHeapdump(): Promise<HeapdumpModule> {
+  try {
+    const mod = (await import('heapdump' as string)) as HeapdumpModule & { default?: HeapdumpModule };
+    const api = typeof mod.writeSnapshot === 'function' ? mod : mod.default;
+    if (!api || typeof api.writeSnapshot !== 'function') throw new Error('module has no writeSnapshot()');
+    return api;
+  } catch (error) {
+    throw new HeapBackendUnavailableError('heapdump', 'the optional "heapdump" package is not installed or failed to load', { cause: error });
+  }
+}
+
+function heapdumpWriter(api: HeapdumpModule): HeapSnapshotWriter {
+  return {
+    name: 'heapdump',
+    write(file, onProgress) {
+      return new Promise<void>((resolve, reject) => {
+        api.writeSnapshot(file, (err) => {
+          if (err) reject(err);
+          else {
+            onProgress?.({ phase: 'write', done: 1, total: 1, bytesWritten: 0 });
+            resolve();
+          }
+        });
+      });
+    },
+  };
+}
