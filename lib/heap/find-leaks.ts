@@ -305,7 +305,12 @@ function edgeSuffix(edge: { type: string; name: string | number }): string {
 
 /** `a.x / B[3] / C`: each node followed by the edge that leads to the next one. */
 export function formatLeakPath(path: LeakPathStep[]): string {
-  return path.map((step, i) => (i + 1 < path.length ? step.name + edgeSuffix(path[i + 1]!.edge!) : step.name)).join(' / ');
+  return leakPathSegments(path).join(' / ');
+}
+
+/** The steps of `formatLeakPath`, one string per node. */
+export function leakPathSegments(path: LeakPathStep[]): string[] {
+  return path.map((step, i) => (i + 1 < path.length ? step.name + edgeSuffix(path[i + 1]!.edge!) : step.name));
 }
 
 /** Normalised retainer path of a node: classes and edge names, element indices dropped. */
