@@ -1,15 +1,20 @@
 /**
  * Heap snapshots with Node built-ins only.
  *
- * The inspector writer opens a session on this thread and asks `HeapProfiler.takeHeapSnapshot` with
- * `reportProgress`; V8 delivers `addHeapSnapshotChunk` events synchronously during the call, and each chunk
- * is written to the file at once, so the snapshot never sits in memory as one string.
+ * The inspector writer asks `HeapProfiler.takeHeapSnapshot` over a session on this thread; V8 delivers
+ * `addHeapSnapshotChunk` events synchronously during the call, and each chunk is written to the file at
+ * once, so the snapshot never sits in memory as one string. Progress is reported as bytes written.
+ *
+ * `reportProgress: true` is never sent: on a same-thread session V8 emits the progress notifications while
+ * it walks the stack with JavaScript forbidden, and re-entering JS there crashes the process (SIGSEGV,
+ * nodejs/node#44634, still open; reproduced on Node 20.20). Chunks come later, during serialisation, where
+ * running JS is safe.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Session } from 'node:inspector';
 import { writeHeapSnapshot as v8WriteHeapSnapshot } from 'node:v8';
-import type { HeapSnapshotWriter } from '../lib/capture/heap-snapshot.js';
+import type { CaptureProgress, HeapSnapshotWriter } from '../lib/capture/heap-snapshot.js';
 
 type InspectorModule = typeof import('node:inspector');
 
@@ -55,6 +60,13 @@ export function inspectorHeapSnapshotWriter(): HeapSnapshotWriter | null {
         let fd = -1;
         let bytesWritten = 0;
         let writeError: unknown;
+        const report = (phase: 'write' | 'done'): void => {
+          try {
+            onProgress?.({ phase, bytesWritten });
+          } catch {
+            // a throwing progress callback must not break the capture
+          }
+        };
         const onChunk = (message: { params: { chunk: string } }): void => {
           if (writeError) return;
           try {
@@ -64,18 +76,12 @@ export function inspectorHeapSnapshotWriter(): HeapSnapshotWriter | null {
             bytesWritten += chunk.length;
           } catch (error) {
             writeError = error;
+            return;
           }
-        };
-        const onCaptureProgress = (message: { params: { done: number; total: number } }): void => {
-          try {
-            onProgress?.({ phase: 'capture', done: message.params.done, total: message.params.total, bytesWritten });
-          } catch {
-            // a throwing progress callback must not break the capture
-          }
+          report('write');
         };
         const finish = (error?: unknown): void => {
           s?.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
-          s?.off('HeapProfiler.reportHeapSnapshotProgress', onCaptureProgress);
           if (fd >= 0) {
             try {
               closeSync(fd);
@@ -87,18 +93,11 @@ export function inspectorHeapSnapshotWriter(): HeapSnapshotWriter | null {
           else resolve();
         };
         try {
-          fd = openSync(file, 'wx');
+          fd = openSync(file, 'w');
           s = session(inspector);
           s.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
-          if (onProgress) s.on('HeapProfiler.reportHeapSnapshotProgress', onCaptureProgress);
-          s.post('HeapProfiler.takeHeapSnapshot', { reportProgress: Boolean(onProgress) }, (error) => {
-            if (!error && !writeError && onProgress) {
-              try {
-                onProgress({ phase: 'write', done: bytesWritten, total: bytesWritten, bytesWritten });
-              } catch {
-                // ignored, as above
-              }
-            }
+          s.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (error) => {
+            if (!error && !writeError) report('done');
             finish(error ?? writeError);
           });
         } catch (error) {
@@ -114,11 +113,17 @@ export function v8HeapSnapshotWriter(): HeapSnapshotWriter {
     name: 'v8',
     async write(file, onProgress) {
       v8WriteHeapSnapshot(file);
-      try {
-        onProgress?.({ phase: 'write', done: 1, total: 1, bytesWritten: 0 });
-      } catch {
-        // ignored
-      }
+      reportDone(file, onProgress);
     },
   };
+}
+
+/** The final progress event of the backends that cannot report as they go. */
+export function reportDone(file: string, onProgress: ((p: CaptureProgress) => void) | undefined): void {
+  if (!onProgress) return;
+  try {
+    onProgress({ phase: 'done', bytesWritten: statSync(file).size });
+  } catch {
+    // a throwing progress callback (or a vanished file) must not fail the capture
+  }
 }

@@ -2,24 +2,22 @@
  * Heap snapshot capture: the backend interface and the choice of backend.
  *
  * - `inspector` (default): `HeapProfiler.takeHeapSnapshot` over an in-process inspector session, chunks
- *   streamed to the file as V8 produces them, progress reported (native-free-fallbacks/inspector-heap-snapshot.ts).
+ *   streamed to the file as V8 produces them, bytes written reported (native-free-fallbacks/inspector-heap-snapshot.ts).
  * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
  * - `heapdump`: the optional native addon, used only when chosen and installed.
  */
 import { HeapBackendUnavailableError } from '../heap/errors.js';
-import { inspectorHeapSnapshotWriter, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
+import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
 
 export interface CaptureProgress {
-  /** `capture`: V8 walking the heap (done/total objects); `write`: bytes written so far. */
-  phase: 'capture' | 'write';
-  done: number;
-  total: number;
+  /** `write`: after each chunk written (inspector backend); `done`: once, when the file is complete. */
+  phase: 'write' | 'done';
   bytesWritten: number;
 }
 
 export interface HeapSnapshotWriter {
   readonly name: HeapSnapshotBackend;
-  /** Write a snapshot of this isolate to `file` (created, must not exist). */
+  /** Write a snapshot of this isolate to `file`, replacing its content (the caller has created it). */
   write(file: string, onProgress?: (p: CaptureProgress) => void): Promise<void>;
 }
 
@@ -64,7 +62,7 @@ function heapdumpWriter(api: HeapdumpModule): HeapSnapshotWriter {
         api.writeSnapshot(file, (err) => {
           if (err) reject(err);
           else {
-            onProgress?.({ phase: 'write', done: 1, total: 1, bytesWritten: 0 });
+            reportDone(file, onProgress);
             resolve();
           }
         });

@@ -7,7 +7,7 @@
  * removes the partial file and rejects with `HeapSnapshotCaptureError`. Captures in one thread are
  * serialised: V8 stops the world for each, and two at once would only double the pause.
  */
-import { statfs, unlink } from 'node:fs/promises';
+import { open, statfs, unlink } from 'node:fs/promises';
 import { resolve, join, basename } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { HangwatchError, InvalidOptionError } from '../errors.js';
@@ -22,7 +22,7 @@ export interface WriteHeapSnapshotOptions {
   dir?: string;
   /** File name inside `dir` (default `hangwatch-<pid>-<time>-<n>.heapsnapshot`). */
   filename?: string;
-  /** Progress of the capture (`inspector` backend) and of the write. */
+  /** Bytes written so far (after each chunk with the inspector backend) and once when done. */
   onProgress?: (progress: CaptureProgress) => void;
   /** `auto` (default: inspector, else v8), `inspector`, `v8`, or `heapdump` (optional native addon). */
   backend?: HeapSnapshotBackend | 'auto';
@@ -71,14 +71,20 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
       if (available < required) throw new InsufficientDiskSpaceError(dir, available, required);
     }
     const writer = await chooseHeapSnapshotWriter(backend);
+    // Claim the name first: an existing file is never overwritten (v8.writeHeapSnapshot would), and on
+    // failure only a file this call created is removed.
+    try {
+      await (await open(file, 'wx')).close();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new HeapSnapshotCaptureError(code === 'EEXIST' ? `${file} already exists` : `cannot create ${file}: ${(error as Error).message}`, { cause: error });
+    }
     try {
       await writer.write(file, onProgress);
     } catch (error) {
       await unlink(file).catch(() => undefined);
       if (error instanceof HangwatchError) throw error;
-      const code = (error as NodeJS.ErrnoException | undefined)?.code;
-      const detail = code === 'EEXIST' ? `${file} already exists` : (error as Error)?.message ?? String(error);
-      throw new HeapSnapshotCaptureError(`heap snapshot (${writer.name}) to ${file} failed: ${detail}`, { cause: error });
+      throw new HeapSnapshotCaptureError(`heap snapshot (${writer.name}) to ${file} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
     return file;
   };
