@@ -195,7 +195,7 @@ export class HeapSnapshotParser {
     const at = this.base;
     if (this.state === ST_START) throw new NotAHeapSnapshotError(this.source, at, 'empty input, not a V8 heap snapshot');
     if (this.state !== ST_DONE) {
-      if (!this.meta) throw new NotAHeapSnapshotError(this.source, at, 'input ended before a "snapshot" header was found');
+      if (!this.meta && this.key !== 'snapshot') throw new NotAHeapSnapshotError(this.source, at, 'input ended before a "snapshot" header was found');
       throw new SnapshotTruncatedError(this.source, at, `heap snapshot is truncated (input ended inside ${this.key ? `"${this.key}"` : 'the top-level object'})`);
     }
     const meta = this.meta;
