@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Result } from './fixtures/heap-parse-worker.js';
 
 const run = promisify(execFile);
 const root = process.cwd();
@@ -18,16 +19,6 @@ const items = Number(process.env.HEAP_BENCH_ITEMS ?? 550_000);
 const minMb = Number(process.env.HEAP_BENCH_MIN_MB ?? 300);
 const file = join(cacheDir, `bench-${items}.heapsnapshot`);
 
-interface Result {
-  tool: string;
-  parseMs: number;
-  analyzeMs: number;
-  totalMs: number;
-  maxRssBytes: number;
-  nodeCount: number;
-  edgeCount: number;
-  rootRetainedSize: number;
-}
 
 async function ensureSnapshot(): Promise<void> {
   if (existsSync(file)) return;
