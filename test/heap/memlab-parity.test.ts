@@ -24,7 +24,7 @@ t.test('dominators and retained sizes equal memlab’s on every node', async (t)
   let retainedDiff = 0;
   let dominatorDiff = 0;
   for (let n = 0; n < ours.nodeCount; n++) {
-    const node = theirs.nodes.get(n);
+    const node = theirs.nodes.get(n)!;
     if (node.retainedSize !== ours.retainedSize(n)) retainedDiff++;
     if (n !== 0 && node.dominatorNode?.nodeIndex !== ours.dominatorOf(n)!.ordinal) dominatorDiff++;
   }
