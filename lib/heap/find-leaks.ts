@@ -228,7 +228,8 @@ function internalClasses(names: string[]): Uint8Array {
   const out = new Uint8Array(names.length);
   const internalTypes = new Set(['(system)', '(compiled code)', '(synthetic)', '(object shape)', '(array)', '(number)', '(hidden)', '(code)']);
   names.forEach((name, c) => {
-    if (internalTypes.has(name) || name.startsWith('system / ')) out[c] = 1;
+    // "Node / …" are Node's C++ objects (embedder graph); their ids follow native addresses and are not stable.
+    if (internalTypes.has(name) || name.startsWith('system / ') || name.startsWith('Node / ')) out[c] = 1;
   });
   return out;
 }
