@@ -6,7 +6,6 @@
  * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
  * - `heapdump`: the optional native addon, used only when chosen and installed.
  */
-import { HeapBackendUnavailableError } from '../heap/errors.js';
 import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
 
 export interface CaptureProgress {
@@ -27,30 +26,34 @@ interface HeapdumpModule {
   writeSnapshot(file: string, cb: (err: Error | null, filename?: string) => void): void;
 }
 
-export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter> {
+/** Why a backend that was asked for cannot be used. */
+export interface UnavailableBackend {
+  unavailable: HeapSnapshotBackend;
+  reason: string;
+  cause?: unknown;
+}
+
+export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {
   switch (backend) {
     case 'v8':
       return v8HeapSnapshotWriter();
-    case 'inspector': {
-      const w = inspectorHeapSnapshotWriter();
-      if (!w) throw new HeapBackendUnavailableError('inspector', 'node:inspector is not available in this Node build');
-      return w;
-    }
+    case 'inspector':
+      return inspectorHeapSnapshotWriter() ?? { unavailable: 'inspector', reason: 'node:inspector is not available in this Node build' };
     case 'heapdump':
-      return heapdumpWriter(await loadHeapdump());
+      return loadHeapdump();
     default:
       return inspectorHeapSnapshotWriter() ?? v8HeapSnapshotWriter();
   }
 }
 
-async function loadHeapdump(): Promise<HeapdumpModule> {
+async function loadHeapdump(): Promise<HeapSnapshotWriter | UnavailableBackend> {
   try {
     const mod = (await import('heapdump' as string)) as HeapdumpModule & { default?: HeapdumpModule };
     const api = typeof mod.writeSnapshot === 'function' ? mod : mod.default;
     if (!api || typeof api.writeSnapshot !== 'function') throw new Error('module has no writeSnapshot()');
-    return api;
+    return heapdumpWriter(api);
   } catch (error) {
-    throw new HeapBackendUnavailableError('heapdump', 'the optional "heapdump" package is not installed or failed to load', { cause: error });
+    return { unavailable: 'heapdump', reason: 'the optional "heapdump" package is not installed or failed to load', cause: error };
   }
 }
 

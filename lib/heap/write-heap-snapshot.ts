@@ -13,7 +13,7 @@ import { getHeapStatistics } from 'node:v8';
 import { HangwatchError, InvalidOptionError } from '../errors.js';
 import { enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
 import { chooseHeapSnapshotWriter, type CaptureProgress, type HeapSnapshotBackend } from '../capture/heap-snapshot.js';
-import { HeapSnapshotCaptureError, InsufficientDiskSpaceError } from './errors.js';
+import { HeapBackendUnavailableError, HeapSnapshotCaptureError, InsufficientDiskSpaceError } from './errors.js';
 
 export type { CaptureProgress, HeapSnapshotBackend };
 
@@ -71,6 +71,7 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
       if (available < required) throw new InsufficientDiskSpaceError(dir, available, required);
     }
     const writer = await chooseHeapSnapshotWriter(backend);
+    if ('unavailable' in writer) throw new HeapBackendUnavailableError(writer.unavailable, writer.reason, { cause: writer.cause });
     // Claim the name first: an existing file is never overwritten (v8.writeHeapSnapshot would), and on
     // failure only a file this call created is removed.
     try {

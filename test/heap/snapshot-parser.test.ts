@@ -86,6 +86,18 @@ t.test('reads the field order from snapshot.meta', async (t) => {
   t.equal(b.nodeDetachedness, null, 'no detachedness field, no column');
 });
 
+t.test('works without node_count / edge_count in the header (growable arrays)', async (t) => {
+  const many: TinyNode[] = [root(Array.from({ length: 3000 }, (_, i) => ({ type: 'element' as const, name: i, to: i + 1 })))];
+  for (let i = 1; i <= 3000; i++) many.push({ type: 'object', name: `O${i % 7}`, id: 2 * i + 1, selfSize: i });
+  const text = buildSnapshot(many).replace(/"node_count":\d+,"edge_count":\d+,/, '');
+  t.notMatch(text, /node_count/);
+  const raw = parse(text, 1000);
+  t.equal(raw.nodeCount, 3001);
+  t.equal(raw.edgeCount, 3000);
+  t.equal(raw.nodeSelfSize[3000], 3000);
+  t.equal(raw.edgeTo[2999], 3000);
+});
+
 t.test('skips unknown and unused sections, whatever their shape', async (t) => {
   const extra = '"samples":[1,2,3],"future_thing":{"a":[1,{"b":"}]"}],"c":null},"flag":true,"n":-1.5e3,\n';
   const text = buildSnapshot(nodes).replace('"samples":[],\n', '').replace('"strings":', `${extra}"strings":`);
