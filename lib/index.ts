@@ -8,7 +8,7 @@ export type { StackFrame } from './capture/stack-frame.js';
 // ---- heap snapshots (issue 4): capture, streaming parse, dominators, diff, leak finding ----
 export { writeHeapSnapshot } from './heap/write-heap-snapshot.js';
 export type { WriteHeapSnapshotOptions, CaptureProgress, HeapSnapshotBackend } from './heap/write-heap-snapshot.js';
-export { loadHeapSnapshot, parseHeapSnapshot } from './heap/load-heap-snapshot.js';
+export { loadHeapSnapshot, loadHeapSnapshotIds, parseHeapSnapshot } from './heap/load-heap-snapshot.js';
 export type { LoadHeapSnapshotOptions, LoadProgress } from './heap/load-heap-snapshot.js';
 export { HeapSnapshot } from './heap/heap-snapshot.js';
 export type { HeapNode, HeapEdge, RetainerStep, ClassSummary, NodeRef } from './heap/heap-snapshot.js';

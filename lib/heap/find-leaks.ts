@@ -10,9 +10,9 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { booleanOption, functionOption, numberOption, optionalObject } from '../validate.js';
-import type { NodeIdIndex } from './id-index.js';
+import { NodeIdIndex } from './id-index.js';
 import { HeapSnapshot, type HeapNode } from './heap-snapshot.js';
-import { loadHeapSnapshot, type LoadProgress } from './load-heap-snapshot.js';
+import { loadHeapSnapshot, loadHeapSnapshotIds, type LoadProgress } from './load-heap-snapshot.js';
 
 export type SnapshotInput = HeapSnapshot | string;
 
@@ -95,7 +95,7 @@ export async function findLeaks(options: FindLeaksOptions): Promise<LeakReport> 
   const maxClusters = numberOption('maxClusters', opts.maxClusters, 50, { min: 1, integer: true });
   const onProgress = functionOption<(p: FindLeaksProgress) => void>('onProgress', opts.onProgress);
 
-  // Only the ids of baseline and target are needed: load, index, let the graph go.
+  // Only the ids of baseline and target are needed: their edges and strings are never parsed.
   const baselineIds = await idsOf(opts.baseline!, 'baseline', onProgress);
   const targetIds = await idsOf(opts.target!, 'target', onProgress);
   const final = await load(opts.final!, 'final', onProgress);
@@ -109,7 +109,9 @@ async function load(input: SnapshotInput, phase: FindLeaksProgress['phase'], onP
 }
 
 async function idsOf(input: SnapshotInput, phase: FindLeaksProgress['phase'], onProgress?: (p: FindLeaksProgress) => void): Promise<NodeIdIndex> {
-  return (await load(input, phase, onProgress)).idIndex();
+  if (input instanceof HeapSnapshot) return input.idIndex();
+  const ids = await loadHeapSnapshotIds(input, onProgress ? { onProgress: (p: LoadProgress) => onProgress({ phase, bytesRead: p.bytesRead, totalBytes: p.totalBytes }) } : undefined);
+  return new NodeIdIndex(ids);
 }
 
 interface AnalyzeOptions {

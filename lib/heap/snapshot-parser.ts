@@ -63,6 +63,8 @@ const ST_DONE = 6;
 const ST_NUMBERS = 7;
 const ST_STRINGS = 8;
 const ST_SKIP = 9;
+const ST_SKIP_NUMBERS = 10; // idsOnly: a number array, skipped to its ']'
+const ST_SKIP_STRINGS = 11; // idsOnly: the strings array, skipped to its ']'
 
 // Number-array sub-states.
 const NS_FIRST = 0; // right after '[': a number or ']'
@@ -158,9 +160,23 @@ export class HeapSnapshotParser {
    * @param source name used in error messages (the file path).
    * @param totalBytes size of the whole input when known; used to reject absurd header counts early.
    */
-  constructor(source = '<memory>', totalBytes?: number) {
+  /** Parse only what `endIds()` needs: node columns; edges, strings and locations are skipped unread. */
+  private readonly idsOnly: boolean;
+
+  constructor(source = '<memory>', totalBytes?: number, options: { idsOnly?: boolean } = {}) {
     this.source = source;
     this.totalBytes = totalBytes;
+    this.idsOnly = options.idsOnly === true;
+  }
+
+  /** Finish a parse made with `idsOnly`: the node ids, in node order. */
+  endIds(): Uint32Array {
+    this.checkComplete();
+    if (!this.seen.has('nodes')) throw new SnapshotCorruptError(this.source, this.base, 'missing "nodes" array');
+    if (this.declaredNodeCount >= 0 && this.declaredNodeCount !== this.nodes) {
+      throw new SnapshotCorruptError(this.source, this.nodesEndOffset, `snapshot.node_count is ${this.declaredNodeCount} but "nodes" holds ${this.nodes}`);
+    }
+    return this.nodeId.subarray(0, this.nodes);
   }
 
   /** Bytes consumed so far. */
@@ -183,6 +199,12 @@ export class HeapSnapshotParser {
         case ST_SKIP:
           i = this.skip(buf, i, end);
           break;
+        case ST_SKIP_NUMBERS:
+          i = this.skipNumbers(buf, i, end);
+          break;
+        case ST_SKIP_STRINGS:
+          i = this.skipStrings(buf, i, end);
+          break;
         default:
           i = this.structure(buf, i, end);
       }
@@ -192,14 +214,9 @@ export class HeapSnapshotParser {
 
   /** Finish: validate the whole snapshot and return its columns. */
   end(): RawHeapSnapshot {
+    if (this.idsOnly) throw new Error('HeapSnapshotParser: end() after an idsOnly parse; use endIds()');
+    const meta = this.checkComplete();
     const at = this.base;
-    if (this.state === ST_START) throw new NotAHeapSnapshotError(this.source, at, 'empty input, not a V8 heap snapshot');
-    if (this.state !== ST_DONE) {
-      if (!this.meta && this.key !== 'snapshot') throw new NotAHeapSnapshotError(this.source, at, 'input ended before a "snapshot" header was found');
-      throw new SnapshotTruncatedError(this.source, at, `heap snapshot is truncated (input ended inside ${this.key ? `"${this.key}"` : 'the top-level object'})`);
-    }
-    const meta = this.meta;
-    if (!meta) throw new NotAHeapSnapshotError(this.source, 0, 'no "snapshot" header with "meta"; not a V8 heap snapshot');
     for (const required of ['nodes', 'edges', 'strings']) {
       if (!this.seen.has(required)) throw new SnapshotCorruptError(this.source, at, `missing "${required}" array`);
     }
@@ -254,6 +271,18 @@ export class HeapSnapshotParser {
       locations: this.locations.subarray(0, this.locationValues),
       byteLength: this.base,
     };
+  }
+
+  /** The input must be one complete top-level object with a snapshot header. */
+  private checkComplete(): SnapshotMeta {
+    const at = this.base;
+    if (this.state === ST_START) throw new NotAHeapSnapshotError(this.source, at, 'empty input, not a V8 heap snapshot');
+    if (this.state !== ST_DONE) {
+      if (!this.meta && this.key !== 'snapshot') throw new NotAHeapSnapshotError(this.source, at, 'input ended before a "snapshot" header was found');
+      throw new SnapshotTruncatedError(this.source, at, `heap snapshot is truncated (input ended inside ${this.key ? `"${this.key}"` : 'the top-level object'})`);
+    }
+    if (!this.meta) throw new NotAHeapSnapshotError(this.source, 0, 'no "snapshot" header with "meta"; not a V8 heap snapshot');
+    return this.meta;
   }
 
   // ---- structure: the top-level object, keys and the dispatch of values ----
@@ -334,7 +363,7 @@ export class HeapSnapshotParser {
       this.startSkip(true);
       return i;
     }
-    if (key === 'nodes' || key === 'edges' || key === 'locations' || key === 'strings') {
+    if (key === 'nodes' || (!this.idsOnly && (key === 'edges' || key === 'locations' || key === 'strings'))) {
       if (!this.meta) throw new NotAHeapSnapshotError(this.source, this.base + i, `"${key}" before the "snapshot" header; not a V8 heap snapshot`);
       if (c !== 0x5b) throw this.unexpected(c, i, `"[" to start "${key}"`);
       if (key === 'strings') {
@@ -349,6 +378,13 @@ export class HeapSnapshotParser {
       this.acc = 0;
       this.digits = 0;
       this.column = 0;
+      return i + 1;
+    }
+    if (this.idsOnly && (key === 'edges' || key === 'locations' || key === 'strings')) {
+      if (c !== 0x5b) throw this.unexpected(c, i, `"[" to start "${key}"`);
+      this.state = key === 'strings' ? ST_SKIP_STRINGS : ST_SKIP_NUMBERS;
+      this.strEscaped = false;
+      this.skipInString = false;
       return i + 1;
     }
     // trace_function_infos, trace_tree, samples and anything newer: not needed, skipped without storing.
@@ -373,17 +409,63 @@ export class HeapSnapshotParser {
     this.captureBytes = 0;
   }
 
+  /** An array of numbers cannot contain "]" before its end: jump there (memchr). Content is not validated. */
+  private skipNumbers(buf: Buffer, i: number, end: number): number {
+    const close = buf.indexOf(0x5d, i);
+    if (close < 0 || close >= end) return end;
+    this.state = ST_AFTER_VALUE;
+    return close + 1;
+  }
+
+  /** The strings array: jump from quote to quote (memchr), honouring backslash escapes, to the "]" outside a string. */
+  private skipStrings(buf: Buffer, i: number, end: number): number {
+    while (i < end) {
+      if (this.skipInString) {
+        if (this.strEscaped) {
+          // the first byte of this chunk is escaped by a backslash that ended the previous one
+          this.strEscaped = false;
+          i++;
+          continue;
+        }
+        const q = buf.indexOf(0x22, i);
+        if (q < 0 || q >= end) {
+          // remember whether the chunk ends in an odd run of backslashes
+          let run = 0;
+          for (let k = end - 1; k >= i && buf[k] === 0x5c; k--) run++;
+          this.strEscaped = (run & 1) === 1;
+          return end;
+        }
+        let run = 0;
+        for (let k = q - 1; k >= i && buf[k] === 0x5c; k--) run++;
+        i = q + 1;
+        if ((run & 1) === 0) this.skipInString = false;
+        continue;
+      }
+      const c = buf[i]!;
+      if (c === 0x22) this.skipInString = true;
+      else if (c === 0x5d) {
+        this.state = ST_AFTER_VALUE;
+        return i + 1;
+      }
+      i++;
+    }
+    return i;
+  }
+
   private skip(buf: Buffer, i: number, end: number): number {
     const start = i;
     let done = false;
+    let inString = this.skipInString;
+    let escaped = this.skipEscaped;
+    let depth = this.skipDepth;
     for (; i < end; i++) {
       const c = buf[i]!;
-      if (this.skipInString) {
-        if (this.skipEscaped) this.skipEscaped = false;
-        else if (c === 0x5c) this.skipEscaped = true;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
         else if (c === 0x22) {
-          this.skipInString = false;
-          if (this.skipDepth === 0) {
+          inString = false;
+          if (depth === 0) {
             i++;
             done = true;
             break;
@@ -391,12 +473,16 @@ export class HeapSnapshotParser {
         }
         continue;
       }
+      // Fast path for the bulk of skipped sections: numbers, commas, whitespace.
+      if ((c >= 0x30 && c <= 0x39) || c === 0x2c || c === 0x0a) {
+        if (this.skipStarted && !this.skipScalar) continue;
+      }
       if (!this.skipStarted) {
         if (isWhitespace(c)) continue;
         this.skipStarted = true;
         this.skipStart = this.base + i;
-        if (c === 0x7b || c === 0x5b) this.skipDepth = 1;
-        else if (c === 0x22) this.skipInString = true;
+        if (c === 0x7b || c === 0x5b) depth = 1;
+        else if (c === 0x22) inString = true;
         else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e) this.skipScalar = true;
         else throw this.unexpected(c, i, `a value for "${this.key}"`);
         continue;
@@ -408,16 +494,19 @@ export class HeapSnapshotParser {
         }
         continue;
       }
-      if (c === 0x22) this.skipInString = true;
-      else if (c === 0x7b || c === 0x5b) this.skipDepth++;
+      if (c === 0x22) inString = true;
+      else if (c === 0x7b || c === 0x5b) depth++;
       else if (c === 0x7d || c === 0x5d) {
-        if (--this.skipDepth === 0) {
+        if (--depth === 0) {
           i++;
           done = true;
           break;
         }
       }
     }
+    this.skipInString = inString;
+    this.skipEscaped = escaped;
+    this.skipDepth = depth;
     if (this.capture) {
       this.captureBytes += i - start;
       if (this.captureBytes > MAX_CAPTURE) throw new SnapshotCorruptError(this.source, this.base + i, `"${this.key}" header is larger than ${MAX_CAPTURE} bytes`);
@@ -479,7 +568,7 @@ export class HeapSnapshotParser {
     this.declaredNodeCount = count(h.node_count, this.nodeFieldCount, 'node_count');
     this.declaredEdgeCount = count(h.edge_count, this.edgeFieldCount, 'edge_count');
     this.growNodes(this.declaredNodeCount >= 0 ? this.declaredNodeCount : 1 << 16);
-    this.growEdges(this.declaredEdgeCount >= 0 ? this.declaredEdgeCount : 1 << 18);
+    if (!this.idsOnly) this.growEdges(this.declaredEdgeCount >= 0 ? this.declaredEdgeCount : 1 << 18);
     if (nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(this.nodeCapacity);
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot as v8WriteHeapSnapshot } from 'node:v8';
 import { HeapSnapshotParser, type RawHeapSnapshot } from '../../lib/heap/snapshot-parser.js';
-import { loadHeapSnapshot, parseHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
+import { loadHeapSnapshot, loadHeapSnapshotIds, parseHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
 import { HeapSnapshotReadError, NotAHeapSnapshotError, SnapshotCorruptError, SnapshotTruncatedError } from '../../lib/heap/errors.js';
 import { HangwatchError, InvalidOptionError } from '../../lib/errors.js';
 import { buildSnapshot, root, type TinyNode } from './helpers/build-snapshot.js';
@@ -12,13 +12,13 @@ import { buildSnapshot, root, type TinyNode } from './helpers/build-snapshot.js'
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-parser-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-const tricky = ['plain', 'tab\there "quoted" back\\slash', 'smile \ud83d\ude00 é ü 中文', 'lone \ud800 surrogate', 'nl\nand/solidus', '\u0001ctl'];
+const tricky = ['plain', 'tab\there "quoted" back\\slash', 'smile \ud83d\ude00 é ü 中文', 'lone \ud800 surrogate', 'nl\nand/solidus', '\u0001ctl', 'ends in a backslash \\', '\\\\"]', ']'];
 const nodes: TinyNode[] = [
   root([{ type: 'element', name: 1, to: 1 }]),
   { type: 'object', name: tricky[0]!, id: 3, selfSize: 4294967296 * 3 + 5, edges: [{ type: 'property', name: tricky[1]!, to: 2 }] },
   { type: 'string', name: tricky[2]!, id: 5, selfSize: 16, edges: [{ type: 'element', name: 7, to: 3 }] },
   { type: 'closure', name: tricky[3]!, id: 7, selfSize: 32, edges: [{ type: 'context', name: tricky[4]!, to: 1 }] },
-  { type: 'object', name: tricky[5]!, id: 4000000001, selfSize: 0 },
+  { type: 'object', name: tricky[5]!, id: 4000000001, selfSize: 0, edges: tricky.slice(6).map((name) => ({ type: 'property' as const, name, to: 1 })) },
 ];
 
 function columns(raw: RawHeapSnapshot): unknown {
@@ -47,11 +47,11 @@ t.test('parses a snapshot into columns, strings decoded exactly (escapes, surrog
   const text = buildSnapshot(nodes, { locations: [[3, 12, 40, 2]] });
   const raw = parse(text);
   t.equal(raw.nodeCount, 5);
-  t.equal(raw.edgeCount, 4);
+  t.equal(raw.edgeCount, 7);
   t.same([...raw.nodeId], [1, 3, 5, 7, 4000000001]);
   t.equal(raw.nodeSelfSize[1], 4294967296 * 3 + 5, 'self sizes above 2^32 are kept');
-  t.same([...raw.firstEdge], [0, 1, 2, 3, 4, 4]);
-  t.same([...raw.edgeTo], [1, 2, 3, 1]);
+  t.same([...raw.firstEdge], [0, 1, 2, 3, 4, 7]);
+  t.same([...raw.edgeTo], [1, 2, 3, 1, 1, 1, 1]);
   t.same([...raw.locations], [3, 12, 40, 2], 'locations object_index converted to a node ordinal');
   t.same(raw.meta.edgeTypes, ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak']);
   // the reference: JSON.parse of the whole (small) text
@@ -72,6 +72,19 @@ t.test('any chunking gives the same result, including splits inside numbers, esc
     t.same(columns(raw), whole, `chunks of ${size}`);
     t.same(raw.strings, wholeStrings, `strings with chunks of ${size}`);
   }
+});
+
+t.test('the ids-only parse skips edges and strings but finds the same ids, under any chunking', async (t) => {
+  const text = buildSnapshot(nodes, { locations: [[3, 12, 40, 2]] });
+  const bytes = Buffer.from(text);
+  for (const size of [1, 2, 3, 5, 7, 1 << 20]) {
+    const p = new HeapSnapshotParser('<test>', bytes.length, { idsOnly: true });
+    for (let i = 0; i < bytes.length; i += size) p.write(bytes.subarray(i, i + size));
+    t.same([...p.endIds()], [1, 3, 5, 7, 4000000001], `chunks of ${size}`);
+  }
+  const cut = new HeapSnapshotParser('<test>', undefined, { idsOnly: true });
+  cut.write(bytes.subarray(0, bytes.length - 30));
+  t.throws(() => cut.endIds(), { code: 'ERR_SNAPSHOT_TRUNCATED' });
 });
 
 t.test('reads the field order from snapshot.meta', async (t) => {
@@ -128,6 +141,7 @@ t.test('matches JSON.parse on a real Node heap snapshot, node by node and edge b
     }
   }
   t.equal(bad, 0, 'no field differs');
+  t.same([...(await loadHeapSnapshotIds(file, { chunkSize: 65536 }))], [...raw.nodeId], 'the ids-only load gives the same ids');
 });
 
 t.test('truncated input: typed error naming the byte offset where input ended', async (t) => {
@@ -147,6 +161,7 @@ t.test('truncated input: typed error naming the byte offset where input ended', 
   const file = join(dir, 'truncated.heapsnapshot');
   writeFileSync(file, text.slice(0, text.length - 40));
   await t.rejects(loadHeapSnapshot(file), { code: 'ERR_SNAPSHOT_TRUNCATED', path: file });
+  await t.rejects(loadHeapSnapshotIds(file), { code: 'ERR_SNAPSHOT_TRUNCATED', path: file });
 });
 
 t.test('corrupt input: typed error at the offending byte', async (t) => {
