@@ -251,6 +251,7 @@ export class HeapSnapshot {
     const { classOf, names } = this.classTable();
     const { dominator, retainedSize } = this.dominatorResult();
     const n = this.nodeCount;
+    if (n === 0) return [];
     const k = names.length;
     const count = new Float64Array(k);
     const self = new Float64Array(k);
