@@ -97,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
           },
         });
         progress.done();
+        for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
         print(values.json ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report }) : renderLeaks(report));
         return 0;
       }

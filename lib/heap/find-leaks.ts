@@ -76,6 +76,8 @@ export interface LeakReport {
   retainedSize: number;
   /** Clusters dropped by `minRetainedSize` or `maxClusters`. */
   droppedClusters: number;
+  /** Reasons to doubt the result, e.g. snapshots that do not come from one process. */
+  warnings: string[];
 }
 
 const NONE = 0xffffffff;
@@ -133,11 +135,22 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
   // 1. leaked objects
   const leaked = new Uint8Array(n);
   let leakedCount = 0;
+  let inBaseline = 0;
   for (let v = 0; v < n; v++) {
     const id = raw.nodeId[v]!;
-    if (baselineIds.has(id) || !targetIds.has(id)) continue;
+    if (baselineIds.has(id)) {
+      inBaseline++;
+      continue;
+    }
+    if (!targetIds.has(id)) continue;
     leaked[v] = 1;
     leakedCount++;
+  }
+  const warnings: string[] = [];
+  if (n > 0 && inBaseline < 0.1 * n) {
+    warnings.push(
+      `only ${((inBaseline / n) * 100).toFixed(1)}% of the objects in the final snapshot exist in the baseline: object ids match only between snapshots of one process, taken without an inspector session being closed in between`,
+    );
   }
 
   // 2. in breadth-first order (parents first): which leaked objects to report, and the topmost reported
@@ -222,6 +235,7 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
     reportedCount,
     retainedSize: result.reduce((sum, c) => sum + c.retainedSize, 0),
     droppedClusters: all.length - kept.length,
+    warnings,
   };
 }
 

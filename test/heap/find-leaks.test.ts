@@ -7,6 +7,8 @@ import { diffHeapSnapshots } from '../../lib/heap/heap-diff.js';
 import { loadHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import { runLeakyProgram } from './helpers/run-fixture.js';
+import { parseHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
+import { buildSnapshot, root } from './helpers/build-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-leaks-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +31,7 @@ t.test('a growing Map cache: names LeakyObject and the path through the Map', as
   t.same(c.holds.map((h) => [h.className, h.count]), [['Array', 200]], 'each holds its data array');
   t.ok(c.retainedSize >= 200 * (c.selfSize / 200 + 32), `retained ${c.retainedSize} covers the objects and their arrays`);
   t.notOk(report.clusters.some((x) => x.name === 'TransientThing'), 'objects released before final are not leaks');
+  t.same(report.warnings, []);
 
   // the Comparison view on the same files
   const [baseline, target, final] = await Promise.all([loadHeapSnapshot(files.baseline), loadHeapSnapshot(files.target), loadHeapSnapshot(files.final)]);
@@ -80,6 +83,16 @@ async function reuse(mode: string) {
   const d = join(dir, mode);
   return { baseline: join(d, 'baseline.heapsnapshot'), target: join(d, 'target.heapsnapshot'), final: join(d, 'final.heapsnapshot') };
 }
+
+t.test('flags snapshots whose ids do not overlap (not one process)', async (t) => {
+  const make = (ids: number[]) =>
+    parseHeapSnapshot(buildSnapshot([root(ids.map((_, i) => ({ type: 'element' as const, name: i, to: i + 1 }))), ...ids.map((id) => ({ type: 'object', name: 'Thing', id, selfSize: 10 }))]));
+  const ids = (from: number) => Array.from({ length: 20 }, (_, i) => from + 2 * i);
+  const report = await findLeaks({ baseline: make(ids(3)), target: make(ids(103)), final: make(ids(103)) });
+  t.match(report.warnings[0], /one process/);
+  t.equal(report.clusters[0]!.name, 'Thing');
+  t.equal(report.clusters[0]!.count, 20);
+});
 
 t.test('validates options', async (t) => {
   await t.rejects(findLeaks(undefined as never), InvalidOptionError);
