@@ -1,0 +1,75 @@
+/**
+ * Heap snapshot capture: the backend interface and the choice of backend.
+ *
+ * - `inspector` (default): `HeapProfiler.takeHeapSnapshot` over an in-process inspector session, chunks
+ *   streamed to the file as V8 produces them, bytes written reported (native-free-fallbacks/inspector-heap-snapshot.ts).
+ * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
+ * - `heapdump`: the optional native addon, used only when chosen and installed.
+ */
+import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
+
+export interface CaptureProgress {
+  /** `write`: after each chunk written (inspector backend); `done`: once, when the file is complete. */
+  phase: 'write' | 'done';
+  bytesWritten: number;
+}
+
+export interface HeapSnapshotWriter {
+  readonly name: HeapSnapshotBackend;
+  /** Write a snapshot of this isolate to `file`, replacing its content (the caller has created it). */
+  write(file: string, onProgress?: (p: CaptureProgress) => void): Promise<void>;
+}
+
+export type HeapSnapshotBackend = 'inspector' | 'v8' | 'heapdump';
+
+interface HeapdumpModule {
+  writeSnapshot(file: string, cb: (err: Error | null, filename?: string) => void): void;
+}
+
+/** Why a backend that was asked for cannot be used. */
+export interface UnavailableBackend {
+  unavailable: HeapSnapshotBackend;
+  reason: string;
+  cause?: unknown;
+}
+
+export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {
+  switch (backend) {
+    case 'v8':
+      return v8HeapSnapshotWriter();
+    case 'inspector':
+      return inspectorHeapSnapshotWriter() ?? { unavailable: 'inspector', reason: 'node:inspector is not available in this Node build' };
+    case 'heapdump':
+      return loadHeapdump();
+    default:
+      return inspectorHeapSnapshotWriter() ?? v8HeapSnapshotWriter();
+  }
+}
+
+async function loadHeapdump(): Promise<HeapSnapshotWriter | UnavailableBackend> {
+  try {
+    const mod = (await import('heapdump' as string)) as HeapdumpModule & { default?: HeapdumpModule };
+    const api = typeof mod.writeSnapshot === 'function' ? mod : mod.default;
+    if (!api || typeof api.writeSnapshot !== 'function') throw new Error('module has no writeSnapshot()');
+    return heapdumpWriter(api);
+  } catch (error) {
+    return { unavailable: 'heapdump', reason: 'the optional "heapdump" package is not installed or failed to load', cause: error };
+  }
+}
+
+function heapdumpWriter(api: HeapdumpModule): HeapSnapshotWriter {
+  return {
+    name: 'heapdump',
+    write(file, onProgress) {
+      return new Promise<void>((resolve, reject) => {
+        api.writeSnapshot(file, (err) => {
+          if (err) reject(err);
+          else {
+            reportDone(file, onProgress);
+            resolve();
+          }
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * `diffHeapSnapshots(before, after)`: the DevTools Comparison view. Objects are matched by V8 node id
+ * (stable within one process): an id only in `after` is new, an id only in `before` was deleted.
+ * Results are per class (constructor name, or `(closure)`, `(string)`, … for non-objects).
+ */
+import { InvalidOptionError } from '../errors.js';
+import { HeapSnapshot } from './heap-snapshot.js';
+
+export interface ClassDiff {
+  className: string;
+  /** Objects in `after` whose id is not in `before`. */
+  newCount: number;
+  /** Objects in `before` whose id is not in `after`. */
+  deletedCount: number;
+  /** `newCount - deletedCount`. */
+  countDelta: number;
+  /** Self size of the new objects. */
+  allocatedSize: number;
+  /** Self size of the deleted objects. */
+  freedSize: number;
+  /** `allocatedSize - freedSize`. */
+  sizeDelta: number;
+}
+
+export interface HeapDiff {
+  /** Classes with at least one new or deleted object, largest size growth first. */
+  classes: ClassDiff[];
+  totals: { newCount: number; deletedCount: number; allocatedSize: number; freedSize: number; sizeDelta: number };
+  /** Objects present in both (by id). A value near 0 means the snapshots are from different processes. */
+  commonCount: number;
+}
+
+export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot): HeapDiff {
+  if (!(before instanceof HeapSnapshot)) throw new InvalidOptionError('before', 'a HeapSnapshot', before);
+  if (!(after instanceof HeapSnapshot)) throw new InvalidOptionError('after', 'a HeapSnapshot', after);
+  const rows = new Map<string, ClassDiff>();
+  const row = (className: string): ClassDiff => {
+    let r = rows.get(className);
+    if (!r) {
+      r = { className, newCount: 0, deletedCount: 0, countDelta: 0, allocatedSize: 0, freedSize: 0, sizeDelta: 0 };
+      rows.set(className, r);
+    }
+    return r;
+  };
+  const added = onlyIn(after, before);
+  const deleted = onlyIn(before, after);
+  for (let c = 0; c < added.names.length; c++) {
+    if (added.count[c]! === 0) continue;
+    const r = row(added.names[c]!);
+    r.newCount += added.count[c]!;
+    r.allocatedSize += added.size[c]!;
+  }
+  for (let c = 0; c < deleted.names.length; c++) {
+    if (deleted.count[c]! === 0) continue;
+    const r = row(deleted.names[c]!);
+    r.deletedCount += deleted.count[c]!;
+    r.freedSize += deleted.size[c]!;
+  }
+  const totals = { newCount: 0, deletedCount: 0, allocatedSize: 0, freedSize: 0, sizeDelta: 0 };
+  for (const r of rows.values()) {
+    r.countDelta = r.newCount - r.deletedCount;
+    r.sizeDelta = r.allocatedSize - r.freedSize;
+    totals.newCount += r.newCount;
+    totals.deletedCount += r.deletedCount;
+    totals.allocatedSize += r.allocatedSize;
+    totals.freedSize += r.freedSize;
+  }
+  totals.sizeDelta = totals.allocatedSize - totals.freedSize;
+  const classes = [...rows.values()].sort((a, b) => b.sizeDelta - a.sizeDelta || b.countDelta - a.countDelta || (a.className < b.className ? -1 : 1));
+  return { classes, totals, commonCount: after.nodeCount - totals.newCount };
+}
+
+/** Per class of `a`: count and self size of the nodes of `a` whose id `b` does not have. */
+function onlyIn(a: HeapSnapshot, b: HeapSnapshot): { names: string[]; count: Float64Array; size: Float64Array } {
+  const { classOf, names } = a.classTable();
+  const index = b.idIndex();
+  const ids = a.raw.nodeId;
+  const self = a.raw.nodeSelfSize;
+  const count = new Float64Array(names.length);
+  const size = new Float64Array(names.length);
+  for (let v = 0; v < a.nodeCount; v++) {
+    if (index.has(ids[v]!)) continue;
+    const c = classOf[v]!;
+    count[c]!++;
+    size[c]! += self[v]!;
+  }
+  return { names, count, size };
+}
