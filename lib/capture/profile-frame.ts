@@ -7,6 +7,7 @@
  * samples maps each function once.
  */
 import { findSourceMap, type SourceMap } from 'node:module';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { ProfileCallFrame } from './profile-format.js';
 import { mapFrame } from './source-map.js';
 import { fromInspectorFrame, urlToFile, type StackFrame } from './stack-frame.js';
@@ -69,9 +70,10 @@ function mapWithNodeCache(frame: StackFrame, url: string): StackFrame | undefine
   if (!map) return undefined;
   const e = map.findEntry(frame.line - 1, frame.column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>;
   if (typeof e?.originalSource !== 'string' || typeof e.originalLine !== 'number') return undefined;
+  const source = urlToFile(e.originalSource);
   return {
     ...frame,
-    file: urlToFile(e.originalSource),
+    file: source.startsWith('/') || source.includes(':') ? source : resolvePath(dirname(frame.file), source),
     line: e.originalLine + 1,
     column: (e.originalColumn ?? 0) + 1,
     generated: { file: frame.file, line: frame.line, column: frame.column },
