@@ -12,7 +12,7 @@ export { CpuProfile } from './cpu/cpu-profile.js';
 export type { CpuProfileMeta, CpuProfileViewOptions, CallRelation, FunctionRef, PrintOptions, CpuOutputFormat } from './cpu/cpu-profile.js';
 export { CpuStats, STATS_SORT_KEYS } from './cpu/stats.js';
 export type { FunctionStats, StatsSortKey, StatsSummary, FormatOptions } from './cpu/stats.js';
-export type { FlameGraphOptions } from './cpu/flame-graph.js';
+export type { FlameGraphOptions } from './report/flame-graph.js';
 export { ProfilerBusyError, ProfilerBackendUnavailableError, ProfilerNotRunningError, InvalidCpuProfileError, UnknownFunctionError } from './cpu/errors.js';
 export type { CpuProfilerBackendName } from './capture/cpu-profiler.js';
 export type { RawCpuProfile, RawSamplingHeapProfile } from './capture/profile-format.js';

@@ -11,13 +11,14 @@
  * `line` is the line where that function is defined, not the exact allocating statement.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { PprofBuilder } from '../capture/pprof-builder.js';
+import { PprofBuilder } from '../export/pprof-builder.js';
+import { displayPath } from '../report/display-path.js';
+import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
 import type { RawSamplingHeapProfile, SamplingHeapProfileNode } from '../capture/profile-format.js';
 import type { ProfileFrameResolver } from '../capture/profile-frame.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
 import { booleanOption, enumOption, optionalObject } from '../validate.js';
-import { displayPath } from '../cpu/stats.js';
 import { InvalidAllocationSnapshotError } from './errors.js';
 import { AllocationFilter, keepTrace, type AllocationFilterSpec } from './filter.js';
 
@@ -207,6 +208,14 @@ export class AllocationSnapshot {
     });
     for (const t of this.traces) b.addSample(t.frames, [t.count, t.size]);
     return b.encode();
+  }
+
+  /** A self-contained flame graph of the live sampled bytes per stack. */
+  toFlameGraphHtml(options: FlameGraphOptions = {}): string {
+    return renderFlameGraphHtml(
+      this.traces.map((t) => ({ stack: t.frames, size: t.size })),
+      { title: 'Allocation flame graph (live sampled bytes)', ...options, unit: 'bytes' },
+    );
   }
 
   /** Serializable form (what `dump()` writes). */

@@ -2,7 +2,8 @@
  * `hangwatch cpu [options] -- <command...>`: run a command under the CPU profiler, then print a
  * pstats-like table and save the profile. A `node` command gets `--cpu-prof`; any other command
  * (npm, npx, a script) gets a preload through NODE_OPTIONS that profiles every Node process it
- * starts. The profile with the most CPU time is the one printed and saved at `--out`.
+ * starts. The profile printed and saved at `--out` is the main thread of a `node` command, or
+ * else the one with the most CPU time; the others are saved next to it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,9 +29,11 @@ Options:
   --json                Print machine-readable JSON instead of the table
   -h, --help            Show this help
 
-A "node" command is profiled with node --cpu-prof; any other command gets a preload
-through NODE_OPTIONS, so every Node process it starts is profiled. The exit code is the
-command's own; 1 if no profile was produced, 2 for bad arguments.
+A "node" command is profiled with node --cpu-prof and its main thread is reported; any
+other command gets a preload through NODE_OPTIONS, so every Node process it starts is
+profiled, and the busiest profile is reported. Other profiles (threads, processes) are
+saved next to --out. The exit code is the command's own; 1 if no profile was produced,
+2 for bad arguments.
 `;
 
 interface CpuArgs {
@@ -90,11 +93,18 @@ function isNodeCommand(cmd: string): boolean {
   return cmd === process.execPath || /^node(\.exe)?$/i.test(basename(cmd));
 }
 
-function runChild(command: string[], dir: string, intervalUs: number): Promise<number> {
+interface ChildResult {
+  exitCode: number;
+  /** pid of the process the command started directly, when it is Node itself. */
+  nodePid?: number;
+}
+
+function runChild(command: string[], dir: string, intervalUs: number): Promise<ChildResult> {
   const [cmd, ...rest] = command as [string, ...string[]];
   let argv = rest;
   const env = { ...process.env };
-  if (isNodeCommand(cmd)) {
+  const direct = isNodeCommand(cmd);
+  if (direct) {
     argv = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${intervalUs}`, ...rest];
   } else {
     const preload = join(dir, 'hangwatch-cpu-preload.cjs');
@@ -110,10 +120,10 @@ function runChild(command: string[], dir: string, intervalUs: number): Promise<n
     const onTerm = forward('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
-    const done = (code: number): void => {
+    const done = (exitCode: number): void => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
-      resolve(code);
+      resolve(direct && child.pid !== undefined ? { exitCode, nodePid: child.pid } : { exitCode });
     };
     child.on('error', (err) => {
       process.stderr.write(`hangwatch cpu: cannot run ${cmd}: ${err.message}\n`);
@@ -121,6 +131,12 @@ function runChild(command: string[], dir: string, intervalUs: number): Promise<n
     });
     child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
   });
+}
+
+/** `CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile` (node --cpu-prof and our preload). */
+function pidAndThread(file: string): { pid: number; threadId: number } | undefined {
+  const m = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\./.exec(file);
+  return m ? { pid: Number(m[1]), threadId: Number(m[2]) } : undefined;
 }
 
 function defaultOut(): string {
@@ -149,7 +165,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-cpu-'));
   try {
-    const exitCode = await runChild(args.command, dir, args.intervalUs);
+    const { exitCode, nodePid } = await runChild(args.command, dir, args.intervalUs);
     const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
     if (files.length === 0) {
       process.stderr.write('hangwatch cpu: the command produced no CPU profile (it did not start Node, or was killed by a signal)\n');
@@ -162,7 +178,12 @@ export async function run(argv: string[]): Promise<number> {
         return { name: f, profile, busyMs: profile.stats().summary.totalTimeMs };
       }),
     );
-    loaded.sort((a, b) => b.busyMs - a.busyMs);
+    // The main thread of a node command first; otherwise (and then) the busiest profile.
+    const isMain = (name: string): number => {
+      const id = pidAndThread(name);
+      return id && id.pid === nodePid && id.threadId === 0 ? 1 : 0;
+    };
+    loaded.sort((a, b) => isMain(b.name) - isMain(a.name) || b.busyMs - a.busyMs);
     const out = args.out ?? defaultOut();
     const saved: string[] = [];
     for (let i = 0; i < loaded.length; i++) saved.push(await (loaded[i] as (typeof loaded)[number]).profile.writeFile(i === 0 ? out : withSuffix(out, i + 1)));

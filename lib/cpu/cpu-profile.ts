@@ -8,13 +8,13 @@ import { extname } from 'node:path';
 import { FrameFilter, type FrameFilterOptions } from '../capture/frame-filter.js';
 import type { RawCpuProfile } from '../capture/profile-format.js';
 import { ProfileFrameResolver } from '../capture/profile-frame.js';
-import { PprofBuilder } from '../capture/pprof-builder.js';
+import { PprofBuilder } from '../export/pprof-builder.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
 import { booleanOption, enumOption, optionalObject, stringOption } from '../validate.js';
 import { aggregateCpuProfile, indexNodes, nodeTotals, type ProfileAggregate } from './aggregate.js';
 import { InvalidCpuProfileError, UnknownFunctionError } from './errors.js';
-import { renderFlameGraphHtml, type FlameGraphOptions } from './flame-graph.js';
+import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
 import { CpuStats, STATS_SORT_KEYS, type FormatOptions, type FunctionStats, type StatsSortKey } from './stats.js';
 
 export interface CpuProfileMeta {
@@ -26,6 +26,8 @@ export interface CpuProfileMeta {
   startEpochMs?: number;
   /** `worker_threads.threadId` of the profiled thread (0 = main). */
   threadId?: number;
+  /** Sampling was ended early by `maxDurationMs`. */
+  truncated?: boolean;
 }
 
 export interface CpuProfileViewOptions extends FrameFilterOptions {
@@ -73,6 +75,7 @@ export class CpuProfile {
       samplingIntervalUs: meta.samplingIntervalUs ?? estimateInterval(raw),
       ...(meta.startEpochMs !== undefined ? { startEpochMs: meta.startEpochMs } : {}),
       ...(meta.threadId !== undefined ? { threadId: meta.threadId } : {}),
+      ...(meta.truncated ? { truncated: true } : {}),
     });
     const v = optionalObject<CpuProfileViewOptions>('view', view);
     this.#filter = new FrameFilter(v);

@@ -2,7 +2,7 @@
  * Per-function CPU statistics, the pstats of a sampled profile: sort, cut, print, serialize.
  * Sampling cannot count calls, so where pstats shows `ncalls` this table shows samples.
  */
-import { relative, sep } from 'node:path';
+import { displayPath } from '../report/display-path.js';
 import { enumOption, requiredNumber } from '../validate.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 
@@ -146,11 +146,6 @@ export function location(e: Pick<FunctionStats, 'file' | 'line' | 'functionName'
   return `${displayPath(e.file, base)}:${e.line}(${e.functionName})`;
 }
 
-export function displayPath(file: string, base?: string): string {
-  if (!base || !file.startsWith('/')) return file;
-  const rel = relative(base, file);
-  return rel.startsWith(`..${sep}..`) ? file : rel;
-}
 
 export function frameOf(e: FunctionStats): StackFrame {
   return { functionName: e.functionName, file: e.file, line: e.line, column: e.column, ...(e.generated ? { generated: e.generated } : {}) };

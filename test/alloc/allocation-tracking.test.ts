@@ -158,6 +158,11 @@ t.test('pprof export, dump and load', async (t) => {
   const fn = p.function.find((f) => str(f.name) === 'allocateRetained')!;
   t.equal(Number(fn.startLine), tsLine('export function allocateRetained'));
 
+  const html = snap.toFlameGraphHtml();
+  t.match(html, /allocateRetained/);
+  const data = JSON.parse(/var root=(\{.*?\}), UNIT="bytes"/s.exec(html)![1]!) as { v: number };
+  t.equal(data.v, snap.totalSize, 'flame graph root = traced bytes');
+
   const file = join(dir, 'snap.json');
   snap.dump(file);
   const loaded = AllocationSnapshot.load(file);
@@ -191,4 +196,19 @@ t.test('stackDepth, includeCollected, restart rules, validation', async (t) => {
     t.throws(() => startAllocationTracking(bad as never), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(bad));
   }
   t.equal(isTrackingAllocations(), false);
+});
+
+t.test('a worker thread tracks its own allocations', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const entry = new URL('./fixtures/track-in-worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const worker = new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+  const top = await new Promise<Array<{ key: string; sizeDiff: number }>>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  t.match(top[0]!.key, /^allocateRetained \(.*allocators\.ts:\d+\)$/);
+  t.ok(top[0]!.sizeDiff > 2_000_000);
+  t.equal(isTrackingAllocations(), false, 'the main thread was not tracking');
 });

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import t from 'tap';
@@ -83,6 +84,10 @@ t.test('flame graph HTML: self-contained, holds the functions, escapes names', a
   t.match(html, /<title>run &#60;1&#62;<\/title>/);
   t.notMatch(html, /<(script|link|img)[^>]+(src|href)=/i, 'no external assets');
   t.equal(html.match(/<\/script>/g)?.length, 1, 'only the one closing script tag');
+  const script = html.slice(html.indexOf('<script>') + 8, html.indexOf('</script>'));
+  t.doesNotThrow(() => new Script(script), 'the inline script parses');
+  const data = JSON.parse(/var root=(\{.*?\}), UNIT=/s.exec(script)![1]!) as { v: number; c: Array<{ n: string; v: number }> };
+  t.ok(Math.abs(data.v / 1000 - profile.stats().summary.totalTimeMs) < 0.01, 'root width = profiled time');
   const evil = new CpuProfile(
     {
       nodes: [

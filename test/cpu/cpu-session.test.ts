@@ -110,6 +110,31 @@ t.test('a throwing fn is rethrown unchanged and the profiler is released', async
   t.equal(result, 42);
 });
 
+t.test('maxDurationMs ends sampling by itself; stop() still returns what was recorded', async (t) => {
+  const t0 = performance.now();
+  const session = await startCpuProfile({ samplingIntervalUs: 500, maxDurationMs: 30 });
+  topFunction(UNITS, 3);
+  await new Promise((r) => setTimeout(r, 120));
+  t.equal(session.truncated, true);
+  t.equal(session.active, true, 'the recording waits for stop()');
+  const elapsedBeforeLoop = performance.now() - t0;
+  const after = Date.now();
+  while (Date.now() - after < 150) hotAfterLimit();
+  const profile = await session.stop();
+  t.equal(profile.meta.truncated, true);
+  t.ok(profile.stats().find('hotFunction').length === 1, 'work before the limit is there');
+  t.equal(profile.stats().find('hotAfterLimit').length, 0, 'work after the limit is not');
+  t.ok(profile.durationMs <= elapsedBeforeLoop, `recording lasted ${profile.durationMs.toFixed(0)} ms, not into the later loop`);
+  await t.rejects(session.stop(), ProfilerNotRunningError);
+  await t.rejects(startCpuProfile({ maxDurationMs: 0 }), { code: 'ERR_INVALID_OPTION' });
+});
+
+function hotAfterLimit(): number {
+  let x = 0;
+  for (let i = 0; i < 10_000; i++) x += i % 7;
+  return x;
+}
+
 t.test('options are validated', async (t) => {
   await t.rejects(startCpuProfile({ samplingIntervalUs: 0 }), { code: 'ERR_INVALID_OPTION' });
   await t.rejects(startCpuProfile({ samplingIntervalUs: 1.5 }), { code: 'ERR_INVALID_OPTION' });

@@ -5,7 +5,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
-import type { StackFrame } from './stack-frame.js';
+import type { StackFrame } from '../capture/stack-frame.js';
 
 export interface PprofSpec {
   /** e.g. `[['samples', 'count'], ['cpu', 'nanoseconds']]` */

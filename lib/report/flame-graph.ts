@@ -4,7 +4,7 @@
  * assets, so the file can be attached to a ticket or opened offline.
  */
 import type { StackFrame } from '../capture/stack-frame.js';
-import { displayPath } from './stats.js';
+import { displayPath } from './display-path.js';
 
 export interface FlameGraphOptions {
   /** Page title. */
