@@ -88,6 +88,9 @@ t.test('flame graph HTML: self-contained, holds the functions, escapes names', a
   t.doesNotThrow(() => new Script(script), 'the inline script parses');
   const data = JSON.parse(/var root=(\{.*?\}), UNIT=/s.exec(script)![1]!) as { v: number; c: Array<{ n: string; v: number }> };
   t.ok(Math.abs(data.v / 1000 - profile.stats().summary.totalTimeMs) < 0.01, 'root width = profiled time');
+  const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
+  t.match(svg, /<g><title>hotFunction {2}test\/cpu\/fixtures\/call-graph\.ts:\d+ — [\d.]+ m?s \([\d.]+%\)<\/title><rect /, 'drawn without script, with tooltips');
+  t.match(svg, /<rect x="0\.00" y="\d+" width="1200\.00" height="16" fill="#bbb"\/>/, 'the root spans the full width');
   const evil = new CpuProfile(
     {
       nodes: [
