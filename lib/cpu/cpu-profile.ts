@@ -131,7 +131,11 @@ export class CpuProfile {
   stats(): CpuStats {
     const agg = this.#agg();
     this.#stats ??= agg.functions.map((_, id) => this.#entry(agg, id));
-    return new CpuStats(this.#stats, this.#summary(agg)).sort('cumulative');
+    // functions seen on no sampled stack (e.g. only in the tree) are not rows
+    return new CpuStats(
+      this.#stats.filter((e) => e.totalSamples > 0),
+      this.#summary(agg),
+    ).sort('cumulative');
   }
 
   /** Print the stats table (default: sorted by cumulative time, every row) to stdout or `stream`. */

@@ -3,6 +3,7 @@ import t from 'tap';
 import { CpuProfile } from '../../lib/cpu/cpu-profile.js';
 import { InvalidCpuProfileError, UnknownFunctionError } from '../../lib/cpu/errors.js';
 import type { RawCpuProfile } from '../../lib/capture/profile-format.js';
+import { trimOwnCalls } from '../../native-free-fallbacks/inspector-cpu-profiler.js';
 
 const cf = (functionName: string, url: string, lineNumber: number) => ({ functionName, scriptId: url ? '1' : '0', url, lineNumber, columnNumber: 0 });
 
@@ -132,4 +133,32 @@ t.test('print renders a pstats-like table', async (t) => {
   const rows = text.trim().split('\n').slice(-2);
   t.match(rows[0]!, /^\s+4\s+0\.000\s+50\.0%\s+0\.001\s+75\.0%\s+\/app\/a\.js:10\(a\)$/);
   t.match(rows[1]!, /\/app\/b\.js:20\(b\)$/);
+});
+
+t.test("hangwatch's own start/stop dispatch is trimmed from the ends of a recording", async (t) => {
+  const own = (id: number, children: number[] = []) => ({ id, callFrame: cf('post', 'node:inspector', 111), children });
+  const raw: RawCpuProfile = {
+    nodes: [
+      { id: 1, callFrame: cf('(root)', '', -1), children: [2, 6] },
+      { id: 2, callFrame: cf('stop', 'file:///x/native-free-fallbacks/inspector-session.js', 40), children: [3] },
+      own(3, [4]),
+      { id: 4, callFrame: cf('dispatch', '', -1), children: [] },
+      { id: 6, callFrame: cf('work', 'file:///app/work.js', 0), children: [7] },
+      // a user's own inspector call is kept: its caller is not hangwatch's session
+      own(7, []),
+    ],
+    startTime: 0,
+    endTime: 1000,
+    samples: [4, 4, 6, 7, 6, 4, 4],
+    timeDeltas: [0, 100, 100, 100, 100, 100, 100],
+  };
+  const trimmed = trimOwnCalls(raw);
+  t.same(trimmed.samples, [6, 7, 6]);
+  t.equal(trimmed.startTime, 200, 'starts at the first kept sample');
+  t.equal(trimmed.endTime, 500, 'ends where the first trailing own sample was taken');
+  t.same(trimmed.timeDeltas, [0, 100, 100]);
+  const s = new CpuProfile(trimmed, {}, { sourceMaps: false }).stats();
+  t.equal(s.summary.totalTimeMs, 0.3);
+  t.same(s.entries.map((e) => e.functionName).sort(), ['post', 'work'], 'functions without samples are not rows');
+  t.equal(trimOwnCalls({ ...raw, samples: [6, 6], timeDeltas: [0, 10] }).samples!.length, 2, 'nothing to trim');
 });
