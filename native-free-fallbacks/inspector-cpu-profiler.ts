@@ -6,7 +6,7 @@
 import type { CpuProfilerBackend } from '../lib/capture/cpu-profiler.js';
 import type { RawCpuProfile } from '../lib/capture/profile-format.js';
 import { ProfilerBusyError } from '../lib/capture/profiler-errors.js';
-import { InspectorSession } from './inspector-session.js';
+import { InspectorSession, isOwnInspectorPost } from './inspector-session.js';
 
 export class InspectorCpuProfiler implements CpuProfilerBackend {
   readonly name = 'inspector' as const;
@@ -70,8 +70,7 @@ export function trimOwnCalls(profile: RawCpuProfile): RawCpuProfile {
     for (let cur: number | undefined = id; cur !== undefined; cur = parentOf.get(cur)) {
       const cf = byId.get(cur)?.callFrame;
       if (cf?.url === 'node:inspector' && cf.functionName === 'post') {
-        const caller = byId.get(parentOf.get(cur) ?? -1)?.callFrame;
-        cached = caller !== undefined && /inspector-session\.[cm]?[jt]s$/.test(caller.url);
+        cached = isOwnInspectorPost(cf, byId.get(parentOf.get(cur) ?? -1)?.callFrame);
         break;
       }
     }

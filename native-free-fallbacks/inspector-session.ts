@@ -19,6 +19,15 @@ export class InspectorCommandError extends Error {
   }
 }
 
+/**
+ * Whether a profile frame is `node:inspector`'s `post` called from this file — i.e. hangwatch
+ * talking to the inspector (starting, stopping or reading a profile). Profiles use it to leave the
+ * profiler's own work out.
+ */
+export function isOwnInspectorPost(frame: { url: string; functionName: string }, caller: { url: string } | undefined): boolean {
+  return frame.url === 'node:inspector' && frame.functionName === 'post' && caller !== undefined && /inspector-session\.[cm]?[jt]s$/.test(caller.url);
+}
+
 export class InspectorSession {
   #session: inspector.Session | undefined;
 

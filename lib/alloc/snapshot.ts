@@ -16,7 +16,8 @@ import { displayPath } from '../report/display-path.js';
 import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
 import type { RawSamplingHeapProfile, SamplingHeapProfileNode } from '../capture/profile-format.js';
 import type { ProfileFrameResolver } from '../capture/profile-frame.js';
-import type { StackFrame } from '../capture/stack-frame.js';
+import { isHangwatchFrame } from '../capture/own-files.js';
+import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
 import { booleanOption, enumOption, optionalObject } from '../validate.js';
 import { InvalidAllocationSnapshotError } from './errors.js';
@@ -75,6 +76,20 @@ function frameForKey(frame: StackFrame, key: StatisticKey): StackFrame {
   return key === 'file' ? { functionName: '', file: frame.file || frame.functionName, line: 0, column: 0 } : frame;
 }
 
+/**
+ * Allocations made by hangwatch itself (its source-map cache, parsing a profile) rather than by
+ * code it calls: the most recent frame that is not Node's or V8's is hangwatch's. `path` is root
+ * first. User code run inside `cpuProfile(fn)` is not affected: its own frame is more recent.
+ */
+function madeByHangwatch(path: readonly StackFrame[]): boolean {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const f = path[i] as StackFrame;
+    if (!f.file || isNodeInternal(f)) continue;
+    return isHangwatchFrame(f);
+  }
+  return false;
+}
+
 function stackKey(frames: readonly StackFrame[]): string {
   return frames.map((f) => keyOf(f, 'function')).join(' <- ');
 }
@@ -105,7 +120,7 @@ export class AllocationSnapshot {
       const isRoot = depth === 0;
       if (!isRoot) path.push(resolver.resolve(node.callFrame));
       const own = useSamples ? perNode.get(node.id) : node.selfSize > 0 ? { size: node.selfSize, count: Math.max(1, Math.round(node.selfSize / meta.samplingIntervalBytes)) } : undefined;
-      if (own && own.size > 0 && path.length > 0) {
+      if (own && own.size > 0 && path.length > 0 && !madeByHangwatch(path)) {
         const frames = path.slice(-meta.stackDepth).reverse();
         const k = stackKey(frames);
         const t = merged.get(k);

@@ -87,6 +87,26 @@ t.test('a known allocating line tops compareTo, and statistics agree', async (t)
   t.equal(freed[0]!.key, gone.key, 'and top the diff');
 });
 
+t.test("hangwatch's own allocations (inspector replies, source-map cache) are left out", async (t) => {
+  startAllocationTracking({ samplingIntervalBytes: 512 });
+  t.teardown(() => {
+    stopAllocationTracking();
+    retained.length = 0;
+  });
+  allocateRetained(2_000);
+  for (let i = 0; i < 3; i++) takeAllocationSnapshot(); // each reply and mapping allocates
+  const snap = takeAllocationSnapshot();
+  const ownRoots = [fileURLToPath(new URL('../../lib/', import.meta.url)), fileURLToPath(new URL('../../native-free-fallbacks/', import.meta.url))];
+  const firstUserFrame = (frames: { file: string }[]) => frames.find((f) => f.file && !f.file.startsWith('node:'));
+  const own = snap.traces.filter((tr) => ownRoots.some((r) => firstUserFrame(tr.frames)?.file.startsWith(r)));
+  t.same(own, [], 'no trace whose most recent non-Node frame is hangwatch');
+  t.notOk(
+    snap.statistics('line').some((s) => s.key.startsWith('node:inspector')),
+    'no inspector dispatch rows',
+  );
+  t.ok(snap.statistics('function').some((s) => s.frames[0]!.functionName === 'allocateRetained'), 'user allocations remain');
+});
+
 t.test('traced memory: current follows live bytes, peak stays', async (t) => {
   startAllocationTracking({ samplingIntervalBytes: 4096, peakPollIntervalMs: 0 });
   t.teardown(stopAllocationTracking);
