@@ -138,6 +138,16 @@ export class CpuProfile {
     ).sort('cumulative');
   }
 
+  /** Shorthand for `stats().sort(key)`. */
+  sort(key: StatsSortKey = 'cumulative'): CpuStats {
+    return this.stats().sort(key);
+  }
+
+  /** Shorthand for `stats().top(n)` (by cumulative time). */
+  top(n: number): CpuStats {
+    return this.stats().top(n);
+  }
+
   /** Print the stats table (default: sorted by cumulative time, every row) to stdout or `stream`. */
   print(options: PrintOptions = {}): void {
     const o = optionalObject<PrintOptions>('options', options);

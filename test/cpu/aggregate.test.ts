@@ -51,6 +51,8 @@ t.test('self and cumulative time, recursion counted once per sample', async (t) 
     ['a', 'b', 'c', 'helper', 'main'],
   );
   t.same(s.sort('cumulative').top(2).entries.map((e) => e.functionName), ['main', 'a']);
+  t.same(p.top(2).entries.map((e) => e.functionName), ['main', 'a'], 'profile.top() is stats().top()');
+  t.same(p.sort('self').entries, s.sort('self').entries, 'profile.sort() is stats().sort()');
   t.same(s.sort('name').entries.map((e) => e.functionName), ['a', 'b', 'c', 'helper', 'main']);
   t.same(s.sort('file').entries.map((e) => e.file), ['/app/a.js', '/app/b.js', '/app/c.js', '/app/main.js', 'node:internal/util']);
 });
