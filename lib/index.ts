@@ -14,6 +14,7 @@ export { CpuStats, STATS_SORT_KEYS } from './cpu/stats.js';
 export type { FunctionStats, StatsSortKey, StatsSummary, FormatOptions } from './cpu/stats.js';
 export type { FlameGraphOptions } from './report/flame-graph.js';
 export { ProfilerBusyError, ProfilerBackendUnavailableError, ProfilerNotRunningError, InvalidCpuProfileError, UnknownFunctionError } from './cpu/errors.js';
+export { InspectorCommandError } from '../native-free-fallbacks/inspector-session.js';
 export type { CpuProfilerBackendName } from './capture/cpu-profiler.js';
 export type { RawCpuProfile, RawSamplingHeapProfile } from './capture/profile-format.js';
 export type { PathPattern, FrameFilterOptions } from './capture/frame-filter.js';

@@ -6,16 +6,16 @@
  * errors; nothing here throws anything else.
  */
 import inspector from 'node:inspector';
-import { InspectorUnavailableError } from '../lib/errors.js';
+import { HangwatchError, InspectorUnavailableError } from '../lib/errors.js';
 
 /** The inspector replied with an error (e.g. `Cannot change sampling interval when profiling`). */
-export class InspectorCommandError extends Error {
-  constructor(
-    readonly method: string,
-    cause: unknown,
-  ) {
-    super(`inspector ${method} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'InspectorCommandError';
+export class InspectorCommandError extends HangwatchError {
+  declare readonly code: 'ERR_INSPECTOR_COMMAND_FAILED';
+  /** Protocol method, e.g. `Profiler.stop`. */
+  readonly method: string;
+  constructor(method: string, cause: unknown) {
+    super('ERR_INSPECTOR_COMMAND_FAILED', `hangwatch: inspector ${method} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.method = method;
   }
 }
 

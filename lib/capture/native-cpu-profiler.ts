@@ -89,7 +89,12 @@ export class NativeCpuProfiler implements CpuProfilerBackend {
     if (title === undefined) throw new ProfilerBusyError('hangwatch: v8-profiler-next is not recording');
     this.#title = undefined;
     activeCount--;
-    const profile = this.#addon.stopProfiling(title);
+    let profile: { delete(): void } | undefined;
+    try {
+      profile = this.#addon.stopProfiling(title);
+    } catch (err) {
+      throw new ProfilerBusyError('hangwatch: v8-profiler-next failed to stop the recording', { cause: err });
+    }
     if (!profile) throw new ProfilerBusyError('hangwatch: v8-profiler-next lost the recording');
     try {
       // The addon's object serializes to the .cpuprofile JSON with 1-based positions.
