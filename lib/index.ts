@@ -7,7 +7,7 @@ export type { StackFrame } from './capture/stack-frame.js';
 
 // Hang detection (lib/hang)
 export { withHangDetection, createHangDetector, wrapWithHangDetection, HangError, DEFAULT_TIMEOUT_MS } from './hang/index.js';
-export type { HangOptions, HangFunction } from './hang/index.js';
+export type { HangOptions, HangFunction, HangContext } from './hang/index.js';
 export type { HangReport, HangKind, HangAction, PendingResource } from './report/hang-report.js';
 export { renderHangReportText, renderTraceback } from './report/render-hang-text.js';
 export { REPORT_SCHEMA_VERSION } from './report/schema.js';

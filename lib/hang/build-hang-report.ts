@@ -32,6 +32,8 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
     pid: process.pid,
     threadId,
   };
+  const context = op.context ?? op.config.context;
+  if (context) report.context = { ...context };
   if (seen.kind === 'blocked') {
     if (seen.mainStack && seen.mainStack.length > 0) report.mainStack = seen.mainStack;
     else report.stackUnavailable = seen.stackUnavailable ?? 'the stack was not captured';

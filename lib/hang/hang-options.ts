@@ -34,7 +34,11 @@ export interface HangOptions {
   exitCode?: number;
   /** Capture the main thread's stack when the loop is blocked at the deadline (default true). */
   captureStack?: boolean;
+  /** Key/value facts copied into every report of the operation (request method, route, request id, ...). */
+  context?: HangContext;
 }
+
+export type HangContext = Record<string, string | number | boolean>;
 
 export interface ResolvedHangOptions {
   timeoutMs: number;
@@ -46,6 +50,7 @@ export interface ResolvedHangOptions {
   sink: ReportSink;
   exitCode: number;
   captureStack: boolean;
+  context: HangContext | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -70,5 +75,18 @@ export function resolveHangOptions(options: unknown): ResolvedHangOptions {
     sink: resolveSink('output', o.output, format),
     exitCode: numberOption('exitCode', o.exitCode, 1, { min: 0, max: 255, integer: true }),
     captureStack: booleanOption('captureStack', o.captureStack, true),
+    context: contextOption(o.context),
   };
+}
+
+function contextOption(value: unknown): HangContext | undefined {
+  if (value === undefined) return undefined;
+  const context = optionalObject<HangContext>('context', value);
+  for (const key in context) {
+    const v = context[key];
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new InvalidOptionError(`context.${key}`, 'a string, number or boolean', v);
+    }
+  }
+  return context as HangContext;
 }

@@ -30,6 +30,8 @@ export class Operation implements DeadlineEntry {
   /** Reports made by the watchdog while the loop was blocked, not yet given to onHang / the action. */
   undelivered: HangReport[] | undefined;
   scope: TraceScope | undefined;
+  /** Per-call context (createHangDetector); else the options' context is used. */
+  context: Record<string, string | number | boolean> | undefined;
 
   constructor(
     readonly config: ResolvedHangOptions,

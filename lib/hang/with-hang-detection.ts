@@ -6,7 +6,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { currentScope, runTraced, TraceScope } from './async-trace.js';
-import { resolveHangOptions, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
+import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
 import { Operation } from './operation.js';
 
@@ -26,12 +26,15 @@ export function withHangDetection<T>(fn: HangFunction<T>, options?: HangOptions)
  * Validate options once and get a function that runs operations with them — for hot paths
  * (per-request middleware) where re-validating options on every call would be wasted work.
  */
-export function createHangDetector(options?: HangOptions): <T>(fn: HangFunction<T>, name?: string) => Promise<Awaited<T>> {
+export function createHangDetector(
+  options?: HangOptions,
+): <T>(fn: HangFunction<T>, name?: string, context?: HangContext) => Promise<Awaited<T>> {
   const config = resolveHangOptions(options);
-  return <T>(fn: HangFunction<T>, name?: string): Promise<Awaited<T>> => {
+  return <T>(fn: HangFunction<T>, name?: string, context?: HangContext): Promise<Awaited<T>> => {
     if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
     if (name !== undefined && typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
-    return runOperation(fn, config, name);
+    if (context !== undefined && (context === null || typeof context !== 'object')) throw new InvalidOptionError('context', 'an object', context);
+    return runOperation(fn, config, name, context);
   };
 }
 
@@ -59,10 +62,11 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?: string): Promise<Awaited<T>> {
+function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?: string, context?: HangContext): Promise<Awaited<T>> {
   const runtime = getHangRuntime();
   const now = Date.now();
   const op = new Operation(config, name ?? config.name ?? (fn.name || 'anonymous'), now);
+  if (context) op.context = context;
   runtime.start(op, now);
   if (fn.length > 0) op.controller = new AbortController();
   let value: T | PromiseLike<T>;

@@ -47,6 +47,8 @@ export interface HangReport {
   lateByMs: number;
   pid: number;
   threadId: number;
+  /** Facts given by the caller (`context` option): request method, route, request id, ... */
+  context?: Record<string, string | number | boolean>;
   /** Main-thread stack while blocked, most recent call first (kind `blocked`). */
   mainStack?: StackFrame[];
   /** Why `mainStack` is missing, when it is. */

@@ -36,6 +36,9 @@ export function renderHangReportText(report: HangReport): string {
     `hangwatch: operation "${report.name}" (#${report.operationId}) has not finished after ${Math.round(report.elapsedMs)} ms ` +
       `(timeout ${report.timeoutMs} ms, action: ${report.action})${again}`,
   );
+  if (report.context) {
+    out.push(`Context: ${Object.entries(report.context).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+  }
   if (report.kind === 'blocked') {
     out.push('The event loop is blocked: the main thread is running synchronous JavaScript.');
     if (report.mainStack && report.mainStack.length > 0) {

@@ -65,3 +65,18 @@ t.test('a sync throw rejects the returned promise', async (t) => {
     TypeError,
   );
 });
+
+t.test('context is copied into reports; bad context values are rejected', async (t) => {
+  let report: { context?: Record<string, unknown> } | undefined;
+  await withHangDetection(() => new Promise((r) => setTimeout(r, 150)), {
+    timeoutMs: 50,
+    output: 'none',
+    context: { method: 'GET', route: '/tasks', requestId: 'abc' },
+    onHang: (r) => (report = r),
+  });
+  t.same(report?.context, { method: 'GET', route: '/tasks', requestId: 'abc' });
+  const detect = createHangDetector({ timeoutMs: 50, output: 'none', onHang: (r) => (report = r) });
+  await detect(() => new Promise((r) => setTimeout(r, 150)), 'req', { requestId: 'per-call' });
+  t.same(report?.context, { requestId: 'per-call' }, 'per-call context of a detector');
+  t.throws(() => withHangDetection(() => 1, { context: { nested: {} } as never }), { code: 'ERR_INVALID_OPTION', option: 'context.nested' });
+});
