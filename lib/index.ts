@@ -67,3 +67,9 @@ export { AllocationTrackingNotStartedError, InvalidAllocationSnapshotError } fro
 export { monitorGc, HeapGrowthDetector } from './gc/monitor.js';
 export type { GcMonitor, GcMonitorOptions, GcEvent, GcKind, GcStats, GcKindStats, HeapPoint, LeakSuspicion } from './gc/monitor.js';
 // ---- end of issue 5 ----
+
+// Event-loop block monitor (lib/loop)
+export { monitorEventLoop } from './loop/index.js';
+export type { LoopMonitor, LoopMonitorOptions, LoopStats } from './loop/index.js';
+export type { BlockEvent, BlockSample, HotFrame } from './report/block-event.js';
+export { renderBlockEventText } from './report/render-block-text.js';

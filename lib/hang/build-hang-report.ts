@@ -13,6 +13,8 @@ export interface Observation {
   dueAt: number;
   mainStack?: StackFrame[] | undefined;
   stackUnavailable?: string | undefined;
+  /** How long the watchdog waited for the main thread to reach a point where it could pause. */
+  pauseDelayMs?: number | undefined;
 }
 
 export function buildHangReport(op: Operation, seen: Observation): HangReport {
@@ -35,7 +37,10 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
   const context = op.context ?? op.config.context;
   if (context) report.context = { ...context };
   if (seen.kind === 'blocked') {
-    if (seen.mainStack && seen.mainStack.length > 0) report.mainStack = seen.mainStack;
+    if (seen.mainStack && seen.mainStack.length > 0) {
+      report.mainStack = seen.mainStack;
+      if (seen.pauseDelayMs !== undefined) report.pauseDelayMs = seen.pauseDelayMs;
+    }
     else report.stackUnavailable = seen.stackUnavailable ?? 'the stack was not captured';
   }
   if (op.scope) {

@@ -78,7 +78,7 @@ class HangRuntime {
     if (!isMainThread) return;
     const watchdog = getWatchdog();
     watchdog.acquire(this);
-    watchdog.setDeadlineHandler((frames, capturedAt, unavailable) => this.onBlockedDeadline(frames, capturedAt, unavailable));
+    watchdog.setDeadlineHandler((frames, capturedAt, unavailable, pauseDelayMs) => this.onBlockedDeadline(frames, capturedAt, unavailable, pauseDelayMs));
     this.watchdog = watchdog;
   }
 
@@ -149,7 +149,7 @@ class HangRuntime {
    * operation that is due, write the reports now (the loop may never come back), leave onHang
    * and the action for when it does — except `exit`, which happens right here.
    */
-  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined): void {
+  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined, pauseDelayMs: number): void {
     const watchdog = this.watchdog;
     if (!watchdog) return;
     // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
@@ -169,6 +169,7 @@ class HangRuntime {
         dueAt: Math.max(op.deadline, op.blockedCaptureAfter),
         mainStack: frames,
         stackUnavailable: unavailable,
+        pauseDelayMs,
       });
       writeToSink(op, report);
       (op.undelivered ??= []).push(report);

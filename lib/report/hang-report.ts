@@ -51,6 +51,12 @@ export interface HangReport {
   context?: Record<string, string | number | boolean>;
   /** Main-thread stack while blocked, most recent call first (kind `blocked`). */
   mainStack?: StackFrame[];
+  /**
+   * Time the main thread took to reach a point where it could be paused. Above ~100 ms it was
+   * inside a native call V8 cannot interrupt (a big JSON.parse, a sync native addon call), and
+   * `mainStack` shows the JavaScript that made the call, just after it returned.
+   */
+  pauseDelayMs?: number;
   /** Why `mainStack` is missing, when it is. */
   stackUnavailable?: string;
   /** Pending resources of the operation, the one it most likely waits on first (with `asyncTrace`). */

@@ -29,6 +29,18 @@ export function renderTraceback(frames: StackFrame[], indent = '  '): string {
   return lines.join('\n');
 }
 
+/** Pauses slower than this mean the main thread was inside a native call. */
+export const NATIVE_PAUSE_DELAY_MS = 100;
+
+export function nativeCallNote(pauseDelayMs: number | undefined): string | undefined {
+  if (pauseDelayMs === undefined || pauseDelayMs < NATIVE_PAUSE_DELAY_MS) return undefined;
+  return (
+    `  (the main thread was inside native code for ~${Math.round(pauseDelayMs)} ms that V8 cannot interrupt — e.g. a big JSON.parse ` +
+    'or a sync native call; the stack above is where JavaScript made its next call after it returned, so the native call was made ' +
+    'by one of these frames or by code that had just returned to them)'
+  );
+}
+
 export function renderHangReportText(report: HangReport): string {
   const out: string[] = [];
   const again = report.repeat > 0 ? ` (still hung, report #${report.repeat + 1})` : '';
@@ -44,6 +56,8 @@ export function renderHangReportText(report: HangReport): string {
     if (report.mainStack && report.mainStack.length > 0) {
       out.push('Main thread stack while blocked (most recent call last):');
       out.push(renderTraceback(report.mainStack));
+      const note = nativeCallNote(report.pauseDelayMs);
+      if (note) out.push(note);
     } else {
       out.push(`  (no stack: ${report.stackUnavailable ?? 'not captured'})`);
     }

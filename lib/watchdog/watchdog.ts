@@ -47,15 +47,22 @@ export interface BlockSamplesMessage {
   key: number;
   detectedAt: number;
   endedAt: number;
-  samples: { at: number; frames: StackFrame[] }[];
+  samples: { at: number; pauseDelayMs: number; frames: StackFrame[] }[];
   error: string;
 }
 
 /** Called on the main thread while it is paused, blocked past a hang deadline. */
-export type BlockedDeadlineHandler = (frames: StackFrame[] | undefined, capturedAt: number, stackUnavailable?: string) => void;
+export type BlockedDeadlineHandler = (
+  frames: StackFrame[] | undefined,
+  capturedAt: number,
+  stackUnavailable: string | undefined,
+  pauseDelayMs: number,
+) => void;
 
 const DEADLINE_GRACE_MS = 10;
 const COMMAND_TIMEOUT_MS = 1000;
+/** How long a capture waits for the main thread to come out of a native call it cannot interrupt. */
+const PAUSE_TIMEOUT_MS = 10_000;
 const MAX_SAMPLES_PER_BLOCK = 50;
 
 /** Resolve frames from the worker into source-mapped StackFrames with source lines. */
@@ -105,6 +112,7 @@ export class Watchdog {
           i32Slots: I32_SLOTS,
           hookKey: this.hookKey,
           commandTimeoutMs: COMMAND_TIMEOUT_MS,
+          pauseTimeoutMs: PAUSE_TIMEOUT_MS,
           maxSamplesPerBlock: MAX_SAMPLES_PER_BLOCK,
           debug: process.env.HANGWATCH_DEBUG === '1',
         },
@@ -196,8 +204,9 @@ export class Watchdog {
         this.lastCaptureError = String(msg.reason);
         break;
       case 'block': {
-        const samples = (msg.samples as { at: number; frames: RawFrame[]; sourceMaps: Record<string, string> }[]).map((s) => ({
+        const samples = (msg.samples as { at: number; pauseDelayMs: number; frames: RawFrame[]; sourceMaps: Record<string, string> }[]).map((s) => ({
           at: s.at,
+          pauseDelayMs: s.pauseDelayMs,
           frames: resolveFrames(s.frames, s.sourceMaps),
         }));
         const out: BlockSamplesMessage = {
@@ -223,14 +232,16 @@ export class Watchdog {
     let frames: StackFrame[] | undefined;
     let unavailable: string | undefined;
     let capturedAt = Date.now();
+    let pauseDelayMs = 0;
     try {
       const capture = JSON.parse(json) as RawCapture;
       capturedAt = capture.pausedAt;
+      pauseDelayMs = capture.pausedAt - capture.requestedAt;
       frames = resolveFrames(capture.frames, capture.sourceMaps);
     } catch (err) {
       unavailable = `the captured stack could not be read: ${(err as Error).message}`;
     }
-    handler(frames, capturedAt, unavailable);
+    handler(frames, capturedAt, unavailable, pauseDelayMs);
   }
 
   private disable(reason: string): void {

@@ -26,6 +26,7 @@ const f64 = new Float64Array(buffer, 0, workerData.f64Slots);
 const i32 = new Int32Array(buffer, workerData.f64Slots * 8, workerData.i32Slots);
 const hookKey = workerData.hookKey;
 const commandTimeoutMs = workerData.commandTimeoutMs;
+const pauseTimeoutMs = workerData.pauseTimeoutMs;
 const maxSamplesPerBlock = workerData.maxSamplesPerBlock;
 
 // Keeps this worker's loop alive: pending inspector callbacks and waitAsync do not.
@@ -48,66 +49,60 @@ try {
 const scripts = new Map();
 let debuggerEnabled = false;
 let expectingPause = false;
-let wedged = false;
+// Commands sent to the main thread that have not been answered yet. While the main thread is
+// inside a native call (a big JSON.parse, a sync native addon) nothing is answered; a new capture
+// is not started until the earlier commands went through.
+let outstanding = 0;
 
 if (session) {
   session.on('Debugger.scriptParsed', function (m) {
     const p = m.params;
     scripts.set(p.scriptId, { url: p.url, sourceMapURL: p.sourceMapURL || '' });
   });
-  // A pause we did not ask for (a command that was queued while the main thread sat in native
-  // code and ran after we gave up) must never leave the program stopped.
+  // A pause we no longer wait for (it landed after we gave up) must never leave the program stopped.
   session.on('Debugger.paused', function () {
-    if (!expectingPause) post('Debugger.resume').catch(function () {});
+    if (!expectingPause) send('Debugger.resume', {}).catch(function () {});
   });
   parentPort.postMessage({ type: 'ready', stacks: true });
 }
 
-function post(method, params) {
+// Post a command; resolves with its answer, however late.
+function send(method, params) {
+  outstanding++;
   return new Promise(function (resolve, reject) {
-    let done = false;
-    const timer = setTimeout(function () {
-      if (done) return;
-      done = true;
-      reject(new Error(method + ' got no answer within ' + commandTimeoutMs + ' ms (the main thread may be inside native code)'));
-    }, commandTimeoutMs);
     try {
       session.post(method, params || {}, function (err, result) {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
+        outstanding--;
         if (err) reject(new Error(method + ': ' + (err.message || String(err)))); else resolve(result);
       });
     } catch (err) {
-      done = true;
-      clearTimeout(timer);
+      outstanding--;
       reject(err);
     }
   });
 }
 
-async function enableDebugger() {
-  if (debuggerEnabled) return;
-  scripts.clear();
-  await post('Debugger.enable', {});
-  debuggerEnabled = true;
+function within(promise, ms, what) {
+  return new Promise(function (resolve, reject) {
+    const timer = setTimeout(function () { reject(new Error(what)); }, ms);
+    promise.then(function (v) { clearTimeout(timer); resolve(v); }, function (e) { clearTimeout(timer); reject(e); });
+  });
 }
 
 async function disableDebugger() {
   if (!debuggerEnabled) return;
   debuggerEnabled = false;
-  try { await post('Debugger.disable', {}); } catch (e) { debug('disable: ' + e.message); }
+  try { await send('Debugger.disable', {}); } catch (e) { debug('disable: ' + e.message); }
 }
 
-function waitForPause() {
-  return new Promise(function (resolve, reject) {
-    const timer = setTimeout(function () {
-      session.removeListener('Debugger.paused', onPaused);
-      reject(new Error('the main thread did not pause within ' + commandTimeoutMs + ' ms (it may be inside native code)'));
-    }, commandTimeoutMs);
-    function onPaused(m) { clearTimeout(timer); resolve(m.params); }
+function waitForPause(ms) {
+  let onPaused;
+  const promise = new Promise(function (resolve) {
+    onPaused = function (m) { resolve(m.params); };
     session.once('Debugger.paused', onPaused);
   });
+  return within(promise, ms, 'the main thread could not be paused within ' + ms + ' ms (it is inside native code)')
+    .catch(function (err) { session.removeListener('Debugger.paused', onPaused); throw err; });
 }
 
 function rawFrames(callFrames) {
@@ -129,37 +124,39 @@ function rawFrames(callFrames) {
 }
 
 // Pause the main thread, read its stack, run whilePaused (still paused), resume. Time-bounded.
+// Debugger.enable and Debugger.pause are sent back to back: when the main thread is inside a
+// native call that V8 cannot interrupt, both are processed together the moment it returns to
+// JavaScript, so the pause lands at the next statement of the function that made the call.
 async function pauseAndRead(whilePaused) {
-  if (!session || wedged) throw new Error(wedged ? 'an earlier capture is still queued on the main thread' : 'no inspector session');
+  if (!session) throw new Error('no inspector session');
+  if (outstanding > 0) throw new Error('the main thread has not run JavaScript since an earlier capture request (it is inside native code)');
   const requestedAt = Date.now();
-  try {
-    await enableDebugger();
-  } catch (err) {
-    wedged = true;
-    throw err;
-  }
   expectingPause = true;
-  const paused = waitForPause();
+  const paused = waitForPause(pauseTimeoutMs);
+  if (!debuggerEnabled) {
+    debuggerEnabled = true;
+    scripts.clear();
+    send('Debugger.enable', {}).catch(function (e) { debug('enable: ' + e.message); });
+  }
+  send('Debugger.pause', {}).catch(function (e) { debug('pause: ' + e.message); });
   let params;
   try {
-    await post('Debugger.pause', {});
     params = await paused;
   } catch (err) {
     expectingPause = false;
-    paused.catch(function () {});
-    wedged = true;
-    // Let a late pause resume at once and let the debugger go; then accept new captures again.
-    disableDebugger().then(function () { wedged = false; }, function () { wedged = false; });
+    // The queued commands run when the main thread returns to JavaScript; the pause they cause is
+    // resumed by the listener above; then the debugger is turned off again.
+    disableDebugger();
     throw err;
   }
   const capture = rawFrames(params.callFrames);
   capture.requestedAt = requestedAt;
   capture.pausedAt = Date.now();
   try {
-    if (whilePaused) await whilePaused(capture);
+    if (whilePaused) await within(whilePaused(capture), commandTimeoutMs, 'the report hook did not finish in time');
   } finally {
     expectingPause = false;
-    try { await post('Debugger.resume', {}); } catch (e) { debug('resume: ' + e.message); }
+    try { await within(send('Debugger.resume', {}), commandTimeoutMs, 'resume timed out'); } catch (e) { debug('resume: ' + e.message); }
   }
   return capture;
 }
@@ -173,7 +170,7 @@ async function handleBlockedDeadline(deadline) {
       if (f64[F_DEADLINES_DONE] >= deadline) return;
       const expression = 'globalThis[Symbol.for(' + JSON.stringify(hookKey) + ')].onDeadlineBlocked(' +
         JSON.stringify(JSON.stringify(capture)) + ')';
-      await post('Runtime.evaluate', { expression: expression, returnByValue: true, silent: true });
+      await send('Runtime.evaluate', { expression: expression, returnByValue: true, silent: true });
     });
   } catch (err) {
     // No stack: still tell the main thread, so the report is written while it is blocked... it is
@@ -207,9 +204,11 @@ async function sampleBlock(now, threshold) {
     try {
       const capture = await pauseAndRead(null);
       // The heartbeat moved while we paused: the stack is not from this block.
-      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, frames: capture.frames, sourceMaps: capture.sourceMaps });
+      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, pauseDelayMs: capture.pausedAt - capture.requestedAt, frames: capture.frames, sourceMaps: capture.sourceMaps });
+      else debug('sample dropped: the block ended while pausing (' + (capture.pausedAt - capture.requestedAt) + ' ms)');
     } catch (err) {
       blockError = err.message;
+      debug('sample failed: ' + err.message);
     }
     const interval = Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL));
     // Back off on long blocks: at most maxSamplesPerBlock samples, spread over the block.
@@ -239,7 +238,7 @@ async function loop() {
     if (deadline > 0 && f64[F_DEADLINES_DONE] < deadline) {
       const due = deadline + Atomics.load(i32, I_DEADLINE_GRACE);
       if (now >= due) {
-        if (session && !wedged) {
+        if (session && outstanding === 0) {
           await handleBlockedDeadline(deadline);
         }
         // The hook advanced F_NEXT_DEADLINE / F_DEADLINES_DONE; if it could not run, check again soon.

@@ -1,0 +1,183 @@
+/**
+ * The loop heartbeat shared by every block monitor of the thread: one unref'ed interval that
+ * notes each turn of the event loop — in shared memory for the watchdog worker, which samples
+ * the main thread's stack when the heartbeat goes stale — and measures each block when the loop
+ * comes back. A measured block is joined with the worker's samples (matched by the heartbeat
+ * value that preceded it) and handed to the subscribed monitors.
+ */
+import { isMainThread } from 'node:worker_threads';
+import type { StackFrame } from '../capture/stack-frame.js';
+import { F_BLOCK_KEY } from '../watchdog/shared-state.js';
+import { getWatchdog, type BlockSamplesMessage, type Watchdog } from '../watchdog/watchdog.js';
+
+export interface MeasuredBlock {
+  startedAt: number;
+  durationMs: number;
+  samples: { at: number; pauseDelayMs: number; frames: StackFrame[] }[];
+  stackError: string | undefined;
+}
+
+export interface HeartbeatSubscriber {
+  thresholdMs: number;
+  sampleIntervalMs: number;
+  captureStacks: boolean;
+  onBlock(block: MeasuredBlock): void;
+}
+
+/** How long a measured block waits for the worker's samples before it is reported without them. */
+const SAMPLES_WAIT_MS = 2000;
+/** Samples that arrived for a block the heartbeat did not (or not yet) measure are kept this long. */
+const EARLY_SAMPLES_TTL_MS = 10_000;
+
+class LoopHeartbeat {
+  private readonly subscribers = new Set<HeartbeatSubscriber>();
+  private timer: NodeJS.Timeout | undefined;
+  private intervalMs = 0;
+  private thresholdMs = 0;
+  private lastTick = 0;
+  private watchdog: Watchdog | undefined;
+  private unsubscribeSamples: (() => void) | undefined;
+  private readonly early = new Map<number, BlockSamplesMessage>();
+  private readonly waiting = new Map<number, { block: MeasuredBlock; timer: NodeJS.Timeout }>();
+
+  subscribe(sub: HeartbeatSubscriber): void {
+    this.subscribers.add(sub);
+    this.reconfigure();
+  }
+
+  unsubscribe(sub: HeartbeatSubscriber): void {
+    this.subscribers.delete(sub);
+    this.reconfigure();
+  }
+
+  /** Why stacks are not captured, if they are not. */
+  stackUnavailable(): string | undefined {
+    if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';
+    // The process's watchdog remembers why stacks are unavailable even after it was released.
+    return (this.watchdog ?? getWatchdog()).stackUnavailable;
+  }
+
+  private reconfigure(): void {
+    if (this.subscribers.size === 0) {
+      this.stop();
+      return;
+    }
+    let threshold = Infinity;
+    let sampleInterval = Infinity;
+    let stacks = false;
+    for (const s of this.subscribers) {
+      threshold = Math.min(threshold, s.thresholdMs);
+      if (s.captureStacks) {
+        stacks = true;
+        sampleInterval = Math.min(sampleInterval, s.sampleIntervalMs);
+      }
+    }
+    this.thresholdMs = threshold;
+    // A tick every quarter threshold: blocks are measured to within this, and are seen by the
+    // worker when they have lasted between (threshold - interval) and threshold.
+    const interval = Math.max(5, Math.min(50, Math.floor(threshold / 4)));
+    if (interval !== this.intervalMs || !this.timer) {
+      if (this.timer) clearInterval(this.timer);
+      this.intervalMs = interval;
+      this.lastTick = Date.now();
+      this.timer = setInterval(() => this.tick(), interval);
+      this.timer.unref();
+    }
+    if (stacks && isMainThread) {
+      if (!this.watchdog) {
+        this.watchdog = getWatchdog();
+        this.watchdog.acquire(this);
+        this.unsubscribeSamples = this.watchdog.onBlockSamples((msg) => this.onSamples(msg));
+      }
+      this.watchdog.heartbeat(this.lastTick);
+      this.watchdog.setMonitor(this, threshold, sampleInterval);
+    } else if (this.watchdog) {
+      this.releaseWatchdog();
+    }
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.intervalMs = 0;
+    for (const { block, timer } of this.waiting.values()) {
+      clearTimeout(timer);
+      this.deliver(block);
+    }
+    this.waiting.clear();
+    this.early.clear();
+    this.releaseWatchdog();
+  }
+
+  private releaseWatchdog(): void {
+    this.unsubscribeSamples?.();
+    this.unsubscribeSamples = undefined;
+    this.watchdog?.release(this);
+    this.watchdog = undefined;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const key = this.lastTick;
+    const delay = now - key - this.intervalMs;
+    this.lastTick = now;
+    this.watchdog?.heartbeat(now);
+    if (delay < this.thresholdMs) return;
+    const block: MeasuredBlock = { startedAt: now - delay, durationMs: delay, samples: [], stackError: undefined };
+    const watchdog = this.watchdog;
+    const samples = this.early.get(key);
+    if (samples) {
+      this.early.delete(key);
+      this.deliver(withSamples(block, samples));
+    } else if (watchdog && watchdog.state.f64[F_BLOCK_KEY] === key) {
+      // The worker is sampling this block; its samples arrive in a moment.
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        block.stackError = 'the watchdog did not deliver its samples in time';
+        this.deliver(block);
+      }, SAMPLES_WAIT_MS);
+      timer.unref();
+      this.waiting.set(key, { block, timer });
+    } else {
+      block.stackError = this.stackUnavailable() ?? watchdog?.lastCaptureError ?? (watchdog ? 'the watchdog did not see this block (it ended as it was detected)' : 'stack capture is off');
+      this.deliver(block);
+    }
+  }
+
+  private onSamples(msg: BlockSamplesMessage): void {
+    const waiting = this.waiting.get(msg.key);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.waiting.delete(msg.key);
+      this.deliver(withSamples(waiting.block, msg));
+      return;
+    }
+    this.early.set(msg.key, msg);
+    const cutoff = Date.now() - EARLY_SAMPLES_TTL_MS;
+    for (const [key, m] of this.early) if (m.endedAt < cutoff) this.early.delete(key);
+  }
+
+  private deliver(block: MeasuredBlock): void {
+    for (const s of this.subscribers) {
+      if (block.durationMs < s.thresholdMs) continue;
+      try {
+        s.onBlock(block);
+      } catch {
+        // a monitor's own failure must not stop the others
+      }
+    }
+  }
+}
+
+function withSamples(block: MeasuredBlock, msg: BlockSamplesMessage): MeasuredBlock {
+  block.samples = msg.samples;
+  if (msg.samples.length === 0) block.stackError = msg.error || 'no stack could be captured';
+  return block;
+}
+
+let heartbeat: LoopHeartbeat | undefined;
+
+export function getLoopHeartbeat(): LoopHeartbeat {
+  heartbeat ??= new LoopHeartbeat();
+  return heartbeat;
+}

@@ -1,0 +1,1 @@
+export { monitorEventLoop, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './monitor-event-loop.js';

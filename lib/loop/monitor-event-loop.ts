@@ -1,0 +1,179 @@
+/**
+ * `monitorEventLoop(options)`: process-wide detection of blocking synchronous work, with the
+ * blocking stack captured while the loop is blocked, event-loop delay percentiles and
+ * utilization. What blocked-at, Clinic Doctor and Sentry's ANR detection do, at the cost of one
+ * timer tick every few ms on the main thread (the sampling happens in the watchdog worker).
+ */
+import { writeSync } from 'node:fs';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import type { BlockEvent } from '../report/block-event.js';
+import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
+import { booleanOption, functionOption, numberOption, optionalObject } from '../validate.js';
+import { getLoopHeartbeat, type HeartbeatSubscriber, type MeasuredBlock } from './heartbeat.js';
+import { hotFrames } from './hot-frames.js';
+
+export interface LoopMonitorOptions {
+  /** A block is the loop not turning for at least this long (default 100 ms, minimum 10). */
+  thresholdMs?: number;
+  /** Capture the main thread's stack while blocked, through the watchdog worker (default true). */
+  captureStacks?: boolean;
+  /** While one block lasts, capture the stack again every this many ms (default 50). */
+  sampleIntervalMs?: number;
+  /** Called with each block, once the loop is back. Errors it throws are reported and ignored. */
+  onBlock?: (event: BlockEvent) => void;
+  /** How many recent blocks `blocks()` keeps (default 100). */
+  maxEvents?: number;
+  /** Resolution of the event-loop delay histogram in ms (default 10). */
+  resolutionMs?: number;
+}
+
+export interface LoopStats {
+  /** Histogram samples since start or the last reset. */
+  samples: number;
+  minMs: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Event-loop utilization (0..1) since start or the last reset. */
+  utilization: number;
+  /** Blocks since start or the last reset. */
+  blockCount: number;
+}
+
+export interface LoopMonitor {
+  stats(): LoopStats;
+  /** Recent blocks, oldest first. */
+  blocks(): BlockEvent[];
+  /** Clear the histogram, utilization baseline, block count and recent blocks. */
+  reset(): void;
+  /** Stop monitoring and release the timer, the histogram and (if unused) the watchdog worker. */
+  stop(): void;
+  /** `'active'` when stacks are being captured, else why not. */
+  readonly stackCapture: string;
+}
+
+let nextBlockId = 1;
+let warnedNoStacks = false;
+
+export function monitorEventLoop(options?: LoopMonitorOptions): LoopMonitor {
+  const o = optionalObject<LoopMonitorOptions>('options', options);
+  const thresholdMs = numberOption('thresholdMs', o.thresholdMs, 100, { min: 10, max: 3_600_000 });
+  const captureStacks = booleanOption('captureStacks', o.captureStacks, true);
+  const sampleIntervalMs = numberOption('sampleIntervalMs', o.sampleIntervalMs, 50, { min: 1, max: 3_600_000 });
+  const onBlock = functionOption<(event: BlockEvent) => void>('onBlock', o.onBlock);
+  const maxEvents = numberOption('maxEvents', o.maxEvents, 100, { min: 0, max: 1_000_000, integer: true });
+  const resolutionMs = numberOption('resolutionMs', o.resolutionMs, 10, { min: 1, max: 1000, integer: true });
+  return new EventLoopMonitor(thresholdMs, captureStacks, sampleIntervalMs, onBlock, maxEvents, resolutionMs);
+}
+
+class EventLoopMonitor implements LoopMonitor {
+  private readonly histogram: IntervalHistogram;
+  private elu: EventLoopUtilization;
+  private recent: BlockEvent[] = [];
+  private blockCount = 0;
+  private stopped = false;
+  private readonly subscriber: HeartbeatSubscriber;
+
+  constructor(
+    private readonly thresholdMs: number,
+    private readonly captureStacks: boolean,
+    sampleIntervalMs: number,
+    private readonly onBlock: ((event: BlockEvent) => void) | undefined,
+    private readonly maxEvents: number,
+    resolutionMs: number,
+  ) {
+    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
+    this.histogram.enable();
+    this.elu = performance.eventLoopUtilization();
+    this.subscriber = { thresholdMs, sampleIntervalMs, captureStacks, onBlock: (b) => this.record(b) };
+    getLoopHeartbeat().subscribe(this.subscriber);
+  }
+
+  get stackCapture(): string {
+    if (!this.captureStacks) return 'off (captureStacks: false)';
+    return getLoopHeartbeat().stackUnavailable() ?? 'active';
+  }
+
+  stats(): LoopStats {
+    const h = this.histogram;
+    const ms = (ns: number): number => ns / 1e6;
+    const empty = h.count === 0;
+    return {
+      samples: h.count,
+      minMs: empty ? 0 : ms(h.min),
+      meanMs: empty ? 0 : ms(h.mean),
+      p50Ms: empty ? 0 : ms(h.percentile(50)),
+      p90Ms: empty ? 0 : ms(h.percentile(90)),
+      p99Ms: empty ? 0 : ms(h.percentile(99)),
+      maxMs: empty ? 0 : ms(h.max),
+      utilization: performance.eventLoopUtilization(this.elu).utilization,
+      blockCount: this.blockCount,
+    };
+  }
+
+  blocks(): BlockEvent[] {
+    return [...this.recent];
+  }
+
+  reset(): void {
+    this.histogram.reset();
+    this.elu = performance.eventLoopUtilization();
+    this.recent = [];
+    this.blockCount = 0;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    getLoopHeartbeat().unsubscribe(this.subscriber);
+    this.histogram.disable();
+  }
+
+  private record(block: MeasuredBlock): void {
+    if (this.stopped) return;
+    const samples = block.samples.map((s) => ({ offsetMs: Math.max(0, s.at - block.startedAt), frames: s.frames, pauseDelayMs: s.pauseDelayMs }));
+    const event: BlockEvent = {
+      schema: 'hangwatch.block-event',
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      id: nextBlockId++,
+      startedAt: new Date(block.startedAt).toISOString(),
+      durationMs: block.durationMs,
+      thresholdMs: this.thresholdMs,
+      samples,
+      hotFrames: hotFrames(samples),
+      pid: process.pid,
+    };
+    if (samples[0]) event.stack = samples[0].frames;
+    else if (this.captureStacks) {
+      event.stackError = block.stackError ?? 'not captured';
+      const reason = getLoopHeartbeat().stackUnavailable();
+      if (reason && !warnedNoStacks) {
+        warnedNoStacks = true;
+        safeStderr(`hangwatch: the event-loop monitor runs without stacks: ${reason}\n`);
+      }
+    } else event.stackError = 'stack capture is off (captureStacks: false)';
+    this.blockCount++;
+    if (this.maxEvents > 0) {
+      this.recent.push(event);
+      if (this.recent.length > this.maxEvents) this.recent.shift();
+    }
+    if (this.onBlock) {
+      try {
+        this.onBlock(event);
+      } catch (err) {
+        safeStderr(`hangwatch: onBlock threw: ${(err as Error)?.stack ?? String(err)}\n`);
+      }
+    }
+  }
+}
+
+function safeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr is gone
+  }
+}
+

@@ -1,0 +1,39 @@
+/** A period during which the event loop did not turn (sync work), with where the time went. */
+import type { StackFrame } from '../capture/stack-frame.js';
+import type { REPORT_SCHEMA_VERSION } from './schema.js';
+
+export interface BlockSample {
+  /** Milliseconds from the start of the block to this sample. */
+  offsetMs: number;
+  /** Main-thread stack, most recent call first. */
+  frames: StackFrame[];
+  /** Time the main thread took to become pausable (large: it was inside a native call; see HangReport). */
+  pauseDelayMs: number;
+}
+
+export interface HotFrame {
+  frame: StackFrame;
+  /** Share of the samples in which this frame was on the stack (0..1). */
+  ratio: number;
+  samples: number;
+}
+
+export interface BlockEvent {
+  schema: 'hangwatch.block-event';
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** Process-unique, increasing. */
+  id: number;
+  startedAt: string;
+  /** How long the loop did not turn, measured when it came back. */
+  durationMs: number;
+  thresholdMs: number;
+  /** The first stack captured while blocked (most recent call first). */
+  stack?: StackFrame[];
+  /** Every stack captured while blocked (repeated for long blocks). */
+  samples: BlockSample[];
+  /** Frames by how often they were on the stack, most often first (the "where did the time go"). */
+  hotFrames: HotFrame[];
+  /** Why there is no stack, when there is none. */
+  stackError?: string;
+  pid: number;
+}

@@ -1,0 +1,24 @@
+/** Text rendering of a BlockEvent: a traceback of the blocking stack, then where the time went. */
+import { formatFrame } from '../capture/stack-frame.js';
+import type { BlockEvent } from './block-event.js';
+import { nativeCallNote, renderTraceback } from './render-hang-text.js';
+
+export function renderBlockEventText(event: BlockEvent): string {
+  const out: string[] = [];
+  out.push(`hangwatch: the event loop was blocked for ${Math.round(event.durationMs)} ms (threshold ${event.thresholdMs} ms), from ${event.startedAt}`);
+  if (event.stack && event.stack.length > 0) {
+    out.push('Stack while blocked (most recent call last):');
+    out.push(renderTraceback(event.stack));
+    const note = nativeCallNote(event.samples[0]?.pauseDelayMs);
+    if (note) out.push(note);
+    if (event.samples.length > 1) {
+      out.push(`Where the time went (${event.samples.length} samples):`);
+      for (const h of event.hotFrames.slice(0, 8)) {
+        out.push(`  ${`${Math.round(h.ratio * 100)}%`.padStart(5)}  ${formatFrame(h.frame)}`);
+      }
+    }
+  } else {
+    out.push(`  (no stack: ${event.stackError ?? 'not captured'})`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,133 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoop, renderBlockEventText, type BlockEvent, type LoopMonitor } from '../../lib/index.js';
+import { busyLoop, compressPayload, loadCatalog, makeBigJson, twoPhase, validateEmail } from '../fixtures/blocking-work.js';
+import { fixture, runFixture, sleep } from '../helpers.js';
+
+const FIXTURE = fixture('blocking-work.ts');
+const source = readFileSync(FIXTURE, 'utf8').split('\n');
+const lineOf = (mark: string): number => source.findIndex((l) => l.includes(`// MARK:${mark}`)) + 1;
+
+/** Run `work` on a fresh macrotask and wait for the block event it causes. */
+async function blockOf(monitor: LoopMonitor, events: BlockEvent[], work: () => unknown): Promise<BlockEvent | undefined> {
+  const seen = events.length;
+  await sleep(50);
+  setTimeout(work, 0);
+  for (let waited = 0; waited < 5000 && events.length === seen; waited += 20) await sleep(20);
+  return events[seen];
+}
+
+function frameIn(event: BlockEvent | undefined, fn: string): { line: number; file: string } | undefined {
+  return event?.stack?.find((f) => f.functionName === fn && f.file === FIXTURE);
+}
+
+t.test('blocking calls are detected with the right function and source-mapped line', async (t) => {
+  const json = makeBigJson(300_000); // before the monitor: building it blocks too
+  const events: BlockEvent[] = [];
+  const monitor = monitorEventLoop({ thresholdMs: 100, onBlock: (e) => events.push(e) });
+  t.teardown(() => monitor.stop());
+
+  const busy = await blockOf(monitor, events, () => busyLoop(400));
+  t.equal(frameIn(busy, 'busyLoop')?.line, lineOf('busy'), `busy loop → busyLoop at its line (${busy?.stackError ?? ''})`);
+  t.ok(busy!.durationMs >= 300 && busy!.durationMs < 2000, `duration measured (${busy?.durationMs} ms)`);
+
+  const regex = await blockOf(monitor, events, () => validateEmail(`${'a'.repeat(24)}!`));
+  t.equal(frameIn(regex, 'validateEmail')?.line, lineOf('regex'), `catastrophic regex → validateEmail (${regex?.stackError ?? regex?.stack?.map((f) => `${f.functionName}:${f.line}`).join(' < ')})`);
+
+  const gzip = await blockOf(monitor, events, () => compressPayload(64 * 1024 * 1024));
+  t.ok(frameIn(gzip, 'compressPayload'), `gzipSync → compressPayload (${gzip?.stackError ?? gzip?.stack?.map((f) => f.functionName).join(' < ')})`);
+  t.equal(frameIn(gzip, 'compressPayload')?.line, lineOf('gzip'));
+
+  // V8 cannot interrupt JSON.parse: the stack is taken where JavaScript makes its next call.
+  const parse = await blockOf(monitor, events, () => loadCatalog(json));
+  const parseFrame = frameIn(parse, 'loadCatalog');
+  t.ok(parseFrame, `JSON.parse → loadCatalog (${parse?.stackError ?? parse?.stack?.map((f) => f.functionName).join(' < ')})`);
+  t.ok([lineOf('json'), lineOf('json-next')].includes(parseFrame?.line ?? -1), `at the parse or the line after it (${parseFrame?.line})`);
+
+  const text = renderBlockEventText(busy!);
+  t.match(text, /the event loop was blocked for \d+ ms/);
+  t.match(text, /while \(Date\.now\(\) < end\) spins\+\+;/, 'text shows the source line');
+  t.equal(monitor.stats().blockCount, events.length);
+});
+
+t.test('a long block is sampled repeatedly and the hot frames say where the time went', async (t) => {
+  const events: BlockEvent[] = [];
+  const monitor = monitorEventLoop({ thresholdMs: 100, sampleIntervalMs: 50, onBlock: (e) => events.push(e) });
+  t.teardown(() => monitor.stop());
+  const e = await blockOf(monitor, events, () => twoPhase(300, 1200));
+  t.ok(e && e.samples.length >= 5, `several samples (${e?.samples.length})`);
+  const inB = e!.hotFrames.find((h) => h.frame.functionName === 'phaseB');
+  t.ok(inB && inB.ratio >= 0.5, `phaseB on the stack in most samples (${inB?.ratio})`);
+  t.ok(e!.hotFrames.every((h, i, all) => i === 0 || all[i - 1]!.ratio >= h.ratio), 'sorted by share');
+  t.ok(e!.samples.every((s, i, all) => i === 0 || s.offsetMs >= all[i - 1]!.offsetMs), 'samples in time order');
+});
+
+t.test('several long blocks in a row each get their own event; short work is not reported', async (t) => {
+  const events: BlockEvent[] = [];
+  const monitor = monitorEventLoop({ thresholdMs: 100, onBlock: (e) => events.push(e) });
+  t.teardown(() => monitor.stop());
+  await sleep(50);
+  for (let i = 0; i < 20; i++) {
+    busyLoop(10); // well under the threshold
+    await sleep(5);
+  }
+  t.same(events.map((e) => `${Math.round(e.durationMs)}ms ${e.stack?.map((f) => f.functionName).join('<') ?? e.stackError}`), [], 'no block for short work');
+  setTimeout(() => busyLoop(250), 0);
+  setTimeout(() => busyLoop(250), 300);
+  setTimeout(() => busyLoop(250), 600);
+  await sleep(1500);
+  t.equal(events.length, 3, 'three blocks, three events');
+  t.equal(new Set(events.map((e) => e.id)).size, 3, 'distinct ids');
+  t.same(events.map((e) => e.stack?.some((f) => f.functionName === 'busyLoop') || e.stackError), [true, true, true], 'each with its stack');
+  const stats = monitor.stats();
+  t.ok(stats.maxMs >= 200, `histogram max ${stats.maxMs} ms`);
+  t.ok(stats.p50Ms < 100, `p50 ${stats.p50Ms} ms`);
+  t.ok(stats.utilization > 0 && stats.utilization <= 1, `utilization ${stats.utilization}`);
+  t.equal(monitor.blocks().length, 3);
+  monitor.reset();
+  t.equal(monitor.blocks().length, 0);
+  t.equal(monitor.stats().blockCount, 0);
+});
+
+t.test('captureStacks: false measures blocks without the worker', async (t) => {
+  const events: BlockEvent[] = [];
+  const monitor = monitorEventLoop({ thresholdMs: 50, captureStacks: false, onBlock: (e) => events.push(e) });
+  t.teardown(() => monitor.stop());
+  const e = await blockOf(monitor, events, () => busyLoop(200));
+  t.ok(e);
+  t.equal(e!.stack, undefined);
+  t.match(e!.stackError, /captureStacks: false/);
+  t.match(monitor.stackCapture, /off/);
+});
+
+t.test('with a debugger possibly attached (--inspect), the monitor runs without stacks and says so once', async (t) => {
+  const res = await runFixture(fixture('loop-under-debugger.ts'), { nodeArgs: ['--inspect=127.0.0.1:0'], timeoutMs: 30_000 });
+  t.equal(res.code, 0, res.stderr);
+  const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { events: { stack?: unknown; stackError?: string }[]; stackCapture: string };
+  t.equal(out.events.length, 2, 'both blocks reported');
+  t.ok(out.events.every((e) => e.stack === undefined && /inspector is open/.test(e.stackError ?? '')), 'without stacks, with the reason');
+  t.match(out.stackCapture, /inspector is open/);
+  t.equal(res.stderr.match(/runs without stacks/g)?.length, 1, 'said once');
+});
+
+t.test('stop() leaves no handle behind', async (t) => {
+  const res = await runFixture(fixture('loop-stop-handles.ts'), { timeoutMs: 30_000 });
+  t.equal(res.code, 0, res.stderr);
+  const out = JSON.parse(res.stdout) as { before: string[]; after: string[]; blocks: number };
+  t.equal(out.blocks, 1, 'the block was seen');
+  t.same(out.after, out.before, 'same active resources as before the monitor');
+});
+
+t.test('bad options are rejected with typed errors', async (t) => {
+  for (const [option, value] of [
+    ['thresholdMs', 5],
+    ['thresholdMs', 'fast'],
+    ['sampleIntervalMs', 0],
+    ['onBlock', 1],
+    ['maxEvents', -1],
+    ['captureStacks', 'yes'],
+  ] as const) {
+    t.throws(() => monitorEventLoop({ [option]: value } as never), { code: 'ERR_INVALID_OPTION', option }, `${option}=${String(value)}`);
+  }
+  t.throws(() => monitorEventLoop(3 as never), { code: 'ERR_INVALID_OPTION', option: 'options' });
+});
