@@ -103,10 +103,13 @@ export function closeScope(scope: TraceScope): void {
   if (--active === 0) hook?.disable();
 }
 
-function userFrames(stack: string | undefined): { all: StackFrame[]; user: StackFrame[] } {
+function framesOf(stack: string | undefined): { user: StackFrame[]; depth: number } {
   const all = parseV8Stack(stack ?? '');
   const user = all.filter((f) => !isNodeInternal(f) && !f.file.startsWith(OWN_ROOT));
-  return { all, user };
+  // Depth inside the operation: frames above hangwatch's own entry frame (all of them when the
+  // entry is not on the stack, e.g. after an await or beyond the captured frames).
+  const entry = all.findIndex((f) => f.file.startsWith(OWN_ROOT));
+  return { user, depth: entry >= 0 ? entry : all.length };
 }
 
 /**
@@ -120,14 +123,16 @@ export function pendingOf(scope: TraceScope, now: number): { pending: PendingRes
   const awaited = new Set<number>();
   for (const r of list) if (ids.has(r.triggerAsyncId)) awaited.add(r.triggerAsyncId);
   const scored = list.map((r) => {
-    const { user } = userFrames(r.holder.stack);
+    const { user, depth } = framesOf(r.holder.stack);
     const derived = ids.has(r.triggerAsyncId);
+    const handle = r.type !== 'PROMISE' ? 1 : 0;
     // A leaf: not derived from another pending resource here; a handle (timer, socket, request)
-    // or a promise someone awaits. Deeper creation stacks are closer to the actual wait.
-    const leafish = !derived && (r.type !== 'PROMISE' || awaited.has(r.asyncId)) ? 1 : 0;
-    return { r, user, leafish, depth: user.length };
+    // or a promise someone awaits. A handle is what JavaScript ultimately waits on; among equals,
+    // deeper creation stacks are closer to the actual wait, then the most recent.
+    const leafish = !derived && (handle || awaited.has(r.asyncId)) ? 1 : 0;
+    return { r, user, leafish, handle, depth };
   });
-  scored.sort((a, b) => b.leafish - a.leafish || b.depth - a.depth || b.r.createdAt - a.r.createdAt);
+  scored.sort((a, b) => b.leafish - a.leafish || b.handle - a.handle || b.depth - a.depth || b.r.createdAt - a.r.createdAt);
 
   const groups = new Map<string, PendingResource>();
   for (const { r, user } of scored) {
