@@ -36,47 +36,71 @@ function debug(message) {
   if (workerData.debug) { try { fs.writeSync(2, 'hangwatch watchdog: ' + message + '\n'); } catch (e) {} }
 }
 
-let session = null;
+let inspector = null;
 try {
-  const inspector = require('node:inspector');
-  session = new inspector.Session();
-  session.connectToMainThread();
+  inspector = require('node:inspector');
+  // Check once that a session to the main thread can be made at all.
+  const probe = new inspector.Session();
+  probe.connectToMainThread();
+  probe.disconnect();
+  parentPort.postMessage({ type: 'ready', stacks: true });
 } catch (err) {
+  inspector = null;
   parentPort.postMessage({ type: 'ready', stacks: false, reason: 'node:inspector is not usable in this process: ' + (err && err.message) });
-  session = null;
 }
 
+// The session to the main thread is connected only while a capture (or a sampled block) lasts:
+// a connected session makes Node print "Waiting for the debugger to disconnect..." when the
+// program calls process.exit(), and disconnecting is also the clean way to cancel commands that
+// are still queued behind a native call.
+let session = null;
 const scripts = new Map();
 let debuggerEnabled = false;
 let expectingPause = false;
 // Commands sent to the main thread that have not been answered yet. While the main thread is
-// inside a native call (a big JSON.parse, a sync native addon) nothing is answered; a new capture
-// is not started until the earlier commands went through.
+// inside a native call (a big JSON.parse, a sync native addon) nothing is answered.
 let outstanding = 0;
 
-if (session) {
-  session.on('Debugger.scriptParsed', function (m) {
+function openSession() {
+  if (session) return session;
+  const s = new inspector.Session();
+  s.connectToMainThread();
+  s.on('Debugger.scriptParsed', function (m) {
     const p = m.params;
     scripts.set(p.scriptId, { url: p.url, sourceMapURL: p.sourceMapURL || '' });
   });
-  // A pause we no longer wait for (it landed after we gave up) must never leave the program stopped.
-  session.on('Debugger.paused', function () {
-    if (!expectingPause) send('Debugger.resume', {}).catch(function () {});
+  // A pause we no longer wait for must never leave the program stopped.
+  s.on('Debugger.paused', function () {
+    if (!expectingPause && s === session) send('Debugger.resume', {}).catch(function () {});
   });
-  parentPort.postMessage({ type: 'ready', stacks: true });
+  session = s;
+  return s;
+}
+
+// Disconnecting ends the debugger for this session: queued commands die with it.
+function closeSession() {
+  if (!session) return;
+  const s = session;
+  session = null;
+  debuggerEnabled = false;
+  outstanding = 0;
+  scripts.clear();
+  try { s.disconnect(); } catch (e) { debug('disconnect: ' + e.message); }
 }
 
 // Post a command; resolves with its answer, however late.
 function send(method, params) {
+  const s = session;
+  if (!s) return Promise.reject(new Error('no inspector session'));
   outstanding++;
   return new Promise(function (resolve, reject) {
     try {
-      session.post(method, params || {}, function (err, result) {
-        outstanding--;
+      s.post(method, params || {}, function (err, result) {
+        if (s === session) outstanding--;
         if (err) reject(new Error(method + ': ' + (err.message || String(err)))); else resolve(result);
       });
     } catch (err) {
-      outstanding--;
+      if (s === session) outstanding--;
       reject(err);
     }
   });
@@ -89,20 +113,14 @@ function within(promise, ms, what) {
   });
 }
 
-async function disableDebugger() {
-  if (!debuggerEnabled) return;
-  debuggerEnabled = false;
-  try { await send('Debugger.disable', {}); } catch (e) { debug('disable: ' + e.message); }
-}
-
-function waitForPause(ms) {
+function waitForPause(s, ms) {
   let onPaused;
   const promise = new Promise(function (resolve) {
     onPaused = function (m) { resolve(m.params); };
-    session.once('Debugger.paused', onPaused);
+    s.once('Debugger.paused', onPaused);
   });
   return within(promise, ms, 'the main thread could not be paused within ' + ms + ' ms (it is inside native code)')
-    .catch(function (err) { session.removeListener('Debugger.paused', onPaused); throw err; });
+    .catch(function (err) { s.removeListener('Debugger.paused', onPaused); throw err; });
 }
 
 function rawFrames(callFrames) {
@@ -128,11 +146,12 @@ function rawFrames(callFrames) {
 // native call that V8 cannot interrupt, both are processed together the moment it returns to
 // JavaScript, so the pause lands at the next statement of the function that made the call.
 async function pauseAndRead(whilePaused) {
-  if (!session) throw new Error('no inspector session');
+  if (!inspector) throw new Error('node:inspector is not usable in this process');
   if (outstanding > 0) throw new Error('the main thread has not run JavaScript since an earlier capture request (it is inside native code)');
+  const s = openSession();
   const requestedAt = Date.now();
   expectingPause = true;
-  const paused = waitForPause(pauseTimeoutMs);
+  const paused = waitForPause(s, pauseTimeoutMs);
   if (!debuggerEnabled) {
     debuggerEnabled = true;
     scripts.clear();
@@ -144,9 +163,9 @@ async function pauseAndRead(whilePaused) {
     params = await paused;
   } catch (err) {
     expectingPause = false;
-    // The queued commands run when the main thread returns to JavaScript; the pause they cause is
-    // resumed by the listener above; then the debugger is turned off again.
-    disableDebugger();
+    // The queued commands run when the main thread returns to JavaScript, followed by the end of
+    // the session, which cancels the pause they asked for.
+    closeSession();
     throw err;
   }
   const capture = rawFrames(params.callFrames);
@@ -161,7 +180,7 @@ async function pauseAndRead(whilePaused) {
   return capture;
 }
 
-let stackError = session ? '' : 'node:inspector is not usable in this process';
+let stackError = inspector ? '' : 'node:inspector is not usable in this process';
 
 async function handleBlockedDeadline(deadline) {
   try {
@@ -178,7 +197,7 @@ async function handleBlockedDeadline(deadline) {
     stackError = err.message;
     parentPort.postMessage({ type: 'capture-failed', reason: err.message });
   } finally {
-    if (!blockKey) await disableDebugger();
+    if (!blockKey) closeSession();
   }
 }
 
@@ -200,7 +219,7 @@ async function sampleBlock(now, threshold) {
     nextSampleAt = now;
     blockError = '';
   }
-  if (now >= nextSampleAt && blockSamples.length < maxSamplesPerBlock && session && !blockError) {
+  if (now >= nextSampleAt && blockSamples.length < maxSamplesPerBlock && inspector && !blockError) {
     try {
       const capture = await pauseAndRead(null);
       // The heartbeat moved while we paused: the stack is not from this block.
@@ -223,7 +242,7 @@ function finishBlock() {
   f64[F_BLOCK_KEY] = 0;
   parentPort.postMessage({
     type: 'block', key: key, detectedAt: blockDetectedAt, endedAt: Date.now(), threshold: Atomics.load(i32, I_BLOCK_THRESHOLD),
-    samples: blockSamples, error: blockError || (session ? '' : stackError),
+    samples: blockSamples, error: blockError || (inspector ? '' : stackError),
   });
   blockSamples = [];
 }
@@ -238,7 +257,7 @@ async function loop() {
     if (deadline > 0 && f64[F_DEADLINES_DONE] < deadline) {
       const due = deadline + Atomics.load(i32, I_DEADLINE_GRACE);
       if (now >= due) {
-        if (session && outstanding === 0) {
+        if (inspector && outstanding === 0) {
           await handleBlockedDeadline(deadline);
         }
         // The hook advanced F_NEXT_DEADLINE / F_DEADLINES_DONE; if it could not run, check again soon.
@@ -256,12 +275,12 @@ async function loop() {
         await sampleBlock(t, threshold);
         wakeAt = Math.min(wakeAt, nextSampleAt, Date.now() + Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL)));
       } else {
-        if (blockKey) { finishBlock(); await disableDebugger(); }
+        if (blockKey) { finishBlock(); closeSession(); }
         wakeAt = Math.min(wakeAt, hb + threshold);
       }
     } else if (blockKey) {
       finishBlock();
-      await disableDebugger();
+      closeSession();
     }
 
     const timeout = wakeAt === Infinity ? Infinity : Math.max(1, wakeAt - Date.now());
@@ -269,9 +288,8 @@ async function loop() {
     if (result.async) await result.value;
   }
   if (blockKey) finishBlock();
-  await disableDebugger();
+  closeSession();
   clearInterval(keepAlive);
-  if (session) { try { session.disconnect(); } catch (e) {} }
 }
 
 loop().catch(function (err) {
