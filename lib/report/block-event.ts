@@ -7,7 +7,7 @@ export interface BlockSample {
   offsetMs: number;
   /** Main-thread stack, most recent call first. */
   frames: StackFrame[];
-  /** Time the main thread took to become pausable (large: it was inside a native call; see HangReport). */
+  /** Time the main thread took to answer the watchdog (large: it was inside a native call; see HangReport). */
   pauseDelayMs: number;
 }
 

@@ -52,7 +52,7 @@ export interface HangReport {
   /** Main-thread stack while blocked, most recent call first (kind `blocked`). */
   mainStack?: StackFrame[];
   /**
-   * Time the main thread took to reach a point where it could be paused. Above ~100 ms it was
+   * Time the main thread took to answer the watchdog's first command. Above ~100 ms it was
    * inside a native call V8 cannot interrupt (a big JSON.parse, a sync native addon call), and
    * `mainStack` shows the JavaScript that made the call, just after it returned.
    */

@@ -41,6 +41,8 @@ export interface RawCapture {
   sourceMaps: Record<string, string>;
   requestedAt: number;
   pausedAt: number;
+  /** How long the main thread took to answer the first command (time spent in native code). */
+  nativeMs: number;
 }
 
 export interface BlockSamplesMessage {
@@ -236,7 +238,7 @@ export class Watchdog {
     try {
       const capture = JSON.parse(json) as RawCapture;
       capturedAt = capture.pausedAt;
-      pauseDelayMs = capture.pausedAt - capture.requestedAt;
+      pauseDelayMs = capture.nativeMs;
       frames = resolveFrames(capture.frames, capture.sourceMaps);
     } catch (err) {
       unavailable = `the captured stack could not be read: ${(err as Error).message}`;

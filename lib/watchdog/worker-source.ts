@@ -152,6 +152,10 @@ async function pauseAndRead(whilePaused) {
   const requestedAt = Date.now();
   expectingPause = true;
   const paused = waitForPause(s, pauseTimeoutMs);
+  // The probe's answer says when the main thread first ran our commands: a late answer means it
+  // was inside native code until then (Debugger.enable's own work is not counted).
+  let answeredAt = 0;
+  send('Runtime.evaluate', { expression: '0', silent: true }).then(function () { answeredAt = Date.now(); }, function () {});
   if (!debuggerEnabled) {
     debuggerEnabled = true;
     scripts.clear();
@@ -171,6 +175,7 @@ async function pauseAndRead(whilePaused) {
   const capture = rawFrames(params.callFrames);
   capture.requestedAt = requestedAt;
   capture.pausedAt = Date.now();
+  capture.nativeMs = (answeredAt || capture.pausedAt) - requestedAt;
   try {
     if (whilePaused) await within(whilePaused(capture), commandTimeoutMs, 'the report hook did not finish in time');
   } finally {
@@ -223,7 +228,7 @@ async function sampleBlock(now, threshold) {
     try {
       const capture = await pauseAndRead(null);
       // The heartbeat moved while we paused: the stack is not from this block.
-      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, pauseDelayMs: capture.pausedAt - capture.requestedAt, frames: capture.frames, sourceMaps: capture.sourceMaps });
+      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
       else debug('sample dropped: the block ended while pausing (' + (capture.pausedAt - capture.requestedAt) + ' ms)');
     } catch (err) {
       blockError = err.message;

@@ -63,27 +63,32 @@ t.test('a long block is sampled repeatedly and the hot frames say where the time
 });
 
 t.test('several long blocks in a row each get their own event; short work is not reported', async (t) => {
+  // On a loaded machine the process itself may be descheduled for a while: that is loop delay
+  // too, but without our code on the stack, so only events in busyLoop are counted here.
   const events: BlockEvent[] = [];
-  const monitor = monitorEventLoop({ thresholdMs: 100, onBlock: (e) => events.push(e) });
+  const monitor = monitorEventLoop({ thresholdMs: 250, onBlock: (e) => events.push(e) });
   t.teardown(() => monitor.stop());
+  const inBusyLoop = (): BlockEvent[] => events.filter((e) => e.stack?.some((f) => f.functionName === 'busyLoop'));
   await sleep(50);
   for (let i = 0; i < 20; i++) {
-    busyLoop(10); // well under the threshold
+    busyLoop(5); // far under the threshold
     await sleep(5);
   }
-  t.same(events.map((e) => `${Math.round(e.durationMs)}ms ${e.stack?.map((f) => f.functionName).join('<') ?? e.stackError}`), [], 'no block for short work');
-  setTimeout(() => busyLoop(250), 0);
-  setTimeout(() => busyLoop(250), 300);
-  setTimeout(() => busyLoop(250), 600);
-  await sleep(1500);
-  t.equal(events.length, 3, 'three blocks, three events');
-  t.equal(new Set(events.map((e) => e.id)).size, 3, 'distinct ids');
-  t.same(events.map((e) => e.stack?.some((f) => f.functionName === 'busyLoop') || e.stackError), [true, true, true], 'each with its stack');
+  await sleep(100);
+  t.same(inBusyLoop().map((e) => Math.round(e.durationMs)), [], 'no block for short work');
+  setTimeout(() => busyLoop(500), 0);
+  setTimeout(() => busyLoop(500), 600);
+  setTimeout(() => busyLoop(500), 1200);
+  for (let waited = 0; waited < 8000 && inBusyLoop().length < 3; waited += 50) await sleep(50);
+  const blocks = inBusyLoop();
+  t.equal(blocks.length, 3, 'three blocks, three events with their stacks');
+  t.equal(new Set(blocks.map((e) => e.id)).size, 3, 'distinct ids');
   const stats = monitor.stats();
-  t.ok(stats.maxMs >= 200, `histogram max ${stats.maxMs} ms`);
-  t.ok(stats.p50Ms < 100, `p50 ${stats.p50Ms} ms`);
+  t.ok(stats.maxMs >= 400, `histogram max ${stats.maxMs} ms`);
+  t.ok(stats.p50Ms < 250, `p50 ${stats.p50Ms} ms`);
   t.ok(stats.utilization > 0 && stats.utilization <= 1, `utilization ${stats.utilization}`);
-  t.equal(monitor.blocks().length, 3);
+  t.equal(monitor.blocks().length, events.length);
+  t.equal(stats.blockCount, events.length);
   monitor.reset();
   t.equal(monitor.blocks().length, 0);
   t.equal(monitor.stats().blockCount, 0);
