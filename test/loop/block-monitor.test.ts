@@ -109,7 +109,7 @@ t.test('with a debugger possibly attached (--inspect), the monitor runs without 
   const res = await runFixture(fixture('loop-under-debugger.ts'), { nodeArgs: ['--inspect=127.0.0.1:0'], timeoutMs: 30_000 });
   t.equal(res.code, 0, res.stderr);
   const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { events: { stack?: unknown; stackError?: string }[]; stackCapture: string };
-  t.equal(out.events.length, 2, 'both blocks reported');
+  t.ok(out.events.length >= 2, `both blocks reported (${out.events.length} events; a loaded machine may add stalls)`);
   t.ok(out.events.every((e) => e.stack === undefined && /inspector is open/.test(e.stackError ?? '')), 'without stacks, with the reason');
   t.match(out.stackCapture, /inspector is open/);
   t.equal(res.stderr.match(/runs without stacks/g)?.length, 1, 'said once');
