@@ -14,13 +14,21 @@ export interface ChildResult {
 
 export function runFixture(
   file: string,
-  { env = {}, nodeArgs = [], timeoutMs = 60_000, args = [] }: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number; args?: string[] } = {},
+  {
+    env = {},
+    nodeArgs = [],
+    timeoutMs = 60_000,
+    args = [],
+    plainNode = false,
+  }: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number; args?: string[]; plainNode?: boolean } = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
+    // plainNode: compiled JavaScript, run without tsx (and without tap's --enable-source-maps).
+    const loader = plainNode ? [] : ['--import', 'tsx'];
+    const child = spawn(process.execPath, [...nodeArgs, ...loader, file, ...args], {
       cwd: root,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...(plainNode ? { NODE_OPTIONS: '' } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

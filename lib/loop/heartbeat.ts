@@ -50,6 +50,11 @@ class LoopHeartbeat {
     this.reconfigure();
   }
 
+  /** Resolves when stack capture is running (or known to be unavailable). */
+  whenReady(): Promise<void> {
+    return this.watchdog ? this.watchdog.whenReady() : Promise.resolve();
+  }
+
   /** Why stacks are not captured, if they are not. */
   stackUnavailable(): string | undefined {
     if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';

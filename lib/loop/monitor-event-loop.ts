@@ -52,6 +52,11 @@ export interface LoopMonitor {
   stop(): void;
   /** `'active'` when stacks are being captured, else why not. */
   readonly stackCapture: string;
+  /**
+   * Resolves once the watchdog worker is up and blocks will have stacks (or once it is known
+   * that they cannot). Blocks before that are measured but may have no stack.
+   */
+  ready(): Promise<void>;
 }
 
 let nextBlockId = 1;
@@ -115,6 +120,10 @@ class EventLoopMonitor implements LoopMonitor {
 
   blocks(): BlockEvent[] {
     return [...this.recent];
+  }
+
+  ready(): Promise<void> {
+    return this.captureStacks && !this.stopped ? getLoopHeartbeat().whenReady() : Promise.resolve();
   }
 
   reset(): void {

@@ -66,6 +66,8 @@ const COMMAND_TIMEOUT_MS = 1000;
 /** How long a capture waits for the main thread to come out of a native call it cannot interrupt. */
 const PAUSE_TIMEOUT_MS = 10_000;
 const MAX_SAMPLES_PER_BLOCK = 50;
+/** `whenReady()` resolves after this even if the worker never answered. */
+const READY_TIMEOUT_MS = 10_000;
 
 /** Resolve frames from the worker into source-mapped StackFrames with source lines. */
 export function resolveFrames(frames: RawFrame[], sourceMaps: Record<string, string>): StackFrame[] {
@@ -86,6 +88,8 @@ export class Watchdog {
   /** The reason of the last failed capture, for reports. */
   lastCaptureError: string | undefined;
   private readonly monitors = new Map<object, { thresholdMs: number; sampleIntervalMs: number }>();
+  private readyWaiters: Array<() => void> = [];
+  private isReady = false;
 
   constructor() {
     Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
@@ -152,6 +156,34 @@ export class Watchdog {
     return this.worker !== undefined;
   }
 
+  /** Resolves once the worker can capture stacks, or once it is known that it cannot. */
+  whenReady(): Promise<void> {
+    if (this.isReady || this.stackUnavailable || !this.worker) return Promise.resolve();
+    return new Promise((resolve) => {
+      // Ref'd on purpose: a caller awaiting this keeps the process alive until the worker answers
+      // (the worker itself is unref'd), and never longer than the bound.
+      const timer = setTimeout(done, READY_TIMEOUT_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.readyWaiters.push(done);
+    });
+  }
+
+  private settleReadyWaitersOnStop(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private settleReady(): void {
+    this.isReady = true;
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w();
+  }
+
   setDeadlineHandler(handler: BlockedDeadlineHandler | undefined): void {
     this.deadlineHandler = handler;
   }
@@ -201,6 +233,7 @@ export class Watchdog {
     switch (msg.type) {
       case 'ready':
         if (msg.stacks === false) this.disable(String(msg.reason));
+        this.settleReady();
         break;
       case 'capture-failed':
         this.lastCaptureError = String(msg.reason);
@@ -249,12 +282,15 @@ export class Watchdog {
   private disable(reason: string): void {
     if (!this.stackUnavailable) this.stackUnavailable = reason;
     this.stopWorker();
+    this.settleReady();
   }
 
   private stopWorker(): void {
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
+    this.isReady = false;
+    this.settleReadyWaitersOnStop();
     Atomics.store(this.state.i32, I_STOP, 1);
     wakeWorker(this.state);
     // The worker exits by itself within one turn; terminate() makes sure even if it is stuck.
@@ -264,6 +300,7 @@ export class Watchdog {
 }
 
 let instance: Watchdog | undefined;
+
 
 /** The process's watchdog (main thread only). */
 export function getWatchdog(): Watchdog {

@@ -8,13 +8,18 @@ const FIXTURE = fixture('blocking-work.ts');
 const source = readFileSync(FIXTURE, 'utf8').split('\n');
 const lineOf = (mark: string): number => source.findIndex((l) => l.includes(`// MARK:${mark}`)) + 1;
 
-/** Run `work` on a fresh macrotask and wait for the block event it causes. */
-async function blockOf(monitor: LoopMonitor, events: BlockEvent[], work: () => unknown): Promise<BlockEvent | undefined> {
+/**
+ * Run `work` on a fresh macrotask and wait for the block event it causes: the first new event with
+ * `fn` on its stack (a loaded machine can add stalls of its own), else the first new event.
+ */
+async function blockOf(monitor: LoopMonitor, events: BlockEvent[], work: () => unknown, fn: string): Promise<BlockEvent | undefined> {
+  await monitor.ready();
   const seen = events.length;
   await sleep(50);
   setTimeout(work, 0);
-  for (let waited = 0; waited < 5000 && events.length === seen; waited += 20) await sleep(20);
-  return events[seen];
+  const mine = (): BlockEvent | undefined => events.slice(seen).find((e) => e.stack?.some((f) => f.functionName === fn));
+  for (let waited = 0; waited < 8000 && !mine(); waited += 20) await sleep(20);
+  return mine() ?? events[seen];
 }
 
 function frameIn(event: BlockEvent | undefined, fn: string): { line: number; file: string } | undefined {
@@ -27,19 +32,19 @@ t.test('blocking calls are detected with the right function and source-mapped li
   const monitor = monitorEventLoop({ thresholdMs: 100, onBlock: (e) => events.push(e) });
   t.teardown(() => monitor.stop());
 
-  const busy = await blockOf(monitor, events, () => busyLoop(400));
+  const busy = await blockOf(monitor, events, () => busyLoop(400), 'busyLoop');
   t.equal(frameIn(busy, 'busyLoop')?.line, lineOf('busy'), `busy loop → busyLoop at its line (${busy?.stackError ?? ''})`);
   t.ok(busy!.durationMs >= 300 && busy!.durationMs < 2000, `duration measured (${busy?.durationMs} ms)`);
 
-  const regex = await blockOf(monitor, events, () => validateEmail(`${'a'.repeat(24)}!`));
+  const regex = await blockOf(monitor, events, () => validateEmail(`${'a'.repeat(24)}!`), 'validateEmail');
   t.equal(frameIn(regex, 'validateEmail')?.line, lineOf('regex'), `catastrophic regex → validateEmail (${regex?.stackError ?? regex?.stack?.map((f) => `${f.functionName}:${f.line}`).join(' < ')})`);
 
-  const gzip = await blockOf(monitor, events, () => compressPayload(64 * 1024 * 1024));
+  const gzip = await blockOf(monitor, events, () => compressPayload(64 * 1024 * 1024), 'compressPayload');
   t.ok(frameIn(gzip, 'compressPayload'), `gzipSync → compressPayload (${gzip?.stackError ?? gzip?.stack?.map((f) => f.functionName).join(' < ')})`);
   t.equal(frameIn(gzip, 'compressPayload')?.line, lineOf('gzip'));
 
   // V8 cannot interrupt JSON.parse: the stack is taken where JavaScript makes its next call.
-  const parse = await blockOf(monitor, events, () => loadCatalog(json));
+  const parse = await blockOf(monitor, events, () => loadCatalog(json), 'loadCatalog');
   const parseFrame = frameIn(parse, 'loadCatalog');
   t.ok(parseFrame, `JSON.parse → loadCatalog (${parse?.stackError ?? parse?.stack?.map((f) => f.functionName).join(' < ')})`);
   t.ok([lineOf('json'), lineOf('json-next')].includes(parseFrame?.line ?? -1), `at the parse or the line after it (${parseFrame?.line})`);
@@ -50,11 +55,18 @@ t.test('blocking calls are detected with the right function and source-mapped li
   t.equal(monitor.stats().blockCount, events.length);
 });
 
+t.test('ready() resolves once stack capture is up', async (t) => {
+  const monitor = monitorEventLoop({ thresholdMs: 100 });
+  t.teardown(() => monitor.stop());
+  await monitor.ready();
+  t.equal(monitor.stackCapture, 'active');
+});
+
 t.test('a long block is sampled repeatedly and the hot frames say where the time went', async (t) => {
   const events: BlockEvent[] = [];
   const monitor = monitorEventLoop({ thresholdMs: 100, sampleIntervalMs: 50, onBlock: (e) => events.push(e) });
   t.teardown(() => monitor.stop());
-  const e = await blockOf(monitor, events, () => twoPhase(300, 1200));
+  const e = await blockOf(monitor, events, () => twoPhase(300, 1200), 'twoPhase');
   t.ok(e && e.samples.length >= 5, `several samples (${e?.samples.length})`);
   const inB = e!.hotFrames.find((h) => h.frame.functionName === 'phaseB');
   t.ok(inB && inB.ratio >= 0.5, `phaseB on the stack in most samples (${inB?.ratio})`);
@@ -98,7 +110,7 @@ t.test('captureStacks: false measures blocks without the worker', async (t) => {
   const events: BlockEvent[] = [];
   const monitor = monitorEventLoop({ thresholdMs: 50, captureStacks: false, onBlock: (e) => events.push(e) });
   t.teardown(() => monitor.stop());
-  const e = await blockOf(monitor, events, () => busyLoop(200));
+  const e = await blockOf(monitor, events, () => busyLoop(200), 'busyLoop');
   t.ok(e);
   t.equal(e!.stack, undefined);
   t.match(e!.stackError, /captureStacks: false/);
