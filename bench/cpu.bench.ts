@@ -3,6 +3,10 @@
  * peers, in one run: every configuration runs in its own child process, configurations are
  * interleaved round-robin (so machine noise hits all of them alike), each is repeated
  * BENCH_REPS times (default 5), and medians are compared with the baseline of the same run.
+ * Three measures: wall time of the workload; on-CPU time of the main thread (Linux schedstat —
+ * excludes waiting for a core held by other jobs, so it stays meaningful on a shared machine);
+ * and CPU time of the whole process (includes the profiler's sampling thread).
+ * BENCH_ONLY=<regexp> runs only the matching configurations (plus the baselines).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,57 +45,78 @@ const configs: Config[] = [
   alloc('node --heap-prof @32KiB', 'node-flag', ['--heap-prof', `--heap-prof-dir=${profDir}`, '--heap-prof-interval=32768']),
 ];
 
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const wanted = configs.filter((c) => !only || only.test(c.label));
+// every group that has a wanted configuration keeps its baseline (the first of the group)
+const selected = configs.filter((c) => wanted.includes(c) || (configs.find((x) => x.group === c.group) === c && wanted.some((w) => w.group === c.group)));
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-async function once(c: Config): Promise<{ ms: number; stopMs: number }> {
-  const { stdout } = await run(process.execPath, [...c.nodeArgs, '--import', 'tsx', workload, ...c.args], { cwd: root, maxBuffer: 1 << 20 });
-  const line = stdout.trim().split('\n').pop() as string;
-  return JSON.parse(line) as { ms: number; stopMs: number };
+interface Sample {
+  ms: number;
+  mainCpuMs?: number;
+  processCpuMs: number;
+  stopMs: number;
 }
 
-const results = new Map<Config, { ms: number[]; stopMs: number[] }>(configs.map((c) => [c, { ms: [], stopMs: [] }]));
+async function once(c: Config): Promise<Sample> {
+  const { stdout } = await run(process.execPath, [...c.nodeArgs, '--import', 'tsx', workload, ...c.args], { cwd: root, maxBuffer: 1 << 20 });
+  const line = stdout.trim().split('\n').pop() as string;
+  return JSON.parse(line) as Sample;
+}
+
+const results = new Map<Config, Sample[]>(selected.map((c) => [c, []]));
 // one warm-up pass (discarded) so file caches and CPU frequency settle
-for (const c of [configs[0], configs[7]] as Config[]) await once(c);
+for (const c of selected.filter((x) => configs.find((y) => y.group === x.group) === x)) await once(c);
 for (let r = 0; r < reps; r++) {
-  for (const c of configs) {
-    const { ms, stopMs } = await once(c);
-    const acc = results.get(c) as { ms: number[]; stopMs: number[] };
-    acc.ms.push(ms);
-    acc.stopMs.push(stopMs);
-    process.stderr.write(`  [${r + 1}/${reps}] ${c.label}: ${ms.toFixed(0)} ms\n`);
+  for (const c of selected) {
+    const sample = await once(c);
+    (results.get(c) as Sample[]).push(sample);
+    process.stderr.write(`  [${r + 1}/${reps}] ${c.label}: ${sample.ms.toFixed(0)} ms wall, ${sample.mainCpuMs?.toFixed(0) ?? '?'} ms main-thread CPU\n`);
   }
 }
 rmSync(profDir, { recursive: true, force: true });
 
-const rows: Array<Record<string, string | number>> = [];
+const pct = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
+const spread = (xs: number[]): number => (100 * (Math.max(...xs) - Math.min(...xs))) / 2 / median(xs);
+const rows: Array<Record<string, string | number | undefined>> = [];
 for (const group of ['cpu', 'alloc'] as const) {
-  const inGroup = configs.filter((c) => c.group === group);
-  const base = results.get(inGroup[0] as Config) as { ms: number[] };
-  const baseMedian = median(base.ms);
-  const noise = (100 * (Math.max(...base.ms) - Math.min(...base.ms))) / baseMedian;
-  console.log(`\n${group === 'cpu' ? 'CPU profiling — CPU-bound workload' : 'Allocation sampling — allocation-heavy workload'} (median of ${reps}, baseline spread ±${(noise / 2).toFixed(1)}%)`);
-  console.log(`${'configuration'.padEnd(40)}${'median ms'.padStart(11)}${'ratio'.padStart(9)}${'slowdown'.padStart(10)}${'min..max ms'.padStart(16)}${'stop ms'.padStart(10)}`);
+  const inGroup = selected.filter((c) => c.group === group);
+  if (inGroup.length < 2) continue;
+  const base = results.get(inGroup[0] as Config) as Sample[];
+  const baseWall = median(base.map((x) => x.ms));
+  const hasMain = base.every((x) => x.mainCpuMs !== undefined);
+  const baseMain = hasMain ? median(base.map((x) => x.mainCpuMs as number)) : NaN;
+  const baseProc = median(base.map((x) => x.processCpuMs));
+  console.log(
+    `\n${group === 'cpu' ? 'CPU profiling — CPU-bound workload' : 'Allocation sampling — allocation-heavy workload'} (median of ${reps}; baseline spread: wall ±${spread(base.map((x) => x.ms)).toFixed(1)}%${hasMain ? `, main-thread CPU ±${spread(base.map((x) => x.mainCpuMs as number)).toFixed(1)}%` : ''})`,
+  );
+  console.log(
+    `${'configuration'.padEnd(40)}${'wall ms'.padStart(9)}${'wall'.padStart(9)}${'main CPU ms'.padStart(13)}${'main CPU'.padStart(10)}${'proc CPU'.padStart(10)}${'stop ms'.padStart(9)}`,
+  );
   for (const c of inGroup) {
-    const r = results.get(c) as { ms: number[]; stopMs: number[] };
-    const m = median(r.ms);
-    const ratio = m / baseMedian;
+    const r = results.get(c) as Sample[];
+    const wall = median(r.map((x) => x.ms));
+    const main = hasMain ? median(r.map((x) => x.mainCpuMs as number)) : NaN;
+    const proc = median(r.map((x) => x.processCpuMs));
     const row = {
       group,
       configuration: c.label,
-      medianMs: Math.round(m),
-      ratio: Number(ratio.toFixed(3)),
-      slowdownPercent: Number(((ratio - 1) * 100).toFixed(1)),
-      minMs: Math.round(Math.min(...r.ms)),
-      maxMs: Math.round(Math.max(...r.ms)),
-      stopMs: Math.round(median(r.stopMs)),
+      wallMs: Math.round(wall),
+      wallSlowdown: pct(wall / baseWall),
+      wallMinMax: `${Math.round(Math.min(...r.map((x) => x.ms)))}..${Math.round(Math.max(...r.map((x) => x.ms)))}`,
+      mainCpuMs: hasMain ? Math.round(main) : undefined,
+      mainCpuSlowdown: hasMain ? pct(main / baseMain) : undefined,
+      processCpuSlowdown: pct(proc / baseProc),
+      stopMs: Math.round(median(r.map((x) => x.stopMs))),
     };
     rows.push(row);
     console.log(
-      `${c.label.padEnd(40)}${String(row.medianMs).padStart(11)}${row.ratio.toFixed(3).padStart(9)}${`${row.slowdownPercent >= 0 ? '+' : ''}${row.slowdownPercent}%`.padStart(10)}${`${row.minMs}..${row.maxMs}`.padStart(16)}${String(row.stopMs).padStart(10)}`,
+      `${c.label.padEnd(40)}${String(row.wallMs).padStart(9)}${row.wallSlowdown.padStart(9)}${String(row.mainCpuMs ?? '-').padStart(13)}${(row.mainCpuSlowdown ?? '-').padStart(10)}${row.processCpuSlowdown.padStart(10)}${String(row.stopMs).padStart(9)}`,
     );
   }
 }
