@@ -148,3 +148,12 @@ t.test('bad options are rejected with typed errors', async (t) => {
   }
   t.throws(() => monitorEventLoop(3 as never), { code: 'ERR_INVALID_OPTION', option: 'options' });
 });
+
+t.test('if the watchdog worker dies, the monitor keeps running without stacks and says so once', async (t) => {
+  const res = await runFixture(fixture('loop-worker-dies.ts'), { timeoutMs: 30_000 });
+  t.equal(res.code, 0, res.stderr);
+  const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { events: { stack: boolean; stackError?: string }[]; stackCapture: string };
+  t.ok(out.events.length >= 2, `blocks still measured (${out.events.length})`);
+  t.ok(out.events.every((e) => !e.stack && /watchdog worker exited/.test(e.stackError ?? '')), 'without stacks, saying why');
+  t.equal(res.stderr.match(/runs without stacks/g)?.length, 1, 'said once');
+});
