@@ -18,7 +18,7 @@ export interface PreloadConfig {
   stderr: boolean;
   /** HANGWATCH_SAMPLE_MS: interval of the resource sampler, ms. Default 1000. */
   sampleIntervalMs: number;
-  /** HANGWATCH_MAX_REPORTS: at most this many report files per process. Default 100. */
+  /** HANGWATCH_MAX_REPORTS: at most this many reports (stderr and files) per process. Default 100. */
   maxReports: number;
   /** HANGWATCH_CHANNEL: NDJSON file the `hangwatch` CLI reads (set by `hangwatch run`/`doctor`). */
   channelPath: string | undefined;

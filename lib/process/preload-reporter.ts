@@ -1,7 +1,7 @@
 /**
  * Where the preload's reports go: stderr and/or one file per report in the report directory,
  * as text or JSON. Writes are synchronous (a report must survive the process exiting right
- * after) and bounded (`maxReports` files per process); a failing write is reported once and
+ * after) and bounded (`maxReports` reports per process); a failing write is reported once and
  * never reaches the program.
  */
 import { mkdirSync, writeFileSync, writeSync } from 'node:fs';
@@ -40,7 +40,7 @@ export function delayBlockText(block: DelayBlock): string {
 export class PreloadReporter {
   readonly #config: PreloadConfig;
   readonly files: string[] = [];
-  #written = 0;
+  #reports = 0;
   #dirReady = false;
   #failed = false;
 
@@ -59,7 +59,7 @@ export class PreloadReporter {
 
   #file(name: string, body: string): void {
     const dir = this.#config.reportDir;
-    if (dir === undefined || this.#failed || this.#written >= this.#config.maxReports) return;
+    if (dir === undefined || this.#failed) return;
     try {
       const absolute = resolve(dir);
       if (!this.#dirReady) {
@@ -68,7 +68,6 @@ export class PreloadReporter {
       }
       const path = join(absolute, name);
       writeFileSync(path, body);
-      this.#written++;
       this.files.push(path);
     } catch (error) {
       this.#failed = true;
@@ -81,7 +80,15 @@ export class PreloadReporter {
     this.#stderr(`hangwatch: ${message}\n`);
   }
 
+  /** True while under the `maxReports` budget; says once when reports stop. */
+  #budget(): boolean {
+    this.#reports++;
+    if (this.#reports === this.#config.maxReports + 1) this.warn(`${this.#config.maxReports} reports written; further reports of this process are dropped (HANGWATCH_MAX_REPORTS)`);
+    return this.#reports <= this.#config.maxReports;
+  }
+
   block(event: BlockEvent): void {
+    if (!this.#budget()) return;
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
     this.#stderr(body);
@@ -89,6 +96,7 @@ export class PreloadReporter {
   }
 
   delay(block: DelayBlock): void {
+    if (!this.#budget()) return;
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(block)}\n` : delayBlockText(block);
     this.#stderr(body);

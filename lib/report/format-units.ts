@@ -13,7 +13,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatMs(ms: number): string {
-  if (Math.abs(ms) >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (Math.abs(ms) >= 1000) return `${(ms / 1000).toFixed(Math.abs(ms) >= 100_000 ? 0 : 1)} s`;
   if (Math.abs(ms) >= 100) return `${ms.toFixed(0)} ms`;
   return `${ms.toFixed(1)} ms`;
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * The `hangwatch` command: a small dispatcher from a subcommand name to a module exporting
+ * `run(argv): Promise<number>` (the exit code) and `usage`. Exit codes: 0 ok, 1 the operation
+ * failed, 2 bad arguments (message and usage on stderr).
+ */
+import { HangwatchError } from '../errors.js';
+import { UsageError } from './cli-args.js';
+
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  usage?: string;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  run: { summary: 'run a program with the preload; summary of blocks, GC and memory at exit', load: () => import('./run-command.js') },
+  doctor: { summary: 'run a program, sample it and diagnose it; HTML report', load: () => import('./doctor-command.js') },
+  top: { summary: 'live CPU and memory of any process', load: () => import('./top-command.js') },
+};
+
+export const USAGE = `Usage: hangwatch <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+
+Run "hangwatch <command> --help" for a command's options.
+Zero-code preload: node --import hangwatch/register app.js (see docs/cli.md).
+
+Exit codes: 0 ok, 1 the operation failed, 2 bad arguments.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? rest[0] : undefined;
+    if (target && COMMANDS[target]) return (await COMMANDS[target].load()).run(['--help']);
+    (name === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`hangwatch: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const command = await entry.load();
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`hangwatch ${name}: ${error.message}\n\n${command.usage ?? USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof HangwatchError) {
+      process.stderr.write(`hangwatch ${name}: ${error.message.replace(/^hangwatch: /, '')} (${error.code})\n`);
+      return 1;
+    }
+    process.stderr.write(`hangwatch ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`hangwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
