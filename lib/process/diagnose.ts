@@ -110,17 +110,26 @@ function slopePerSecond(points: { t: number; value: number }[]): number {
   return den > 0 ? (num / den) * 1000 : 0;
 }
 
-/** Growth when the envelope rises (nearly) monotonically; 0 when it does not. */
-function steadyGrowth(envelope: { value: number }[], tolerance: (v: number) => number): number {
+/**
+ * Growth of an envelope that rises (nearly) monotonically and is still rising in its second half;
+ * 0 otherwise. The second condition tells a leak from a ramp-up: a server that opens its
+ * connections or fills its caches at the start steps up once and then stays flat.
+ */
+export function sustainedGrowth(envelope: { value: number }[], tolerance: (v: number) => number): number {
   for (let i = 1; i < envelope.length; i++) {
     const prev = envelope[i - 1] as { value: number };
     const cur = envelope[i] as { value: number };
     if (cur.value < prev.value - tolerance(prev.value)) return 0;
   }
   const first = envelope[0]?.value ?? 0;
+  const middle = envelope[Math.floor(envelope.length / 2)]?.value ?? 0;
   const last = envelope[envelope.length - 1]?.value ?? 0;
-  return last - first;
+  const growth = last - first;
+  return growth > 0 && last - middle >= growth * LATE_GROWTH_SHARE ? growth : 0;
 }
+
+/** Share of the growth that must happen in the second half of the run for a leak. */
+const LATE_GROWTH_SHARE = 0.25;
 
 /** The frame a block is attributed to: its hottest application frame, else its innermost one. */
 function blockKeyFrame(event: BlockEvent): StackFrame | undefined {
@@ -272,7 +281,7 @@ function findGcPressure(samples: IntervalSample[], th: DiagnosisThresholds): Fin
 function findMemoryLeak(samples: IntervalSample[], th: DiagnosisThresholds, growing: GrowingConstructor[] | undefined): Finding | undefined {
   if (samples.length < th.minSamplesForTrend) return undefined;
   const envelope = lowerEnvelope(samples, (s) => s.heapUsedBytes);
-  const growth = steadyGrowth(envelope, (v) => Math.max(512 * 1024, v * 0.02));
+  const growth = sustainedGrowth(envelope, (v) => Math.max(512 * 1024, v * 0.02));
   if (growth < th.leakMinGrowthBytes) return undefined;
   const first = envelope[0] as { t: number; value: number };
   const last = envelope[envelope.length - 1] as { t: number; value: number };
@@ -302,7 +311,7 @@ function findMemoryLeak(samples: IntervalSample[], th: DiagnosisThresholds, grow
 function findHandleLeak(samples: IntervalSample[], th: DiagnosisThresholds): Finding | undefined {
   if (samples.length < th.minSamplesForTrend) return undefined;
   const envelope = lowerEnvelope(samples, (s) => s.activeHandles);
-  const growth = steadyGrowth(envelope, () => 1);
+  const growth = sustainedGrowth(envelope, () => 1);
   if (growth < th.handleLeakMinGrowth) return undefined;
   const firstSample = samples[0] as IntervalSample;
   const lastSample = samples[samples.length - 1] as IntervalSample;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { diagnose, lowerEnvelope, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { diagnose, lowerEnvelope, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import type { BlockEvent } from '../../lib/loop/index.js';
 import { delay, series } from './synthetic-samples.js';
@@ -93,11 +93,24 @@ t.test('lower envelope picks the minimum of each window', async (t) => {
   t.same(env.map((p) => p.value), [1, 3, 2]);
 });
 
+t.test('sustainedGrowth: monotonic and still rising late', async (t) => {
+  const env = (...v: number[]) => v.map((value) => ({ value }));
+  t.equal(sustainedGrowth(env(10, 20, 30, 40, 50, 60), () => 0), 50);
+  t.equal(sustainedGrowth(env(3, 40, 40, 40, 40, 40), () => 0), 0, 'a step then flat');
+  t.equal(sustainedGrowth(env(10, 20, 15, 40), () => 1), 0, 'a fall beyond the tolerance');
+  t.equal(sustainedGrowth(env(10, 20, 19.5, 40), () => 1), 30, 'a dip within the tolerance');
+});
+
 t.test('handle leak: active handles keep rising', async (t) => {
   const s = series(40, (i) => ({ activeHandles: 12 + i * 2, handlesByType: { TCPServerWrap: 1, TCPSocketWrap: 10 + i * 2 } }));
   const f = diagnose(s).findings.find((x) => x.kind === 'handle-leak');
   t.ok(f);
   t.match(f?.evidence.find((e) => e.label === 'types that grew')?.value, /TCPSocketWrap \+78/);
+});
+
+t.test('a ramp-up at the start is not a leak (memory or handles)', async (t) => {
+  const ramp = series(40, (i) => (i < 5 ? {} : { heapUsedBytes: 60e6 + (i % 3) * 2e6, activeHandles: 52, handlesByType: { TCPSocketWrap: 40, Timeout: 12 } }));
+  t.same(kinds(ramp), ['healthy']);
 });
 
 t.test('thresholds can be overridden and are validated', async (t) => {
