@@ -180,13 +180,30 @@ function summarize(samples: IntervalSample[], blocks: BlockEvent[]): DiagnosisSu
   };
 }
 
+/**
+ * The intervals in which the program itself held the event loop: a delay of at least the
+ * threshold, with the loop busy for at least half of that delay in this interval or the one
+ * before (a block always lies inside one sampling interval, but the delay probe may only record
+ * it in the next one). A long delay while the loop was idle is a process starved of CPU by
+ * others — real latency, but not the program's blocking.
+ */
+export function blockedIntervals(samples: IntervalSample[], blockDelayMs: number): Set<IntervalSample> {
+  const busyMs = (s: IntervalSample | undefined): number => (s ? s.loopUtilization * s.intervalMs : 0);
+  const out = new Set<IntervalSample>();
+  samples.forEach((s, i) => {
+    if (s.loopDelay.maxMs >= blockDelayMs && Math.max(busyMs(s), busyMs(samples[i - 1])) >= s.loopDelay.maxMs / 2) out.add(s);
+  });
+  return out;
+}
+
 function findBlocking(samples: IntervalSample[], th: DiagnosisThresholds, blocks: BlockEvent[]): Finding | undefined {
-  const blocked = samples.filter((s) => s.loopDelay.maxMs >= th.blockDelayMs);
-  const worst = max(samples.map((s) => s.loopDelay.maxMs));
+  const blockedSet = blockedIntervals(samples, th.blockDelayMs);
+  const blocked = samples.filter((s) => blockedSet.has(s));
+  const worst = max(blocked.map((s) => s.loopDelay.maxMs));
   const share = samples.length ? blocked.length / samples.length : 0;
   const frequent = blocked.length >= th.blockMinIntervals && share >= th.blockMinShare;
   if (!frequent && worst < th.blockSevereMs) return undefined;
-  const ranges = rangesWhere(samples, (s) => s.loopDelay.maxMs >= th.blockDelayMs);
+  const ranges = rangesWhere(samples, (s) => blockedSet.has(s));
   const stacks = topBlockingStacks(blocks);
   const evidence: Evidence[] = [
     { label: 'longest event-loop delay', value: formatMs(worst) },
@@ -217,8 +234,9 @@ function findBlocking(samples: IntervalSample[], th: DiagnosisThresholds, blocks
 }
 
 function findIoWait(samples: IntervalSample[], th: DiagnosisThresholds): Finding | undefined {
+  const blockedSet = blockedIntervals(samples, th.blockDelayMs);
   const waiting = (s: IntervalSample): boolean =>
-    s.cpuPercent < th.ioMaxCpuPercent && s.loopUtilization < th.ioMaxUtilization && s.pendingOperations >= th.ioMinPendingOperations && s.loopDelay.maxMs < th.blockDelayMs;
+    s.cpuPercent < th.ioMaxCpuPercent && s.loopUtilization < th.ioMaxUtilization && s.pendingOperations >= th.ioMinPendingOperations && !blockedSet.has(s);
   const hits = samples.filter(waiting);
   // Most of the run, not a moment of it.
   if (samples.length === 0 || hits.length < Math.max(2, samples.length * 0.5)) return undefined;

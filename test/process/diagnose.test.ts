@@ -33,7 +33,15 @@ t.test('event-loop blocking from the delay series, with time ranges', async (t) 
 
 t.test('one short blocked interval is not blocking; one very long one is', async (t) => {
   t.same(kinds(series(40, (i) => (i === 5 ? { loopDelay: delay(150) } : {}))), ['healthy']);
-  t.ok(kinds(series(40, (i) => (i === 5 ? { loopDelay: delay(1500) } : {}))).includes('event-loop-blocking'));
+  t.ok(kinds(series(40, (i) => (i === 5 ? { loopDelay: delay(1500), intervalMs: 1750, loopUtilization: 0.9 } : {}))).includes('event-loop-blocking'));
+});
+
+t.test('long delays while the loop was idle (CPU starvation by other processes) are not blocking', async (t) => {
+  const starved = series(40, (i) => (i % 4 === 0 ? { loopDelay: delay(180), loopUtilization: 0.1, cpuPercent: 3 } : {}));
+  t.same(kinds(starved), ['healthy']);
+  // The block recorded one interval late: the busy time is in the interval before.
+  const late = series(40, (i) => (i % 4 === 0 ? { loopUtilization: 0.95 } : i % 4 === 1 ? { loopDelay: delay(200), loopUtilization: 0.05 } : {}));
+  t.ok(kinds(late).includes('event-loop-blocking'));
 });
 
 t.test('block events are grouped into top blocking stacks by their hottest application frame', async (t) => {
@@ -50,7 +58,7 @@ t.test('block events are grouped into top blocking stacks by their hottest appli
   t.equal(top[0]?.totalMs, 420);
   t.equal(top[0]?.maxMs, 300);
   t.equal(top[0]?.frames[1]?.functionName, 'hash');
-  const d = diagnose(series(20, (i) => (i % 2 ? { loopDelay: delay(300) } : {})), { blocks });
+  const d = diagnose(series(20, (i) => (i % 2 ? { loopDelay: delay(300), loopUtilization: 0.9, intervalMs: 400 } : {})), { blocks });
   const f = d.findings.find((x) => x.kind === 'event-loop-blocking');
   t.equal(f?.blockingStacks?.length, 2);
   t.match(f?.nextStep, /hash \(\/app\/server\.js:10\)/, 'next step names the hottest application frame');
