@@ -4,7 +4,8 @@
  * docs/cli.md). It starts, in the main thread only:
  *  - the event-loop block monitor (`monitorEventLoop`), whose block events with stacks go to
  *    stderr and report files — see `startBlockMonitor` below;
- *  - a resource sampler (CPU, memory, handles, event-loop delay/utilization, GC pauses per
+ *  - when `hangwatch run`/`doctor` started the program, or when the block monitor is unavailable,
+ *    a resource sampler (CPU, memory, handles, event-loop delay/utilization, GC pauses per
  *    interval), which reports blocks without stacks when the block monitor is unavailable and
  *    feeds `hangwatch run`/`doctor` through HANGWATCH_CHANNEL when set.
  * Nothing here may throw into the program or keep it alive.
@@ -30,6 +31,30 @@ function startBlockMonitor(config: PreloadConfig, onBlock: (event: BlockEvent) =
   }
 }
 
+function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined): IntervalSampler | undefined {
+  try {
+    return startIntervalSampler({
+      intervalMs: config.sampleIntervalMs,
+      onSample(sample) {
+        channel?.write({ type: 'sample', pid: process.pid, sample });
+        if (blockStacksError !== undefined && sample.loopDelay.maxMs >= config.blockThresholdMs) {
+          reporter.delay({
+            schema: 'hangwatch.loop-delay',
+            schemaVersion: 1,
+            observedAt: new Date().toISOString(),
+            maxDelayMs: sample.loopDelay.maxMs,
+            intervalMs: sample.intervalMs,
+            reason: `block monitor unavailable (${blockStacksError})`,
+          });
+        }
+      },
+    });
+  } catch (error) {
+    reporter.warn(`resource sampler did not start: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 function startPreload(): void {
   const { config, warnings } = readPreloadConfig(process.env);
   const reporter = new PreloadReporter(config);
@@ -50,28 +75,10 @@ function startPreload(): void {
   });
   const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
 
-  let sampler: IntervalSampler | undefined;
   const samplerEpochMs = Date.now();
-  try {
-    sampler = startIntervalSampler({
-      intervalMs: config.sampleIntervalMs,
-      onSample(sample) {
-        channel?.write({ type: 'sample', pid: process.pid, sample });
-        if (blockStacksError !== undefined && sample.loopDelay.maxMs >= config.blockThresholdMs) {
-          reporter.delay({
-            schema: 'hangwatch.loop-delay',
-            schemaVersion: 1,
-            observedAt: new Date().toISOString(),
-            maxDelayMs: sample.loopDelay.maxMs,
-            intervalMs: sample.intervalMs,
-            reason: `block monitor unavailable (${blockStacksError})`,
-          });
-        }
-      },
-    });
-  } catch (error) {
-    reporter.warn(`resource sampler did not start: ${(error as Error).message}`);
-  }
+  // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
+  // runs only to feed `hangwatch run`/`doctor`, or to report blocks when the monitor is unavailable.
+  const sampler = channel !== undefined || blockStacksError !== undefined ? startSampler(config, reporter, channel, blockStacksError) : undefined;
 
   channel?.write({
     type: 'hello',
