@@ -110,7 +110,8 @@ export async function run(argv: string[]): Promise<number> {
   else process.stdout.write(`${renderDoctorText(report)}\n${htmlPath ? `\nHTML report: ${htmlPath}\n` : ''}`);
   if (json && htmlPath) progress.log(`hangwatch doctor: HTML report: ${htmlPath}`);
   if (!runResult.pid) {
-    process.stderr.write(`hangwatch doctor: the command ended (${runResult.exitCode !== undefined ? `exit code ${runResult.exitCode}` : runResult.signal}) before any Node.js process reported; nothing was sampled\n`);
+    const ended = runResult.stoppedByHangwatch ? 'was stopped' : `ended (${runResult.exitCode !== undefined ? `exit code ${runResult.exitCode}` : runResult.signal})`;
+    process.stderr.write(`hangwatch doctor: the command ${ended} and no Node.js process of it reported (is it a Node.js program?); nothing was sampled\n`);
     return 1;
   }
   return failed ? 1 : 0;
