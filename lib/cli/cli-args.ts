@@ -53,20 +53,30 @@ export function exitCodeOf(code: number | undefined, signal: NodeJS.Signals | un
   return signal ? 128 + ((constants.signals as Record<string, number>)[signal] ?? 0) : 1;
 }
 
+const PLAIN_PROGRESS_EVERY_MS = 10_000;
+
 /** Writes progress on stderr: one updating line on a terminal, a few plain lines otherwise. */
 export class Progress {
   readonly #enabled: boolean;
   readonly #tty: boolean;
   #lastLength = 0;
+  #lastPlainAt = 0;
 
   constructor(enabled: boolean) {
     this.#enabled = enabled;
     this.#tty = Boolean(process.stderr.isTTY);
   }
 
-  /** A transient status (shown only on a terminal). */
+  /** A transient status: an updating line on a terminal, else a plain line every 10 s at most. */
   update(text: string): void {
-    if (!this.#enabled || !this.#tty) return;
+    if (!this.#enabled) return;
+    if (!this.#tty) {
+      const now = Date.now();
+      if (now - this.#lastPlainAt < PLAIN_PROGRESS_EVERY_MS) return;
+      if (this.#lastPlainAt) process.stderr.write(`${text}\n`);
+      this.#lastPlainAt = now;
+      return;
+    }
     const padded = text.padEnd(this.#lastLength);
     this.#lastLength = text.length;
     process.stderr.write(`\r${padded}`);
