@@ -1,44 +1,73 @@
 #!/usr/bin/env node
 /**
- * The `hangwatch` command: a tiny dispatcher from a subcommand name to a module exporting
- * `run(argv): Promise<number>` (the exit code). Each command lives in its own file.
+ * The `hangwatch` command: a small dispatcher from a subcommand name to a module exporting
+ * `run(argv): Promise<number>` (the exit code) and `usage`. Exit codes: 0 ok, 1 the operation
+ * failed, 2 bad arguments (message and usage on stderr).
  */
-type Command = { run(argv: string[]): Promise<number> };
+import { HangwatchError } from '../errors.js';
+import { UsageError } from './cli-args.js';
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  cpu: () => import('./cpu-command.js'),
-  heap: () => import('./heap-command.js'),
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  usage?: string;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  run: { summary: 'run a program with the preload; summary of blocks, GC and memory at exit', load: () => import('./run-command.js') },
+  doctor: { summary: 'run a program, sample it and diagnose it; HTML report', load: () => import('./doctor-command.js') },
+  top: { summary: 'live CPU and memory of any process', load: () => import('./top-command.js') },
+  cpu: { summary: "profile a command's CPU use (pstats-like table, .cpuprofile/pprof/flame graph)", load: () => import('./cpu-command.js') },
+  heap: { summary: 'heap snapshots: summary, diff, leaks', load: () => import('./heap-command.js') },
 };
 
-const USAGE = `Usage: hangwatch <command> [options]
+export const USAGE = `Usage: hangwatch <command> [options]
 
 Commands:
-  cpu    profile a command's CPU use (cProfile/pstats-like table, .cpuprofile/pprof/flame graph)
-  heap   heap snapshots: summary, diff, leaks
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
 
-Run "hangwatch <command> --help" for the options of a command.
-`;
+Run "hangwatch <command> --help" for a command's options.
+Zero-code preload: node --import hangwatch/register app.js (see docs/cli.md).
 
-async function main(argv: string[]): Promise<number> {
+Exit codes: 0 ok, 1 the operation failed, 2 bad arguments.`;
+
+export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    (name === undefined ? process.stderr : process.stdout).write(USAGE);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? rest[0] : undefined;
+    if (target && COMMANDS[target]) return (await COMMANDS[target].load()).run(['--help']);
+    (name === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`hangwatch: unknown command "${name}"\n\n${USAGE}`);
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`hangwatch: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
     return 2;
   }
-  return (await load()).run(rest);
+  const command = await entry.load();
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`hangwatch ${name}: ${error.message}\n\n${command.usage ?? USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof HangwatchError) {
+      process.stderr.write(`hangwatch ${name}: ${error.message.replace(/^hangwatch: /, '')} (${error.code})\n`);
+      return 1;
+    }
+    process.stderr.write(`hangwatch ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
-    process.stderr.write(`hangwatch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  (error: unknown) => {
+    process.stderr.write(`hangwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,0 +1,83 @@
+/**
+ * Configuration of the zero-code preload (`--import hangwatch/register`), read from `HANGWATCH_*`
+ * environment variables. A bad value never stops the program: it is reported once on stderr and
+ * the default is used.
+ */
+import { CHANNEL_ENV } from './doctor-channel.js';
+
+export interface PreloadConfig {
+  /** HANGWATCH_BLOCK_MS: a block of the event loop at least this long is reported. Default 100. */
+  blockThresholdMs: number;
+  /** HANGWATCH_CAPTURE_STACKS: capture the blocked stack (0/1). Default 1. */
+  captureStacks: boolean;
+  /** HANGWATCH_REPORT_DIR: where report files go; `off` for none. Default `hangwatch-reports` (relative to the working directory). */
+  reportDir: string | undefined;
+  /** HANGWATCH_FORMAT: `text` or `json`, for stderr and files. Default text. */
+  format: 'text' | 'json';
+  /** HANGWATCH_STDERR: print reports on stderr (0/1). Default 1. */
+  stderr: boolean;
+  /** HANGWATCH_SAMPLE_MS: interval of the resource sampler, ms. Default 1000. */
+  sampleIntervalMs: number;
+  /** HANGWATCH_MAX_REPORTS: at most this many reports (stderr and files) per process. Default 100. */
+  maxReports: number;
+  /** HANGWATCH_CHANNEL: NDJSON file the `hangwatch` CLI reads (set by `hangwatch run`/`doctor`). */
+  channelPath: string | undefined;
+}
+
+export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
+  blockThresholdMs: 100,
+  captureStacks: true,
+  reportDir: 'hangwatch-reports',
+  format: 'text',
+  stderr: true,
+  sampleIntervalMs: 1000,
+  maxReports: 100,
+  channelPath: undefined,
+});
+
+export interface ParsedPreloadConfig {
+  config: PreloadConfig;
+  /** One message per ignored variable. */
+  warnings: string[];
+}
+
+function parseNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, warnings: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    warnings.push(`${name}=${JSON.stringify(raw)} is not a number from ${min} to ${max}; using ${fallback}`);
+    return fallback;
+  }
+  return value;
+}
+
+function parseFlag(env: NodeJS.ProcessEnv, name: string, fallback: boolean, warnings: string[]): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  warnings.push(`${name}=${JSON.stringify(env[name])} is not 0/1; using ${fallback ? 1 : 0}`);
+  return fallback;
+}
+
+export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedPreloadConfig {
+  const warnings: string[] = [];
+  const rawFormat = env.HANGWATCH_FORMAT?.trim().toLowerCase();
+  let format: 'text' | 'json' = PRELOAD_DEFAULTS.format;
+  if (rawFormat === 'text' || rawFormat === 'json') format = rawFormat;
+  else if (rawFormat) warnings.push(`HANGWATCH_FORMAT=${JSON.stringify(env.HANGWATCH_FORMAT)} is not "text" or "json"; using text`);
+  const rawDir = env.HANGWATCH_REPORT_DIR;
+  const reportDir = rawDir === undefined ? PRELOAD_DEFAULTS.reportDir : rawDir.trim() === '' || rawDir.trim().toLowerCase() === 'off' ? undefined : rawDir;
+  const config: PreloadConfig = {
+    blockThresholdMs: parseNumber(env, 'HANGWATCH_BLOCK_MS', PRELOAD_DEFAULTS.blockThresholdMs, 10, 3_600_000, warnings),
+    captureStacks: parseFlag(env, 'HANGWATCH_CAPTURE_STACKS', PRELOAD_DEFAULTS.captureStacks, warnings),
+    reportDir,
+    format,
+    stderr: parseFlag(env, 'HANGWATCH_STDERR', PRELOAD_DEFAULTS.stderr, warnings),
+    sampleIntervalMs: parseNumber(env, 'HANGWATCH_SAMPLE_MS', PRELOAD_DEFAULTS.sampleIntervalMs, 20, 3_600_000, warnings),
+    maxReports: Math.floor(parseNumber(env, 'HANGWATCH_MAX_REPORTS', PRELOAD_DEFAULTS.maxReports, 0, 1_000_000, warnings)),
+    channelPath: env[CHANNEL_ENV] || undefined,
+  };
+  return { config, warnings };
+}

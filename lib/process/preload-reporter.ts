@@ -1,0 +1,105 @@
+/**
+ * Where the preload's reports go: stderr and/or one file per report in the report directory,
+ * as text or JSON. Writes are synchronous (a report must survive the process exiting right
+ * after) and bounded (`maxReports` reports per process); a failing write is reported once and
+ * never reaches the program.
+ */
+import { mkdirSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { formatFrame } from '../capture/stack-frame.js';
+import type { BlockEvent } from '../loop/index.js';
+import { formatMs } from '../report/format-units.js';
+import type { PreloadConfig } from './preload-config.js';
+
+/** A block seen only through the delay histogram (no stack: the block monitor is not active). */
+export interface DelayBlock {
+  schema: 'hangwatch.loop-delay';
+  schemaVersion: 1;
+  /** Upper bound of when the interval with the delay ended, ISO time. */
+  observedAt: string;
+  maxDelayMs: number;
+  intervalMs: number;
+  /** Why no stack is attached. */
+  reason: string;
+}
+
+/** Text of a block event as the preload prints it (the lead's `renderBlockEventText` may replace it on merge). */
+export function blockEventText(event: BlockEvent): string {
+  const lines = [`hangwatch: event loop blocked for ${formatMs(event.durationMs)} (block #${event.id}, pid ${process.pid}, started ${event.startedAt})`];
+  const frames = event.stack ?? event.samples[0]?.frames ?? [];
+  for (const frame of frames.slice(0, 20)) lines.push(`    at ${formatFrame(frame)}`);
+  if (frames.length > 20) lines.push(`    ... ${frames.length - 20} more frames`);
+  if (!frames.length) lines.push(`    (no stack${event.stackError ? `: ${event.stackError}` : ''})`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function delayBlockText(block: DelayBlock): string {
+  return `hangwatch: event loop delayed up to ${formatMs(block.maxDelayMs)} (pid ${process.pid}, interval ending ${block.observedAt}; no stack: ${block.reason})\n`;
+}
+
+export class PreloadReporter {
+  readonly #config: PreloadConfig;
+  readonly files: string[] = [];
+  #reports = 0;
+  #dirReady = false;
+  #failed = false;
+
+  constructor(config: PreloadConfig) {
+    this.#config = config;
+  }
+
+  #stderr(text: string): void {
+    if (!this.#config.stderr) return;
+    try {
+      writeSync(2, text);
+    } catch {
+      // stderr closed: nothing to do
+    }
+  }
+
+  #file(name: string, body: string): void {
+    const dir = this.#config.reportDir;
+    if (dir === undefined || this.#failed) return;
+    try {
+      const absolute = resolve(dir);
+      if (!this.#dirReady) {
+        mkdirSync(absolute, { recursive: true });
+        this.#dirReady = true;
+      }
+      const path = join(absolute, name);
+      writeFileSync(path, body);
+      this.files.push(path);
+    } catch (error) {
+      this.#failed = true;
+      this.#stderr(`hangwatch: cannot write reports to ${dir}: ${(error as Error).message}; reports go to stderr only\n`);
+    }
+  }
+
+  /** A warning about the preload itself (bad configuration, a part that could not start). */
+  warn(message: string): void {
+    this.#stderr(`hangwatch: ${message}\n`);
+  }
+
+  /** True while under the `maxReports` budget; says once when reports stop. */
+  #budget(): boolean {
+    this.#reports++;
+    if (this.#reports === this.#config.maxReports + 1) this.warn(`${this.#config.maxReports} reports written; further reports of this process are dropped (HANGWATCH_MAX_REPORTS)`);
+    return this.#reports <= this.#config.maxReports;
+  }
+
+  block(event: BlockEvent): void {
+    if (!this.#budget()) return;
+    const json = this.#config.format === 'json';
+    const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
+    this.#stderr(body);
+    this.#file(`block-${process.pid}-${event.id}.${json ? 'json' : 'txt'}`, body);
+  }
+
+  delay(block: DelayBlock): void {
+    if (!this.#budget()) return;
+    const json = this.#config.format === 'json';
+    const body = json ? `${JSON.stringify(block)}\n` : delayBlockText(block);
+    this.#stderr(body);
+    this.#file(`delay-${process.pid}-${Date.parse(block.observedAt)}.${json ? 'json' : 'txt'}`, body);
+  }
+}

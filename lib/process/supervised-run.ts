@@ -1,0 +1,205 @@
+/**
+ * Run a command with the preload and collect what it reports: the engine of `hangwatch run` and
+ * `hangwatch doctor`. The command runs in its own process group, so that wrappers (`npm start`,
+ * a shell) and the Node process they start are stopped together; the preloaded process that
+ * reports is found through the channel (its `hello` record), and it is also sampled from
+ * outside through /proc (CPU %, RSS), which keeps working while its event loop is blocked.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BlockEvent } from '../loop/index.js';
+import { ProcfsUsageReader, procfsAvailable } from '../../native-free-fallbacks/procfs-process-usage.js';
+import { CHANNEL_ENV, ChannelReader, type ChannelRecord, type HelloRecord } from './doctor-channel.js';
+import { ChildStartError } from './errors.js';
+import type { IntervalSample } from './interval-sampler.js';
+import { nodeOptionsWithPreload } from './preload-location.js';
+
+export interface ExternalSample {
+  /** Milliseconds since the run started. */
+  t: number;
+  cpuPercent: number;
+  rssBytes: number;
+}
+
+export interface SupervisedRunOptions {
+  command: string;
+  args: string[];
+  /** Sampling interval, ms (in the program and from outside). */
+  intervalMs: number;
+  /** Stop the program after this long (SIGINT, then SIGTERM, then SIGKILL); undefined: wait for it to exit. */
+  durationMs?: number;
+  /** Extra environment for the program (HANGWATCH_* settings). */
+  env?: NodeJS.ProcessEnv;
+  /** stdio of the program; default inherit. */
+  stdio?: StdioOptions;
+  /** Called about once per interval. */
+  onProgress?: (p: { elapsedMs: number; samples: number; pid: number | undefined }) => void;
+  /** Called once the program is running, with a function that stops it early (as the duration would). */
+  onStart?: (stop: () => void) => void;
+}
+
+export interface SupervisedRun {
+  command: string[];
+  startedAt: string;
+  durationMs: number;
+  /** Exit code of the command, or undefined when it died of a signal. */
+  exitCode: number | undefined;
+  signal: NodeJS.Signals | undefined;
+  /** True when the run was ended by its duration or by `stop()` (not by the program itself). */
+  stoppedByHangwatch: boolean;
+  /** The preloaded process the samples come from (the first Node process of the command). */
+  pid: number | undefined;
+  /** Every preloaded process that reported, with its command line. */
+  processes: { pid: number; ppid: number; argv: string[] }[];
+  /** In-process samples of `pid`, with `t` in ms since the run started. */
+  samples: IntervalSample[];
+  /** /proc samples of `pid` (Linux). */
+  external: ExternalSample[];
+  blocks: BlockEvent[];
+  /** Why block stacks were not captured, when they were not. */
+  blockStacksError?: string;
+  /** Report files the preload wrote (all processes). */
+  reportFiles: string[];
+  /** Channel lines that could not be read. */
+  malformedRecords: number;
+}
+
+const GRACE_MS = 3000;
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Run the command under the preload until it exits (or `durationMs` passes), collecting
+ * samples and block events. Rejects with `ChildStartError` when the command cannot be started.
+ */
+export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'hangwatch-run-'));
+  const channelPath = join(dir, 'channel.ndjson');
+  const reader = new ChannelReader(channelPath);
+  const procfs = procfsAvailable() ? new ProcfsUsageReader() : undefined;
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+
+  const hellos: HelloRecord[] = [];
+  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[] }>();
+  const reportFiles: string[] = [];
+  const external: ExternalSample[] = [];
+  let target: HelloRecord | undefined;
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...options.env,
+    NODE_OPTIONS: nodeOptionsWithPreload(options.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
+    [CHANNEL_ENV]: channelPath,
+    HANGWATCH_SAMPLE_MS: String(options.intervalMs),
+  };
+
+  return new Promise<SupervisedRun>((resolvePromise, reject) => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(options.command, options.args, { env, stdio: options.stdio ?? 'inherit', detached: true });
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      reject(new ChildStartError(`hangwatch: cannot start ${options.command}: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    const childPid = child.pid;
+    let stopping = false;
+    let stoppedByHangwatch = false;
+    const timers: NodeJS.Timeout[] = [];
+
+    const consume = (records: ChannelRecord[]): void => {
+      for (const record of records) {
+        let entry = byPid.get(record.pid);
+        if (!entry) {
+          entry = { samples: [], blocks: [] };
+          byPid.set(record.pid, entry);
+        }
+        if (record.type === 'hello') {
+          hellos.push(record);
+          // The command's own process, else the first Node process it started.
+          if (!target || record.pid === childPid) target = record;
+        } else if (record.type === 'sample') entry.samples.push(record.sample);
+        else if (record.type === 'block') entry.blocks.push(record.event);
+        else if (record.type === 'exit') reportFiles.push(...record.reportFiles);
+      }
+    };
+
+    const tick = (): void => {
+      consume(reader.readNew());
+      const now = performance.now() - started;
+      if (target && procfs) {
+        try {
+          const r = procfs.read(target.pid);
+          external.push({ t: now, cpuPercent: r.cpuPercent, rssBytes: r.rssBytes });
+        } catch {
+          // exited between two ticks
+        }
+      }
+      options.onProgress?.({ elapsedMs: now, samples: target ? (byPid.get(target.pid)?.samples.length ?? 0) : 0, pid: target?.pid });
+    };
+
+    const stop = (): void => {
+      if (stopping || childPid === undefined) return;
+      stopping = true;
+      stoppedByHangwatch = true;
+      killGroup(childPid, 'SIGINT');
+      timers.push(setTimeout(() => killGroup(childPid, 'SIGTERM'), GRACE_MS).unref());
+      timers.push(setTimeout(() => killGroup(childPid, 'SIGKILL'), 2 * GRACE_MS).unref());
+    };
+
+    const poll = setInterval(tick, options.intervalMs);
+    if (options.durationMs !== undefined) timers.push(setTimeout(stop, options.durationMs));
+
+    child.once('error', (error) => {
+      clearInterval(poll);
+      for (const t of timers) clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+      reject(new ChildStartError(`hangwatch: cannot start ${options.command}: ${error.message}`, { cause: error }));
+    });
+
+    child.once('spawn', () => options.onStart?.(stop));
+
+    child.once('close', (code, signal) => {
+      clearInterval(poll);
+      for (const t of timers) clearTimeout(t);
+      // Grandchildren of a wrapper may outlive it: end the group.
+      if (childPid !== undefined) killGroup(childPid, 'SIGKILL');
+      consume(reader.readNew());
+      rmSync(dir, { recursive: true, force: true });
+      const chosen = target ? byPid.get(target.pid) : undefined;
+      // Samples count time from the program's sampler start; rebase them on the run's start.
+      const offset = target ? target.samplerEpochMs - Date.parse(startedAt) : 0;
+      const run: SupervisedRun = {
+        command: [options.command, ...options.args],
+        startedAt,
+        durationMs: performance.now() - started,
+        exitCode: code ?? undefined,
+        signal: signal ?? undefined,
+        stoppedByHangwatch,
+        pid: target?.pid,
+        processes: hellos.map((h) => ({ pid: h.pid, ppid: h.ppid, argv: h.argv })),
+        samples: (chosen?.samples ?? []).map((s) => ({ ...s, t: s.t + Math.max(0, offset) })),
+        external,
+        blocks: chosen?.blocks ?? [],
+        reportFiles,
+        malformedRecords: reader.malformed,
+      };
+      if (target && !target.features.blockStacks && target.features.blockStacksError) run.blockStacksError = target.features.blockStacksError;
+      resolvePromise(run);
+    });
+  });
+}

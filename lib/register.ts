@@ -1,0 +1,139 @@
+/**
+ * Zero-code preload: `node --import hangwatch/register app.js` (or `--require hangwatch/register`).
+ * Configured by HANGWATCH_* environment variables (see lib/process/preload-config.ts and
+ * docs/cli.md). It starts, in the main thread only:
+ *  - the event-loop block monitor (`monitorEventLoop`), whose block events with stacks go to
+ *    stderr and report files — see `startBlockMonitor` below;
+ *  - when `hangwatch run`/`doctor` started the program, or when the block monitor is unavailable,
+ *    a resource sampler (CPU, memory, handles, event-loop delay/utilization, GC pauses per
+ *    interval), which reports blocks without stacks when the block monitor is unavailable and
+ *    feeds `hangwatch run`/`doctor` through HANGWATCH_CHANNEL when set.
+ * Nothing here may throw into the program or keep it alive.
+ */
+import { isMainThread } from 'node:worker_threads';
+import { monitorEventLoop, type BlockEvent, type LoopMonitor } from './loop/index.js';
+import { ChannelWriter } from './process/doctor-channel.js';
+import { startIntervalSampler, type IntervalSampler } from './process/interval-sampler.js';
+import { readPreloadConfig, type PreloadConfig } from './process/preload-config.js';
+import { PreloadReporter } from './process/preload-reporter.js';
+
+const STARTED = Symbol.for('hangwatch.preload.started');
+
+/**
+ * The one call into the block monitor. Returns the monitor, or the reason it could not start
+ * (the preload then reports blocks from the delay histogram, without stacks).
+ */
+function startBlockMonitor(config: PreloadConfig, onBlock: (event: BlockEvent) => void): LoopMonitor | string {
+  try {
+    return monitorEventLoop({ thresholdMs: config.blockThresholdMs, captureStacks: config.captureStacks, onBlock });
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined): IntervalSampler | undefined {
+  try {
+    return startIntervalSampler({
+      intervalMs: config.sampleIntervalMs,
+      onSample(sample) {
+        channel?.write({ type: 'sample', pid: process.pid, sample });
+        if (blockStacksError !== undefined && sample.loopDelay.maxMs >= config.blockThresholdMs) {
+          reporter.delay({
+            schema: 'hangwatch.loop-delay',
+            schemaVersion: 1,
+            observedAt: new Date().toISOString(),
+            maxDelayMs: sample.loopDelay.maxMs,
+            intervalMs: sample.intervalMs,
+            reason: `block monitor unavailable (${blockStacksError})`,
+          });
+        }
+      },
+    });
+  } catch (error) {
+    reporter.warn(`resource sampler did not start: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function startPreload(): void {
+  const { config, warnings } = readPreloadConfig(process.env);
+  const reporter = new PreloadReporter(config);
+  for (const warning of warnings) reporter.warn(warning);
+
+  let channel: ChannelWriter | undefined;
+  if (config.channelPath) {
+    try {
+      channel = new ChannelWriter(config.channelPath);
+    } catch (error) {
+      reporter.warn(`cannot open HANGWATCH_CHANNEL ${config.channelPath}: ${(error as Error).message}`);
+    }
+  }
+
+  const monitor = startBlockMonitor(config, (event) => {
+    reporter.block(event);
+    channel?.write({ type: 'block', pid: process.pid, event });
+  });
+  const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
+
+  const samplerEpochMs = Date.now();
+  // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
+  // runs only to feed `hangwatch run`/`doctor`, or to report blocks when the monitor is unavailable.
+  const sampler = channel !== undefined || blockStacksError !== undefined ? startSampler(config, reporter, channel, blockStacksError) : undefined;
+
+  channel?.write({
+    type: 'hello',
+    pid: process.pid,
+    ppid: process.ppid,
+    argv: process.argv.slice(),
+    nodeVersion: process.version,
+    startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+    intervalMs: config.sampleIntervalMs,
+    samplerEpochMs,
+    features: blockStacksError === undefined ? { blockStacks: true } : { blockStacks: false, blockStacksError },
+  });
+
+  let finished = false;
+  const finish = (exitCode: number): void => {
+    if (finished) return;
+    finished = true;
+    try {
+      sampler?.stop();
+      if (typeof monitor !== 'string') monitor.stop();
+    } catch {
+      // stopping must not change how the program exits
+    }
+    channel?.write({ type: 'exit', pid: process.pid, exitCode, reportFiles: reporter.files });
+    channel?.close();
+  };
+  process.once('exit', finish);
+  if (channel) flushOnSignals(finish);
+}
+
+/**
+ * Under `hangwatch run`/`doctor` the program is ended by a signal; Node runs no 'exit' listener
+ * then, so the last samples would be lost. Flush on SIGINT/SIGTERM, then, when the program has
+ * no handler of its own, die of the signal as it would have without us.
+ */
+function flushOnSignals(finish: (exitCode: number) => void): void {
+  const codes = { SIGINT: 130, SIGTERM: 143 } as const;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      finish(codes[signal]);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+const globalState = globalThis as { [STARTED]?: boolean };
+if (isMainThread && !globalState[STARTED]) {
+  globalState[STARTED] = true;
+  try {
+    startPreload();
+  } catch (error) {
+    try {
+      process.stderr.write(`hangwatch: preload disabled: ${(error as Error).message}\n`);
+    } catch {
+      // nothing left to tell
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The report model of `diagnose()`: findings, each with its evidence and a next step.
+ * JSON form is versioned (`schema`/`schemaVersion`).
+ */
+import type { StackFrame } from '../capture/stack-frame.js';
+
+export type FindingKind = 'event-loop-blocking' | 'io-wait' | 'gc-pressure' | 'memory-leak' | 'handle-leak' | 'healthy';
+
+export interface Evidence {
+  label: string;
+  /** Human-readable value, with its unit. */
+  value: string;
+}
+
+export interface TimeRange {
+  /** Milliseconds since the start of the run. */
+  fromMs: number;
+  toMs: number;
+}
+
+/** Blocks that share their hottest application frame, aggregated. */
+export interface BlockingStack {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** The stack of the longest of these blocks, innermost frame first. */
+  frames: StackFrame[];
+}
+
+/** A constructor whose live objects grew between two heap snapshots. */
+export interface GrowingConstructor {
+  name: string;
+  countDelta: number;
+  sizeDeltaBytes: number;
+}
+
+export interface Finding {
+  kind: FindingKind;
+  severity: 'info' | 'warning' | 'critical';
+  title: string;
+  /** One or two sentences: what was seen and what it means. */
+  summary: string;
+  evidence: Evidence[];
+  /** When it was seen. */
+  ranges: TimeRange[];
+  nextStep: string;
+  /** event-loop-blocking: the top blocking stacks, when the block monitor captured them. */
+  blockingStacks?: BlockingStack[];
+  /** memory-leak: growing constructors, when a heap snapshot pair was taken. */
+  growingConstructors?: GrowingConstructor[];
+}
+
+export interface DiagnosisThresholds {
+  /** An interval counts as blocked when its largest event-loop delay is at least this, ms. Default 100. */
+  blockDelayMs: number;
+  /** Blocking is reported when at least this share of intervals is blocked. Default 0.05. */
+  blockMinShare: number;
+  /** ...and at least this many intervals. Default 2. */
+  blockMinIntervals: number;
+  /** A single delay this long is reported however rare, ms. Default 1000. */
+  blockSevereMs: number;
+  /** I/O wait: the process uses less CPU than this, % of one core (mean). Default 30. */
+  ioMaxCpuPercent: number;
+  /** ...and its event loop is busy less than this share of the time (mean). Default 0.3. */
+  ioMaxUtilization: number;
+  /** ...while at least this many operations (requests, timers) are in flight on average. Default 5. */
+  ioMinPendingOperations: number;
+  /** GC pressure: share of wall time spent in GC pauses over the run. Default 0.1. */
+  gcMinShare: number;
+  /** Memory leak: growth of the heap's lower envelope (heap after collections), bytes. Default 10 MiB. */
+  leakMinGrowthBytes: number;
+  /** Handle leak: growth of the lower envelope of active handles. Default 20. */
+  handleLeakMinGrowth: number;
+  /** Fewer samples than this: trends (leaks) are not judged. Default 6. */
+  minSamplesForTrend: number;
+}
+
+export interface DiagnosisSummary {
+  durationMs: number;
+  sampleCount: number;
+  meanCpuPercent: number;
+  maxCpuPercent: number;
+  meanLoopUtilization: number;
+  maxLoopDelayMs: number;
+  peakRssBytes: number;
+  peakHeapUsedBytes: number;
+  gcCount: number;
+  gcPauseMs: number;
+  blockEvents: number;
+}
+
+export interface Diagnosis {
+  schema: 'hangwatch.diagnosis';
+  schemaVersion: 1;
+  /** True when no problem was found (the only finding is `healthy`). */
+  healthy: boolean;
+  findings: Finding[];
+  summary: DiagnosisSummary;
+  thresholds: DiagnosisThresholds;
+}

@@ -1,0 +1,85 @@
+// The doctor on the four fixture servers: it names the right problem for each, and nothing for
+// the healthy one. Then the HTML report of one run is rendered in headless Chromium.
+import t, { type Test } from 'tap';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FindingKind } from '../../lib/report/diagnosis.js';
+import type { DoctorReport } from '../../lib/report/doctor-report.js';
+import { findChromium, renderInChromium } from './chromium.js';
+import { fixture, ROOT, runCli } from './run-cli.js';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+async function doctor(name: string, extra: string[] = []): Promise<DoctorReport> {
+  const r = await runCli(['doctor', '--duration', '5', '--interval', '200', '--json', '--quiet', ...extra, '--', process.execPath, fixture(name)]);
+  if (r.code !== 0) throw new Error(`doctor exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as DoctorReport;
+}
+
+const kinds = (report: DoctorReport) => report.diagnosis.findings.map((f) => f.kind);
+
+const PROBLEMS: FindingKind[] = ['event-loop-blocking', 'io-wait', 'memory-leak', 'handle-leak'];
+
+/** The expected problem is named, and no other of the problems the fixtures stand for. */
+function assertOnly(t: Test, report: DoctorReport, expected: FindingKind): void {
+  const found = kinds(report);
+  t.ok(found.includes(expected), `${expected} found; findings: ${found.join(', ')}`);
+  t.same(found.filter((k) => PROBLEMS.includes(k) && k !== expected), [], 'no other problem named');
+}
+
+/** The load generator really connected (sockets open) for a good part of the run; startup is slow on a loaded machine. */
+function assertLoaded(t: Test, report: DoctorReport): void {
+  const loaded = report.run.samples.filter((s) => (s.handlesByType.TCPSocketWrap ?? 0) > 0).length;
+  t.ok(loaded >= 4 && loaded >= report.run.samples.length / 3, `under load in ${loaded} of ${report.run.samples.length} samples`);
+}
+const htmlPath = join(ARTIFACTS, 'doctor-blocking-server.html');
+
+t.test('blocking server: event-loop blocking', async (t) => {
+  const report = await doctor('blocking-server.mjs', ['--html', htmlPath]);
+  assertLoaded(t, report);
+  t.equal(report.schema, 'hangwatch.doctor-report');
+  t.ok(report.run.samples.length >= 8, `${report.run.samples.length} samples`);
+  t.ok(report.run.pid, 'the Node.js process reported');
+  assertOnly(t, report, 'event-loop-blocking');
+  t.equal(report.run.stoppedByHangwatch, true);
+  const finding = report.diagnosis.findings.find((f) => f.kind === 'event-loop-blocking');
+  t.ok(finding && finding.ranges.length > 0, 'with the time ranges');
+});
+
+t.test('I/O-bound server: waiting on I/O', async (t) => {
+  const report = await doctor('io-bound-server.mjs', ['--no-html']);
+  assertLoaded(t, report);
+  assertOnly(t, report, 'io-wait');
+});
+
+t.test('leaking server: memory leak', async (t) => {
+  const report = await doctor('leaking-server.mjs', ['--no-html']);
+  assertLoaded(t, report);
+  assertOnly(t, report, 'memory-leak');
+  const leak = report.diagnosis.findings.find((f) => f.kind === 'memory-leak');
+  t.match(leak?.evidence.map((e) => e.label).join(','), /heap after collections/);
+});
+
+t.test('healthy server: no problem', async (t) => {
+  const report = await doctor('healthy-server.mjs', ['--no-html']);
+  assertLoaded(t, report);
+  t.same(kinds(report), ['healthy'], JSON.stringify(report.diagnosis.summary));
+  t.equal(report.diagnosis.healthy, true);
+});
+
+const chromium = findChromium();
+t.test('the HTML report renders in headless Chromium with its charts and diagnosis', { skip: chromium ? false : 'chromium not found (install it with .ci/setup-services, or set CHROMIUM_PATH)' }, async (t) => {
+  if (!chromium) return;
+  const html = readFileSync(htmlPath, 'utf8');
+  t.notMatch(html, /\b(?:src|href)=["']?(?:https?:)?\/\//, 'no external asset');
+  const r = renderInChromium(chromium, htmlPath, join(ARTIFACTS, 'doctor-blocking-server.png'));
+  t.same(r.consoleMessages, [], 'no console message or error');
+  t.match(r.dom, /<body[^>]*data-rendered="ok"/, 'the page script ran to the end');
+  t.notMatch(r.dom, /<body[^>]*data-render-error/);
+  t.match(r.dom, /data-chart-count="6"/);
+  for (const id of ['cpu', 'memory', 'loop-delay', 'loop-utilization', 'handles', 'gc']) t.match(r.dom, new RegExp(`data-chart="${id}"`), `chart ${id}`);
+  t.match(r.dom, /<section class="finding critical" data-kind="event-loop-blocking">|<section class="finding warning" data-kind="event-loop-blocking">/, 'diagnosis shown');
+  t.match(r.dom, /<path class="series"/, 'chart lines drawn');
+  t.ok(readFileSync(join(ARTIFACTS, 'doctor-blocking-server.png')).length > 10_000, 'screenshot saved');
+});

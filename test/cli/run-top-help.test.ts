@@ -1,0 +1,92 @@
+// `hangwatch run`, `hangwatch top`, --help of every command and the exit code 2 of bad arguments.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture, runCli } from './run-cli.js';
+
+t.test('run: reports blocks to files and stderr, prints a summary, exits with the program code', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hw-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await runCli(['run', '--interval', '100', '--report-dir', dir, '--', process.execPath, fixture('blocks-then-exits.mjs')]);
+  t.equal(r.code, 3, 'exit code of the program');
+  t.match(r.stderr, /hangwatch run: .*blocks-then-exits\.mjs exited with code 3/);
+  t.match(r.stderr, /event loop blocked ≥ 100 ms: \d+ (block event|sampled interval)/);
+  t.match(r.stderr, /GC: \d+ collections/);
+  const files = readdirSync(dir);
+  t.ok(files.length >= 2, `report files: ${files.join(', ')}`);
+  t.match(readFileSync(join(dir, files[0] as string), 'utf8'), /event loop (blocked|delayed)/);
+});
+
+t.test('run --json: machine-readable summary on stderr', async (t) => {
+  const r = await runCli(['run', '--json', '--interval', '100', '--report-dir', 'off', '--', process.execPath, fixture('blocks-then-exits.mjs')]);
+  t.equal(r.code, 3);
+  const line = r.stderr.trim().split('\n').pop() as string;
+  const summary = JSON.parse(line);
+  t.equal(summary.schema, 'hangwatch.run-summary');
+  t.equal(summary.exitCode, 3);
+  t.ok(summary.blockedIntervals + summary.blockEvents >= 2, 'the blocks were caught');
+  t.ok(summary.longestDelayMs >= 150 && summary.longestDelayMs < 5000, `longest ${summary.longestDelayMs} ms`);
+  t.same(summary.reportFiles, []);
+});
+
+t.test('run: a command that cannot start exits 1', async (t) => {
+  const r = await runCli(['run', '--', '/nonexistent/program']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /cannot start \/nonexistent\/program.*ERR_CHILD_START/);
+});
+
+t.test('top: samples another process', async (t) => {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  t.teardown(() => child.kill('SIGKILL'));
+  const r = await runCli(['top', '--count', '2', '--interval', '200', '--json', String(child.pid)]);
+  t.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(lines.length, 2);
+  t.equal(lines[0].pid, child.pid);
+  t.equal(lines[1].source, 'procfs');
+  t.ok(lines[1].rssBytes > 1e6);
+  const text = await runCli(['top', '--count', '1', String(child.pid)]);
+  t.match(text.stdout, new RegExp(`pid ${child.pid}\\s+node\\s+\\S\\s+cpu\\s+[\\d.]+%\\s+rss`));
+});
+
+t.test('top: an unknown pid exits 1', async (t) => {
+  const r = await runCli(['top', '--count', '1', String(2 ** 22 + 11)]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /no process with pid.*ERR_PROCESS_NOT_FOUND/);
+});
+
+t.test('--help of every command exits 0 with its usage', async (t) => {
+  for (const cmd of ['run', 'doctor', 'top']) {
+    const r = await runCli([cmd, '--help']);
+    t.equal(r.code, 0, `${cmd} --help`);
+    t.match(r.stdout, new RegExp(`Usage: hangwatch ${cmd}`));
+    t.match(r.stdout, /Exit codes:/);
+  }
+  const top = await runCli(['--help']);
+  t.equal(top.code, 0);
+  t.match(top.stdout, /Commands:[\s\S]*doctor/);
+});
+
+t.test('bad arguments exit 2 with a clear message and the usage', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [[], /Usage: hangwatch <command>/],
+    [['nope'], /unknown command "nope"/],
+    [['doctor', '--duration', 'abc', '--', 'node', 'x.js'], /--duration must be a number from 0.1/],
+    [['doctor', '--interval', '5', '--', 'node'], /--interval must be a number from 20/],
+    [['doctor', '--html', 'a.html', '--no-html', '--', 'node'], /contradict/],
+    [['doctor'], /no command given/],
+    [['run', '--format', 'xml', '--', 'node'], /--format must be "text" or "json"/],
+    [['run', '--bogus', '--', 'node'], /Unknown option '--bogus'/],
+    [['top'], /a pid is required/],
+    [['top', 'abc'], /pid must be a positive integer/],
+    [['top', '1', '2'], /one pid expected/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    t.equal(r.code, 2, `${args.join(' ') || '(none)'} exits 2`);
+    t.match(r.stderr, message);
+    t.match(r.stderr, /Usage: hangwatch/);
+  }
+});

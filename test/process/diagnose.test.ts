@@ -1,0 +1,133 @@
+import t from 'tap';
+import { diagnose, lowerEnvelope, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { InvalidOptionError } from '../../lib/errors.js';
+import type { BlockEvent } from '../../lib/loop/index.js';
+import { delay, series } from './synthetic-samples.js';
+
+const kinds = (samples: Parameters<typeof diagnose>[0], opts?: Parameters<typeof diagnose>[1]) => diagnose(samples, opts).findings.map((f) => f.kind);
+
+t.test('an ordinary series is healthy', async (t) => {
+  const d = diagnose(series(40));
+  t.same(d.findings.map((f) => f.kind), ['healthy']);
+  t.equal(d.healthy, true);
+  t.equal(d.schema, 'hangwatch.diagnosis');
+  t.equal(d.summary.sampleCount, 40);
+  t.equal(d.summary.gcCount, 80);
+});
+
+t.test('no samples: healthy finding that says nothing can be said', async (t) => {
+  const d = diagnose([]);
+  t.equal(d.findings[0]?.title, 'No samples');
+});
+
+t.test('event-loop blocking from the delay series, with time ranges', async (t) => {
+  const s = series(40, (i) => (i >= 10 && i < 20 ? { loopDelay: delay(250), loopUtilization: 0.98, cpuPercent: 97 } : {}));
+  const d = diagnose(s);
+  const f = d.findings.find((x) => x.kind === 'event-loop-blocking');
+  t.ok(f, 'blocking found');
+  t.equal(f?.severity, 'critical', '25% of intervals blocked is critical');
+  t.same(f?.ranges, [{ fromMs: 2500, toMs: 5000 }]);
+  t.match(f?.evidence.find((e) => e.label === 'longest event-loop delay')?.value, /250 ms/);
+  t.notOk(d.healthy);
+});
+
+t.test('one short blocked interval is not blocking; one very long one is', async (t) => {
+  t.same(kinds(series(40, (i) => (i === 5 ? { loopDelay: delay(150) } : {}))), ['healthy']);
+  t.ok(kinds(series(40, (i) => (i === 5 ? { loopDelay: delay(1500), intervalMs: 1750, loopUtilization: 0.9 } : {}))).includes('event-loop-blocking'));
+});
+
+t.test('long delays while the loop was idle (CPU starvation by other processes) are not blocking', async (t) => {
+  const starved = series(40, (i) => (i % 4 === 0 ? { loopDelay: delay(180), loopUtilization: 0.1, cpuPercent: 3 } : {}));
+  t.same(kinds(starved), ['healthy']);
+  // The block recorded one interval late: the busy time is in the interval before.
+  const late = series(40, (i) => (i % 4 === 0 ? { loopUtilization: 0.95 } : i % 4 === 1 ? { loopDelay: delay(200), loopUtilization: 0.05 } : {}));
+  t.ok(kinds(late).includes('event-loop-blocking'));
+});
+
+t.test('block events are grouped into top blocking stacks by their hottest application frame', async (t) => {
+  const frame = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
+  const ev = (id: number, ms: number, top: ReturnType<typeof frame>): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: ms, thresholdMs: 100, pid: 1,
+    stack: [{ functionName: 'readSync', file: 'node:fs', line: 1, column: 1 }, top, frame('handler', 40)],
+    samples: [], hotFrames: [{ frame: top, ratio: 1, samples: 1 }],
+  });
+  const blocks = [ev(1, 120, frame('hash', 10)), ev(2, 300, frame('hash', 10)), ev(3, 200, frame('render', 20))];
+  const top = topBlockingStacks(blocks);
+  t.equal(top.length, 2);
+  t.equal(top[0]?.count, 2);
+  t.equal(top[0]?.totalMs, 420);
+  t.equal(top[0]?.maxMs, 300);
+  t.equal(top[0]?.frames[1]?.functionName, 'hash');
+  const d = diagnose(series(20, (i) => (i % 2 ? { loopDelay: delay(300), loopUtilization: 0.9, intervalMs: 400 } : {})), { blocks });
+  const f = d.findings.find((x) => x.kind === 'event-loop-blocking');
+  t.equal(f?.blockingStacks?.length, 2);
+  t.match(f?.nextStep, /hash \(\/app\/server\.js:10\)/, 'next step names the hottest application frame');
+});
+
+t.test('I/O wait: idle CPU and loop while operations are in flight', async (t) => {
+  const io = series(30, () => ({ cpuPercent: 4, loopUtilization: 0.05, pendingOperations: 20, handlesByType: { TCPSocketWrap: 20, Timeout: 20 } }));
+  const d = diagnose(io);
+  t.same(d.findings.map((f) => f.kind), ['io-wait']);
+  t.match(d.findings[0]?.evidence.find((e) => e.label.startsWith('active handles'))?.value, /Timeout ×20/);
+  // The same idle process with nothing in flight is just idle.
+  t.same(kinds(series(30, () => ({ cpuPercent: 4, loopUtilization: 0.05, pendingOperations: 0 }))), ['healthy']);
+  // Busy with the same operations in flight is not waiting.
+  t.same(kinds(series(30, () => ({ cpuPercent: 80, loopUtilization: 0.8, pendingOperations: 20 }))), ['healthy']);
+});
+
+t.test('GC pressure: share of wall time in pauses', async (t) => {
+  const d = diagnose(series(20, () => ({ gc: { count: 30, majorCount: 2, pauseMs: 50, maxPauseMs: 12 } })));
+  const f = d.findings.find((x) => x.kind === 'gc-pressure');
+  t.ok(f);
+  t.match(f?.evidence[0]?.value, /20%/);
+  t.same(kinds(series(20, () => ({ gc: { count: 5, majorCount: 0, pauseMs: 10, maxPauseMs: 3 } }))), ['healthy'], '4% is not pressure');
+});
+
+t.test('memory leak: the lower envelope rises steadily', async (t) => {
+  const leak = series(40, (i) => ({ heapUsedBytes: 20e6 + i * 1.5e6 + (i % 3) * 4e6 }));
+  const d = diagnose(leak, { growingConstructors: [{ name: 'Small', countDelta: 10, sizeDeltaBytes: 10 }, { name: 'SessionRecord', countDelta: 500, sizeDeltaBytes: 32e6 }] });
+  const f = d.findings.find((x) => x.kind === 'memory-leak');
+  t.ok(f, 'leak found');
+  t.equal(f?.growingConstructors?.[0]?.name, 'SessionRecord', 'largest growth first');
+  // The same growth followed by a fall (a cache that is flushed) is not a leak.
+  const flushed = series(40, (i) => ({ heapUsedBytes: i < 30 ? 20e6 + i * 1.5e6 : 20e6 }));
+  t.notOk(kinds(flushed).includes('memory-leak'));
+  // Too few samples: not judged.
+  t.notOk(kinds(leak.slice(0, 5)).includes('memory-leak'));
+});
+
+t.test('lower envelope picks the minimum of each window', async (t) => {
+  const env = lowerEnvelope(series(9, (i) => ({ heapUsedBytes: [5, 1, 9, 7, 3, 8, 6, 6, 2][i] as number })), (s) => s.heapUsedBytes);
+  t.same(env.map((p) => p.value), [1, 3, 2]);
+});
+
+t.test('sustainedGrowth: monotonic and still rising late', async (t) => {
+  const env = (...v: number[]) => v.map((value) => ({ value }));
+  t.equal(sustainedGrowth(env(10, 20, 30, 40, 50, 60), () => 0), 50);
+  t.equal(sustainedGrowth(env(3, 40, 40, 40, 40, 40), () => 0), 0, 'a step then flat');
+  t.equal(sustainedGrowth(env(10, 20, 15, 40), () => 1), 0, 'a fall beyond the tolerance');
+  t.equal(sustainedGrowth(env(10, 20, 19.5, 40), () => 1), 30, 'a dip within the tolerance');
+});
+
+t.test('handle leak: active handles keep rising', async (t) => {
+  const s = series(40, (i) => ({ activeHandles: 12 + i * 2, handlesByType: { TCPServerWrap: 1, TCPSocketWrap: 10 + i * 2 } }));
+  const f = diagnose(s).findings.find((x) => x.kind === 'handle-leak');
+  t.ok(f);
+  t.match(f?.evidence.find((e) => e.label === 'types that grew')?.value, /TCPSocketWrap \+78/);
+});
+
+t.test('a ramp-up at the start is not a leak (memory or handles)', async (t) => {
+  const ramp = series(40, (i) => (i < 5 ? {} : { heapUsedBytes: 60e6 + (i % 3) * 2e6, activeHandles: 52, handlesByType: { TCPSocketWrap: 40, Timeout: 12 } }));
+  t.same(kinds(ramp), ['healthy']);
+});
+
+t.test('thresholds can be overridden and are validated', async (t) => {
+  const s = series(40, (i) => (i % 4 === 0 ? { loopDelay: delay(60) } : {}));
+  t.same(kinds(s), ['healthy']);
+  t.ok(kinds(s, { thresholds: { blockDelayMs: 50 } }).includes('event-loop-blocking'));
+  t.equal(diagnose(s, { thresholds: { blockDelayMs: 50 } }).thresholds.ioMinPendingOperations, DEFAULT_THRESHOLDS.ioMinPendingOperations);
+  t.throws(() => diagnose(s, { thresholds: { blockDelayMs: -1 } }), InvalidOptionError);
+  t.throws(() => diagnose(s, { thresholds: { nope: 1 } as never }), InvalidOptionError);
+  t.throws(() => diagnose('x' as never), InvalidOptionError);
+  t.throws(() => diagnose([{}] as never), InvalidOptionError);
+});
