@@ -12,6 +12,8 @@ export interface DeadlineEntry {
   deadline: number;
   /** Timeout this entry was scheduled with (selects its list). */
   listKey: number;
+  /** Whether this deadline keeps the process alive while pending. */
+  keepsAlive: boolean;
   prev: DeadlineEntry | null;
   next: DeadlineEntry | null;
   list: DeadlineList | null;
@@ -29,6 +31,8 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
   private readonly fire: () => void;
   private timerAt = Infinity;
   private inFlight = 0;
+  /** Entries in flight that keep the process alive: the timer is ref'd only while there are some. */
+  private keepingAlive = 0;
 
   /**
    * @param onExpired called for each entry whose deadline has passed; the entry is already
@@ -64,7 +68,8 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     if (list.tail) list.tail.next = entry;
     else list.head = entry;
     list.tail = entry;
-    if (++this.inFlight === 1) this.timer?.ref();
+    this.inFlight++;
+    if (entry.keepsAlive && ++this.keepingAlive === 1) this.timer?.ref();
     if (entry.deadline < this.timerAt) this.arm(entry.deadline);
   }
 
@@ -77,7 +82,8 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     else list.tail = entry.prev;
     entry.prev = entry.next = null;
     entry.list = null;
-    if (--this.inFlight === 0) this.timer?.unref();
+    this.inFlight--;
+    if (entry.keepsAlive && --this.keepingAlive === 0) this.timer?.unref();
   }
 
   /** Entries whose deadline is at or before `now`, oldest first per list (without removing them). */
@@ -117,7 +123,7 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     this.timerAt = at;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(this.fire, Math.max(0, at - Date.now()));
-    if (this.inFlight === 0) this.timer.unref();
+    if (this.keepingAlive === 0) this.timer.unref();
     this.onArm(at);
   }
 

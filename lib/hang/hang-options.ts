@@ -34,6 +34,11 @@ export interface HangOptions {
   exitCode?: number;
   /** Capture the main thread's stack when the loop is blocked at the deadline (default true). */
   captureStack?: boolean;
+  /**
+   * Whether the pending deadline keeps the process alive (default true: an operation that hangs
+   * with nothing else pending is still reported instead of the process quietly exiting).
+   */
+  keepAlive?: boolean;
   /** Key/value facts copied into every report of the operation (request method, route, request id, ...). */
   context?: HangContext;
 }
@@ -50,6 +55,7 @@ export interface ResolvedHangOptions {
   sink: ReportSink;
   exitCode: number;
   captureStack: boolean;
+  keepAlive: boolean;
   context: HangContext | undefined;
 }
 
@@ -75,6 +81,7 @@ export function resolveHangOptions(options: unknown): ResolvedHangOptions {
     sink: resolveSink('output', o.output, format),
     exitCode: numberOption('exitCode', o.exitCode, 1, { min: 0, max: 255, integer: true }),
     captureStack: booleanOption('captureStack', o.captureStack, true),
+    keepAlive: booleanOption('keepAlive', o.keepAlive, true),
     context: contextOption(o.context),
   };
 }

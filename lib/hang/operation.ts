@@ -13,6 +13,7 @@ export class Operation implements DeadlineEntry {
   // DeadlineEntry
   deadline = 0;
   listKey = 0;
+  keepsAlive: boolean;
   prev: Operation | null = null;
   next: Operation | null = null;
   list: DeadlineList | null = null;
@@ -39,5 +40,6 @@ export class Operation implements DeadlineEntry {
     now: number,
   ) {
     this.startedAt = now;
+    this.keepsAlive = config.keepAlive;
   }
 }
