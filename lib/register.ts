@@ -4,6 +4,7 @@
  * docs/cli.md). It starts, in the main thread only:
  *  - the event-loop block monitor (`monitorEventLoop`), whose block events with stacks go to
  *    stderr and report files — see `startBlockMonitor` below;
+ *  - the GC monitor (`monitorGc`) for leak suspicions — see `startGcMonitor` (merge point);
  *  - when `hangwatch run`/`doctor` started the program, or when the block monitor is unavailable,
  *    a resource sampler (CPU, memory, handles, event-loop delay/utilization, GC pauses per
  *    interval), which reports blocks without stacks when the block monitor is unavailable and
@@ -29,6 +30,17 @@ function startBlockMonitor(config: PreloadConfig, onBlock: (event: BlockEvent) =
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/**
+ * MERGE POINT, not done in this branch: the GC monitor (`monitorGc`, lib/gc/, issue 5) is not
+ * here. On merge, replace the body with:
+ *   return monitorGc({ onLeakSuspected: (s) => reporter.leakSuspicion(s) });
+ * (import { monitorGc } from './gc/monitor.js'), inside a try/catch that returns undefined.
+ * Until then the preload's GC figures are the sampler's (collections and pauses per interval).
+ */
+function startGcMonitor(_reporter: PreloadReporter): { stop(): void } | undefined {
+  return undefined;
 }
 
 function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined): IntervalSampler | undefined {
@@ -74,6 +86,7 @@ function startPreload(): void {
     channel?.write({ type: 'block', pid: process.pid, event });
   });
   const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
+  const gcMonitor = startGcMonitor(reporter);
 
   const samplerEpochMs = Date.now();
   // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
@@ -99,6 +112,7 @@ function startPreload(): void {
     try {
       sampler?.stop();
       if (typeof monitor !== 'string') monitor.stop();
+      gcMonitor?.stop();
     } catch {
       // stopping must not change how the program exits
     }

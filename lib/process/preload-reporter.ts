@@ -4,8 +4,8 @@
  * after) and bounded (`maxReports` reports per process); a failing write is reported once and
  * never reaches the program.
  */
-import { mkdirSync, writeFileSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { formatFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from '../loop/index.js';
 import { formatMs } from '../report/format-units.js';
@@ -37,6 +37,35 @@ export function delayBlockText(block: DelayBlock): string {
   return `hangwatch: event loop delayed up to ${formatMs(block.maxDelayMs)} (pid ${process.pid}, interval ending ${block.observedAt}; no stack: ${block.reason})\n`;
 }
 
+/**
+ * `mkdir -p`, one level at a time. Not `mkdirSync(path, { recursive: true })`: on Node 20 it never
+ * returns for some paths (e.g. under /proc, where mkdir fails with ENOENT on an existing parent),
+ * and a preload must never hang its host.
+ */
+export function makeDirectories(absolute: string): void {
+  const missing: string[] = [];
+  let current = absolute;
+  for (;;) {
+    try {
+      if (statSync(current).isDirectory()) break;
+      throw Object.assign(new Error(`${current} is not a directory`), { code: 'ENOTDIR' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
 export class PreloadReporter {
   readonly #config: PreloadConfig;
   readonly files: string[] = [];
@@ -63,7 +92,7 @@ export class PreloadReporter {
     try {
       const absolute = resolve(dir);
       if (!this.#dirReady) {
-        mkdirSync(absolute, { recursive: true });
+        makeDirectories(absolute);
         this.#dirReady = true;
       }
       const path = join(absolute, name);
@@ -93,6 +122,15 @@ export class PreloadReporter {
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
     this.#stderr(body);
     this.#file(`block-${process.pid}-${event.id}.${json ? 'json' : 'txt'}`, body);
+  }
+
+  /** A leak suspicion of the GC monitor (its `message` says what grew). */
+  leakSuspicion(suspicion: { message: string }): void {
+    if (!this.#budget()) return;
+    const json = this.#config.format === 'json';
+    const body = json ? `${JSON.stringify({ schema: 'hangwatch.gc-leak-suspicion', schemaVersion: 1, pid: process.pid, ...suspicion })}\n` : `hangwatch: ${suspicion.message} (pid ${process.pid})\n`;
+    this.#stderr(body);
+    this.#file(`gc-leak-${process.pid}-${Date.now()}.${json ? 'json' : 'txt'}`, body);
   }
 
   delay(block: DelayBlock): void {

@@ -33,12 +33,18 @@ export interface SupervisedRunOptions {
   durationMs?: number;
   /** Extra environment for the program (HANGWATCH_* settings). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run the command in its own process group (default true), so that stopping it reaches the
+   * processes a wrapper started. False keeps it in the terminal's foreground group: Ctrl-C and
+   * terminal input reach it directly (what `hangwatch run` wants for interactive programs).
+   */
+  detached?: boolean;
   /** stdio of the program; default inherit. */
   stdio?: StdioOptions;
   /** Called about once per interval. */
   onProgress?: (p: { elapsedMs: number; samples: number; pid: number | undefined }) => void;
-  /** Called once the program is running, with a function that stops it early (as the duration would). */
-  onStart?: (stop: () => void) => void;
+  /** Called once the program is running, with a function that stops it early (as the duration would) and its pid. */
+  onStart?: (stop: () => void, pid: number) => void;
 }
 
 export interface SupervisedRun {
@@ -69,9 +75,9 @@ export interface SupervisedRun {
 
 const GRACE_MS = 3000;
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+function killGroup(pid: number, signal: NodeJS.Signals, group: boolean): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(group ? -pid : pid, signal);
   } catch {
     try {
       process.kill(pid, signal);
@@ -107,10 +113,11 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
     HANGWATCH_SAMPLE_MS: String(options.intervalMs),
   };
 
+  const group = options.detached ?? true;
   return new Promise<SupervisedRun>((resolvePromise, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(options.command, options.args, { env, stdio: options.stdio ?? 'inherit', detached: true });
+      child = spawn(options.command, options.args, { env, stdio: options.stdio ?? 'inherit', detached: group });
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       reject(new ChildStartError(`hangwatch: cannot start ${options.command}: ${(error as Error).message}`, { cause: error }));
@@ -156,9 +163,9 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       if (stopping || childPid === undefined) return;
       stopping = true;
       stoppedByHangwatch = true;
-      killGroup(childPid, 'SIGINT');
-      timers.push(setTimeout(() => killGroup(childPid, 'SIGTERM'), GRACE_MS).unref());
-      timers.push(setTimeout(() => killGroup(childPid, 'SIGKILL'), 2 * GRACE_MS).unref());
+      killGroup(childPid, 'SIGINT', group);
+      timers.push(setTimeout(() => killGroup(childPid, 'SIGTERM', group), GRACE_MS).unref());
+      timers.push(setTimeout(() => killGroup(childPid, 'SIGKILL', group), 2 * GRACE_MS).unref());
     };
 
     const poll = setInterval(tick, options.intervalMs);
@@ -171,13 +178,13 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       reject(new ChildStartError(`hangwatch: cannot start ${options.command}: ${error.message}`, { cause: error }));
     });
 
-    child.once('spawn', () => options.onStart?.(stop));
+    child.once('spawn', () => options.onStart?.(stop, childPid as number));
 
     child.once('close', (code, signal) => {
       clearInterval(poll);
       for (const t of timers) clearTimeout(t);
-      // Grandchildren of a wrapper may outlive it: end the group.
-      if (childPid !== undefined) killGroup(childPid, 'SIGKILL');
+      // Grandchildren of a wrapper may outlive it: end the group (only when it is ours alone).
+      if (childPid !== undefined && group) killGroup(childPid, 'SIGKILL', true);
       consume(reader.readNew());
       rmSync(dir, { recursive: true, force: true });
       const chosen = target ? byPid.get(target.pid) : undefined;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, runCli } from './run-cli.js';
+import { fixture, ROOT, runCli } from './run-cli.js';
 
 t.test('run: reports blocks to files and stderr, prints a summary, exits with the program code', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hw-run-'));
@@ -29,6 +29,19 @@ t.test('run --json: machine-readable summary on stderr', async (t) => {
   t.ok(summary.blockedIntervals + summary.blockEvents >= 2, 'the blocks were caught');
   t.ok(summary.longestDelayMs >= 150 && summary.longestDelayMs < 5000, `longest ${summary.longestDelayMs} ms`);
   t.same(summary.reportFiles, []);
+});
+
+t.test('run: SIGTERM to hangwatch is passed on to the program, whose exit code it returns', async (t) => {
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'lib/cli/main.ts', 'run', '--report-dir', 'off', '--', process.execPath, fixture('waits-for-sigterm.mjs')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').once('data', () => child.kill('SIGTERM'));
+  const code = await new Promise((r) => child.on('close', r));
+  t.equal(code, 5, stderr);
+  t.match(stderr, /waits-for-sigterm\.mjs exited with code 5/);
 });
 
 t.test('run: a command that cannot start exits 1', async (t) => {
