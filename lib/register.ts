@@ -4,7 +4,9 @@
  * docs/cli.md). It starts, in the main thread only:
  *  - the event-loop block monitor (`monitorEventLoop`), whose block events with stacks go to
  *    stderr and report files — see `startBlockMonitor` below;
- *  - the GC monitor (`monitorGc`) for leak suspicions — see `startGcMonitor` (merge point);
+ *  - the GC monitor (`monitorGc`) for leak suspicions (HANGWATCH_GC);
+ *  - the process-wide hang watchdog (`watchEventLoop`, HANGWATCH_HANG_MS / HANGWATCH_HANG_ACTION),
+ *    which reports a loop stuck for seconds while it is still stuck, and can end the process;
  *  - when `hangwatch run`/`doctor` started the program, or when the block monitor is unavailable,
  *    a resource sampler (CPU, memory, handles, event-loop delay/utilization, GC pauses per
  *    interval), which reports blocks without stacks when the block monitor is unavailable and
@@ -12,7 +14,10 @@
  * Nothing here may throw into the program or keep it alive.
  */
 import { isMainThread } from 'node:worker_threads';
+import { monitorGc } from './gc/monitor.js';
+import { watchEventLoop, type LoopWatchdog } from './hang/index.js';
 import { monitorEventLoop, type BlockEvent, type LoopMonitor } from './loop/index.js';
+import type { HangReport } from './report/hang-report.js';
 import { ChannelWriter } from './process/doctor-channel.js';
 import { startIntervalSampler, type IntervalSampler } from './process/interval-sampler.js';
 import { readPreloadConfig, type PreloadConfig } from './process/preload-config.js';
@@ -32,15 +37,34 @@ function startBlockMonitor(config: PreloadConfig, onBlock: (event: BlockEvent) =
   }
 }
 
+/** The GC monitor: a suspected leak (heap after major GCs growing) becomes a report. */
+function startGcMonitor(config: PreloadConfig, reporter: PreloadReporter): { stop(): void } | undefined {
+  if (!config.gcMonitor) return undefined;
+  try {
+    return monitorGc({ onLeakSuspected: (s) => reporter.leakSuspicion(s) });
+  } catch (error) {
+    reporter.warn(`GC monitor did not start: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 /**
- * MERGE POINT, not done in this branch: the GC monitor (`monitorGc`, lib/gc/, issue 5) is not
- * here. On merge, replace the body with:
- *   return monitorGc({ onLeakSuspected: (s) => reporter.leakSuspicion(s) });
- * (import { monitorGc } from './gc/monitor.js'), inside a try/catch that returns undefined.
- * Until then the preload's GC figures are the sampler's (collections and pauses per interval).
+ * The process-wide hang watchdog (faulthandler.dump_traceback_later): a loop stuck for
+ * HANGWATCH_HANG_MS is reported while it is stuck, and the process ends if HANGWATCH_HANG_ACTION=exit.
  */
-function startGcMonitor(_reporter: PreloadReporter): { stop(): void } | undefined {
-  return undefined;
+function startHangWatchdog(config: PreloadConfig, reporter: PreloadReporter): LoopWatchdog | undefined {
+  if (config.hangTimeoutMs === 0) return undefined;
+  try {
+    return watchEventLoop({
+      timeoutMs: config.hangTimeoutMs,
+      action: config.hangAction,
+      exitCode: config.hangExitCode,
+      output: (text, report) => reporter.hang(report as HangReport, text),
+    });
+  } catch (error) {
+    reporter.warn(`hang watchdog did not start: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined): IntervalSampler | undefined {
@@ -86,7 +110,8 @@ function startPreload(): void {
     channel?.write({ type: 'block', pid: process.pid, event });
   });
   const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
-  const gcMonitor = startGcMonitor(reporter);
+  const gcMonitor = startGcMonitor(config, reporter);
+  const hangWatchdog = startHangWatchdog(config, reporter);
 
   const samplerEpochMs = Date.now();
   // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
@@ -113,6 +138,7 @@ function startPreload(): void {
       sampler?.stop();
       if (typeof monitor !== 'string') monitor.stop();
       gcMonitor?.stop();
+      hangWatchdog?.stop();
     } catch {
       // stopping must not change how the program exits
     }

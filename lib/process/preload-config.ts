@@ -22,6 +22,17 @@ export interface PreloadConfig {
   maxReports: number;
   /** HANGWATCH_CHANNEL: NDJSON file the `hangwatch` CLI reads (set by `hangwatch run`/`doctor`). */
   channelPath: string | undefined;
+  /**
+   * HANGWATCH_HANG_MS: the process-wide hang watchdog (`watchEventLoop`): an event loop that does not
+   * turn for this long is reported while it is still stuck. `0` turns it off. Default 10000.
+   */
+  hangTimeoutMs: number;
+  /** HANGWATCH_HANG_ACTION: `report` (default) or `exit` (end the process after the report, like faulthandler's exit=True). */
+  hangAction: 'report' | 'exit';
+  /** HANGWATCH_HANG_EXIT_CODE: exit code of `HANGWATCH_HANG_ACTION=exit`. Default 70. */
+  hangExitCode: number;
+  /** HANGWATCH_GC: run the GC monitor, which reports a suspected leak when the heap after major GCs keeps growing (0/1). Default 1. */
+  gcMonitor: boolean;
 }
 
 export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
@@ -33,6 +44,10 @@ export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
   sampleIntervalMs: 1000,
   maxReports: 100,
   channelPath: undefined,
+  hangTimeoutMs: 10_000,
+  hangAction: 'report',
+  hangExitCode: 70,
+  gcMonitor: true,
 });
 
 export interface ParsedPreloadConfig {
@@ -61,6 +76,19 @@ function parseFlag(env: NodeJS.ProcessEnv, name: string, fallback: boolean, warn
   return fallback;
 }
 
+function parseHangTimeout(env: NodeJS.ProcessEnv, warnings: string[]): number {
+  if (env.HANGWATCH_HANG_MS?.trim() === '0') return 0;
+  return parseNumber(env, 'HANGWATCH_HANG_MS', PRELOAD_DEFAULTS.hangTimeoutMs, 20, 2 ** 31 - 1, warnings);
+}
+
+function parseHangAction(env: NodeJS.ProcessEnv, warnings: string[]): 'report' | 'exit' {
+  const raw = env.HANGWATCH_HANG_ACTION?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return PRELOAD_DEFAULTS.hangAction;
+  if (raw === 'report' || raw === 'exit') return raw;
+  warnings.push(`HANGWATCH_HANG_ACTION=${JSON.stringify(env.HANGWATCH_HANG_ACTION)} is not "report" or "exit"; using report`);
+  return PRELOAD_DEFAULTS.hangAction;
+}
+
 export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedPreloadConfig {
   const warnings: string[] = [];
   const rawFormat = env.HANGWATCH_FORMAT?.trim().toLowerCase();
@@ -78,6 +106,10 @@ export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedP
     sampleIntervalMs: parseNumber(env, 'HANGWATCH_SAMPLE_MS', PRELOAD_DEFAULTS.sampleIntervalMs, 20, 3_600_000, warnings),
     maxReports: Math.floor(parseNumber(env, 'HANGWATCH_MAX_REPORTS', PRELOAD_DEFAULTS.maxReports, 0, 1_000_000, warnings)),
     channelPath: env[CHANNEL_ENV] || undefined,
+    hangTimeoutMs: parseHangTimeout(env, warnings),
+    hangAction: parseHangAction(env, warnings),
+    hangExitCode: Math.floor(parseNumber(env, 'HANGWATCH_HANG_EXIT_CODE', PRELOAD_DEFAULTS.hangExitCode, 0, 255, warnings)),
+    gcMonitor: parseFlag(env, 'HANGWATCH_GC', PRELOAD_DEFAULTS.gcMonitor, warnings),
   };
   return { config, warnings };
 }

@@ -4,6 +4,7 @@
  * after) and bounded (`maxReports` reports per process); a failing write is reported once and
  * never reaches the program.
  */
+import type { HangReport } from '../report/hang-report.js';
 import { mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatFrame } from '../capture/stack-frame.js';
@@ -122,6 +123,18 @@ export class PreloadReporter {
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
     this.#stderr(body);
     this.#file(`block-${process.pid}-${event.id}.${json ? 'json' : 'txt'}`, body);
+  }
+
+  /**
+   * A hang of the process-wide watchdog, written while the loop may still be stuck: everything here
+   * is synchronous. `text` is the traceback rendering of `report`.
+   */
+  hang(report: HangReport, text: string): void {
+    if (!this.#budget()) return;
+    const json = this.#config.format === 'json';
+    const body = json ? `${JSON.stringify(report)}\n` : text;
+    this.#stderr(body);
+    this.#file(`hang-${process.pid}-${report.operationId}-${report.repeat}.${json ? 'json' : 'txt'}`, body);
   }
 
   /** A leak suspicion of the GC monitor (its `message` says what grew). */

@@ -9,6 +9,8 @@ import type { BlockEvent } from '../../lib/loop/index.js';
 const event: BlockEvent = {
   schema: 'hangwatch.block-event',
   schemaVersion: 1,
+  thresholdMs: 100,
+  pid: 1,
   id: 7,
   startedAt: '2026-01-01T00:00:00.000Z',
   durationMs: 250,

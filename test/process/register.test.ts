@@ -119,3 +119,24 @@ t.test('CommonJS: --require of the built preload', { skip: existsSync(cjs) ? fal
   t.equal(r.stdout, 'cjs /\n');
   t.ok(r.records.some((x) => x.type === 'sample'));
 });
+
+t.test('the preload hang watchdog reports a stuck loop while it is stuck and can end the process', async (t) => {
+  const ran = await runWithPreload(
+    `function stuckInParser() { for (;;) { JSON.stringify({ a: 1 }); } }
+setTimeout(stuckInParser, 50);
+`,
+    { env: { HANGWATCH_CHANNEL: '', HANGWATCH_HANG_MS: '300', HANGWATCH_HANG_ACTION: 'exit', HANGWATCH_HANG_EXIT_CODE: '71' } },
+  );
+  t.equal(ran.code, 71, ran.stderr.slice(0, 400));
+  t.match(ran.stderr, /operation "event loop"/);
+  t.match(ran.stderr, /in stuckInParser/);
+});
+
+t.test('HANGWATCH_HANG_MS=0 turns the hang watchdog off; bad values are reported and ignored', async (t) => {
+  const ran = await runWithPreload(`const end = Date.now() + 500; while (Date.now() < end);\n`, {
+    env: { HANGWATCH_CHANNEL: '', HANGWATCH_HANG_MS: '0', HANGWATCH_HANG_ACTION: 'explode', HANGWATCH_BLOCK_MS: '5000' },
+  });
+  t.equal(ran.code, 0);
+  t.notMatch(ran.stderr, /operation "event loop"/);
+  t.match(ran.stderr, /HANGWATCH_HANG_ACTION="explode" is not "report" or "exit"/);
+});
