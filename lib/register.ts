@@ -15,6 +15,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { monitorGc } from './gc/monitor.js';
+import { writeHeapSnapshot } from './heap/write-heap-snapshot.js';
 import { watchEventLoop, type LoopWatchdog } from './hang/index.js';
 import { monitorEventLoop, type BlockEvent, type LoopMonitor } from './loop/index.js';
 import type { HangReport } from './report/hang-report.js';
@@ -91,6 +92,29 @@ function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel:
   }
 }
 
+/**
+ * Heap snapshots at the times `hangwatch doctor --heap-snapshots` asks for (HANGWATCH_SNAPSHOT_AT_MS,
+ * ms after start, into HANGWATCH_SNAPSHOT_DIR); each path goes to the channel. Timers are unref'd.
+ */
+function scheduleHeapSnapshots(env: NodeJS.ProcessEnv, reporter: PreloadReporter, channel: ChannelWriter | undefined): void {
+  const dir = env.HANGWATCH_SNAPSHOT_DIR;
+  const at = env.HANGWATCH_SNAPSHOT_AT_MS;
+  if (!dir || !at || !channel) return;
+  for (const raw of at.split(',')) {
+    const ms = Number(raw);
+    if (!Number.isFinite(ms) || ms < 0) {
+      reporter.warn(`HANGWATCH_SNAPSHOT_AT_MS: ${JSON.stringify(raw)} is not a time in ms; ignored`);
+      continue;
+    }
+    setTimeout(() => {
+      writeHeapSnapshot({ dir }).then(
+        (path) => channel.write({ type: 'heap-snapshot', pid: process.pid, path, takenAt: new Date().toISOString() }),
+        (error: unknown) => reporter.warn(`heap snapshot failed: ${(error as Error).message}`),
+      );
+    }, ms).unref();
+  }
+}
+
 function startPreload(): void {
   const { config, warnings } = readPreloadConfig(process.env);
   const reporter = new PreloadReporter(config);
@@ -111,6 +135,7 @@ function startPreload(): void {
   });
   const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
   const gcMonitor = startGcMonitor(config, reporter);
+  scheduleHeapSnapshots(process.env, reporter, channel);
   const hangWatchdog = startHangWatchdog(config, reporter);
 
   const samplerEpochMs = Date.now();

@@ -2,8 +2,12 @@
  * `hangwatch doctor [options] -- <command>`: run a program under the preload, sample it, and
  * say what is wrong with it, with evidence and a next step; writes a self-contained HTML report.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { diffHeapSnapshots } from '../heap/heap-diff.js';
+import { loadHeapSnapshot } from '../heap/load-heap-snapshot.js';
+import type { GrowingConstructor } from '../report/diagnosis.js';
 import { diagnose } from '../process/diagnose.js';
 import { superviseRun } from '../process/supervised-run.js';
 import { renderDoctorText, type DoctorReport } from '../report/doctor-report.js';
@@ -25,11 +29,37 @@ Options:
   --no-html           do not write the HTML report
   --json              print the report as JSON on stdout (the program's stdout goes to stderr)
   --json-file <file>  also write the JSON report to <file>
+  --heap-snapshots    take two heap snapshots of the program (at 25% and 85% of --duration,
+                      which it needs) and name the constructors that grew between them;
+                      each snapshot pauses the program while V8 writes it
   --quiet             no progress on stderr
   -h, --help          this help
 
 Exit codes: 0 diagnosis done (whatever it found), 1 the program could not be run or no
 report could be written, 2 bad arguments.`;
+
+/** V8's own bookkeeping in a snapshot: growth there says nothing about the program's data. */
+const V8_BOOKKEEPING = new Set(['(object shape)', '(system)', '(compiled code)', '(code)', '(hidden)', '(number)', '(bigint)', '(symbol)']);
+
+/** Constructors whose live objects grew from the first to the last snapshot, most bytes first. */
+async function growingBetweenSnapshots(paths: string[], progress: Progress): Promise<GrowingConstructor[] | undefined> {
+  if (paths.length < 2) {
+    progress.log(`hangwatch doctor: ${paths.length} heap snapshot(s) were written (the program ended early?); no constructor comparison`);
+    return undefined;
+  }
+  try {
+    progress.log('hangwatch doctor: comparing the heap snapshots…');
+    const before = await loadHeapSnapshot(paths[0] as string);
+    const after = await loadHeapSnapshot(paths[paths.length - 1] as string);
+    return diffHeapSnapshots(before, after)
+      .classes.filter((c) => c.countDelta > 0 && c.sizeDelta > 0 && !V8_BOOKKEEPING.has(c.className))
+      .slice(0, 10)
+      .map((c) => ({ name: c.className, countDelta: c.countDelta, sizeDeltaBytes: c.sizeDelta }));
+  } catch (error) {
+    progress.log(`hangwatch doctor: the heap snapshots could not be compared: ${(error as Error).message}`);
+    return undefined;
+  }
+}
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
@@ -45,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     'json-file': { type: 'string' },
     quiet: { type: 'boolean' },
+    'heap-snapshots': { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(`${usage}\n`);
@@ -54,6 +85,9 @@ export async function run(argv: string[]): Promise<number> {
   const intervalMs = numberArg(values, 'interval', { min: 20, max: 60_000 }) ?? 500;
   const blockMs = numberArg(values, 'block-ms', { min: 1, max: 3_600_000 });
   if (values['no-html'] && values.html !== undefined) throw new UsageError('--html and --no-html contradict each other');
+  const snapshots = Boolean(values['heap-snapshots']);
+  if (snapshots && durationS === undefined) throw new UsageError('--heap-snapshots needs --duration (the snapshots are taken at 25% and 85% of it)');
+  const snapshotDir = snapshots ? mkdtempSync(join(tmpdir(), 'hangwatch-doctor-heap-')) : undefined;
   const [file, ...args] = command;
   if (!file) throw new UsageError('no command given: put it after --, e.g. hangwatch doctor -- node app.js');
 
@@ -75,7 +109,14 @@ export async function run(argv: string[]): Promise<number> {
       intervalMs,
       ...(durationS !== undefined ? { durationMs: durationS * 1000 } : {}),
       // The doctor shows everything in its report: keep the preload's own reports out of the way.
-      env: { HANGWATCH_STDERR: '0', HANGWATCH_REPORT_DIR: 'off', ...(blockMs !== undefined ? { HANGWATCH_BLOCK_MS: String(blockMs) } : {}) },
+      env: {
+        HANGWATCH_STDERR: '0',
+        HANGWATCH_REPORT_DIR: 'off',
+        ...(blockMs !== undefined ? { HANGWATCH_BLOCK_MS: String(blockMs) } : {}),
+        ...(snapshotDir && durationS !== undefined
+          ? { HANGWATCH_SNAPSHOT_DIR: snapshotDir, HANGWATCH_SNAPSHOT_AT_MS: `${Math.round(durationS * 250)},${Math.round(durationS * 850)}` }
+          : {}),
+      },
       stdio: json ? ['inherit', 2, 'inherit'] : 'inherit',
       onStart: (stop) => {
         stopEarly = stop;
@@ -83,12 +124,24 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: ({ elapsedMs, samples, pid }) =>
         progress.update(`hangwatch doctor: ${(elapsedMs / 1000).toFixed(1)} s${durationS ? ` / ${durationS} s` : ''}, ${samples} samples${pid ? ` of pid ${pid}` : ' (waiting for the Node.js process)'}`),
     });
+  } catch (error) {
+    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
+    throw error;
   } finally {
     process.off('SIGINT', onSigint);
   }
 
   progress.log(`hangwatch doctor: analysing ${runResult.samples.length} samples…`);
-  const diagnosis = diagnose(runResult.samples, { blocks: runResult.blocks, ...(blockMs !== undefined ? { thresholds: { blockDelayMs: blockMs } } : {}) });
+  let growingConstructors: GrowingConstructor[] | undefined;
+  if (snapshotDir) {
+    growingConstructors = await growingBetweenSnapshots(runResult.heapSnapshots, progress);
+    rmSync(snapshotDir, { recursive: true, force: true });
+  }
+  const diagnosis = diagnose(runResult.samples, {
+    blocks: runResult.blocks,
+    ...(growingConstructors ? { growingConstructors } : {}),
+    ...(blockMs !== undefined ? { thresholds: { blockDelayMs: blockMs } } : {}),
+  });
   const report: DoctorReport = { schema: 'hangwatch.doctor-report', schemaVersion: 1, generator: 'hangwatch doctor', run: runResult, diagnosis };
 
   let failed = false;

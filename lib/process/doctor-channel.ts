@@ -41,7 +41,14 @@ export interface ExitRecord {
   /** Report files the preload wrote. */
   reportFiles: string[];
 }
-export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord;
+/** A heap snapshot the preload wrote on the CLI's request (HANGWATCH_SNAPSHOT_AT_MS). */
+export interface HeapSnapshotRecord {
+  type: 'heap-snapshot';
+  pid: number;
+  path: string;
+  takenAt: string;
+}
+export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord | HeapSnapshotRecord;
 
 export class ChannelWriter {
   #fd: number | undefined;

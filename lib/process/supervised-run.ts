@@ -65,6 +65,8 @@ export interface SupervisedRun {
   /** /proc samples of `pid` (Linux). */
   external: ExternalSample[];
   blocks: BlockEvent[];
+  /** Heap snapshots `pid` wrote on request (HANGWATCH_SNAPSHOT_AT_MS), oldest first. */
+  heapSnapshots: string[];
   /** Why block stacks were not captured, when they were not. */
   blockStacksError?: string;
   /** Report files the preload wrote (all processes). */
@@ -100,7 +102,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
   const startedAt = new Date().toISOString();
 
   const hellos: HelloRecord[] = [];
-  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[] }>();
+  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[] }>();
   const reportFiles: string[] = [];
   const external: ExternalSample[] = [];
   let target: HelloRecord | undefined;
@@ -132,7 +134,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       for (const record of records) {
         let entry = byPid.get(record.pid);
         if (!entry) {
-          entry = { samples: [], blocks: [] };
+          entry = { samples: [], blocks: [], snapshots: [] };
           byPid.set(record.pid, entry);
         }
         if (record.type === 'hello') {
@@ -142,6 +144,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         } else if (record.type === 'sample') entry.samples.push(record.sample);
         else if (record.type === 'block') entry.blocks.push(record.event);
         else if (record.type === 'exit') reportFiles.push(...record.reportFiles);
+        else if (record.type === 'heap-snapshot') entry.snapshots.push(record.path);
       }
     };
 
@@ -202,6 +205,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         samples: (chosen?.samples ?? []).map((s) => ({ ...s, t: s.t + Math.max(0, offset) })),
         external,
         blocks: chosen?.blocks ?? [],
+        heapSnapshots: chosen?.snapshots ?? [],
         reportFiles,
         malformedRecords: reader.malformed,
       };

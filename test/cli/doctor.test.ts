@@ -83,3 +83,16 @@ t.test('the HTML report renders in headless Chromium with its charts and diagnos
   t.match(r.dom, /<path class="series"/, 'chart lines drawn');
   t.ok(readFileSync(join(ARTIFACTS, 'doctor-blocking-server.png')).length > 10_000, 'screenshot saved');
 });
+
+t.test('leaking server with --heap-snapshots: the growing constructor is named', async (t) => {
+  const report = await doctor('leaking-server.mjs', ['--no-html', '--heap-snapshots']);
+  const leak = report.diagnosis.findings.find((f) => f.kind === 'memory-leak');
+  t.ok(leak, 'memory leak found');
+  t.ok(leak?.growingConstructors?.some((c) => c.name === 'SessionRecord' && c.countDelta > 0), `SessionRecord grew (${JSON.stringify(leak?.growingConstructors?.slice(0, 3))})`);
+});
+
+t.test('--heap-snapshots without --duration is a usage error', async (t) => {
+  const r = await runCli(['doctor', '--heap-snapshots', '--', process.execPath, '-e', '0']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--heap-snapshots needs --duration/);
+});
