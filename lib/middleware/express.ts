@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HangError } from '../hang/hang-error.js';
+import type { HangContext } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
@@ -40,7 +41,7 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
       return;
     }
     // `route` is read when a report is made: by then Express has matched the route.
-    const context = {
+    const context: HangContext & { readonly route: string } = {
       method,
       get route(): string {
         const r = req.route?.path;
@@ -49,6 +50,7 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
       path,
       requestId,
     };
+    config.addExtraContext(context, req);
     const detect = config.detectorFor(timeoutMs);
     detect(
       () => {

@@ -15,6 +15,7 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { HangError } from '../hang/hang-error.js';
+import type { HangContext } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
@@ -52,7 +53,8 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
       next();
       return;
     }
-    const context = { method, route: route ?? '(unmatched)', path, requestId };
+    const context: HangContext = { method, route: route ?? '(unmatched)', path, requestId };
+    config.addExtraContext(context, request.raw);
     config
       .detectorFor(timeoutMs)(
         () => {

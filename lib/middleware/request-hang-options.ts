@@ -4,6 +4,7 @@
  * that deadline (`createHangDetector`), so the per-request cost stays at the detector's.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { InvalidOptionError } from '../errors.js';
 import { createHangDetector, type HangFunction } from '../hang/with-hang-detection.js';
 import type { HangContext, HangOptions } from '../hang/hang-options.js';
@@ -41,6 +42,12 @@ export interface RequestHangOptions {
   asyncTrace?: boolean;
   /** Header carrying the correlation id, read from the request or generated, and set on the response (default `x-request-id`). */
   requestIdHeader?: string;
+  /**
+   * More facts for the request's reports, computed when the request starts, e.g. the trace and
+   * span ids of the active OpenTelemetry span (`createOpenTelemetryExporter().requestContext`).
+   * A throwing callback is ignored.
+   */
+  extraContext?: (req: IncomingMessage) => HangContext | undefined;
   /** Called with each report. */
   onHang?: (report: HangReport) => void;
   /** Where reports are written (default `'stderr'`); see `withHangDetection`. */
@@ -69,6 +76,7 @@ export class RequestHangConfig {
   readonly requestIdHeader: string;
   readonly #routes: RoutePattern[];
   readonly #timeoutFor: ((request: RequestInfo) => number | undefined) | undefined;
+  readonly #extraContext: ((req: IncomingMessage) => HangContext | undefined) | undefined;
   readonly #hangOptions: HangOptions;
   readonly #detectors = new Map<number, Detector>();
 
@@ -80,6 +88,7 @@ export class RequestHangConfig {
     if (!/^[a-z0-9-]+$/.test(this.requestIdHeader)) throw new InvalidOptionError('requestIdHeader', 'an HTTP header name', o.requestIdHeader);
     this.#timeoutFor = functionOption<(request: RequestInfo) => number | undefined>('timeoutFor', o.timeoutFor);
     this.#routes = compileRoutes(o.routes);
+    this.#extraContext = functionOption<(req: IncomingMessage) => HangContext | undefined>('extraContext', o.extraContext);
     this.#hangOptions = {
       action: this.action,
       asyncTrace: booleanOption('asyncTrace', o.asyncTrace, false),
@@ -109,6 +118,22 @@ export class RequestHangConfig {
       if (r.regex.test(request.path) || (request.route !== undefined && r.regex.test(request.route))) return r.timeoutMs;
     }
     return this.defaultTimeoutMs;
+  }
+
+  /** Add the `extraContext` facts (not overriding the middleware's own) to a request's context. */
+  addExtraContext(context: HangContext, req: IncomingMessage): void {
+    if (!this.#extraContext) return;
+    let extra: HangContext | undefined;
+    try {
+      extra = this.#extraContext(req);
+    } catch {
+      return;
+    }
+    if (!extra || typeof extra !== 'object') return;
+    for (const key of Object.keys(extra)) {
+      const v = extra[key];
+      if (!(key in context) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) context[key] = v;
+    }
   }
 
   /** One detector per distinct deadline (a handful in practice), made on first use. */
