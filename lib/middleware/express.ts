@@ -27,6 +27,11 @@ export interface ExpressLikeRequest extends IncomingMessage {
 
 export type ExpressLikeMiddleware = (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
 
+function routeOf(req: ExpressLikeRequest): string {
+  const r = req.route?.path;
+  return typeof r === 'string' ? `${req.baseUrl ?? ''}${r}` : '(unmatched)';
+}
+
 export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddleware {
   const config = new RequestHangConfig(options);
   const header = config.requestIdHeader;
@@ -41,15 +46,7 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
       return;
     }
     // `route` is read when a report is made: by then Express has matched the route.
-    const context: HangContext & { readonly route: string } = {
-      method,
-      get route(): string {
-        const r = req.route?.path;
-        return typeof r === 'string' ? `${req.baseUrl ?? ''}${r}` : '(unmatched)';
-      },
-      path,
-      requestId,
-    };
+    const context: HangContext = { method, route: () => routeOf(req), path, requestId };
     config.addExtraContext(context, req);
     const detect = config.detectorFor(timeoutMs);
     detect(

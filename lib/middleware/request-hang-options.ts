@@ -38,8 +38,13 @@ export interface RequestHangOptions {
    * (if nothing was sent yet); the handler keeps running, its late response is dropped.
    */
   action?: 'report' | 'reject';
-  /** Record what the request waits on (pending promises, sockets, with creation stacks). Default false (see docs/production.md for its cost). */
-  asyncTrace?: boolean;
+  /**
+   * Record what the request waits on (pending promises, sockets, with creation stacks): `true`
+   * for every request, a number in [0, 1] for that fraction of requests (sampling: a stuck
+   * dependency stalls many requests, so a few traced ones are enough to name the line), `false`
+   * (default). It costs a lot per traced request — see docs/production.md.
+   */
+  asyncTrace?: boolean | number;
   /** Header carrying the correlation id, read from the request or generated, and set on the response (default `x-request-id`). */
   requestIdHeader?: string;
   /**
@@ -79,6 +84,9 @@ export class RequestHangConfig {
   readonly #extraContext: ((req: IncomingMessage) => HangContext | undefined) | undefined;
   readonly #hangOptions: HangOptions;
   readonly #detectors = new Map<number, Detector>();
+  readonly #tracedDetectors = new Map<number, Detector>();
+  /** Fraction of requests run with asyncTrace (0 … 1). */
+  readonly traceRate: number;
 
   constructor(options: unknown) {
     const o = optionalObject<RequestHangOptions>('options', options);
@@ -86,12 +94,18 @@ export class RequestHangConfig {
     this.action = enumOption('action', o.action, ['report', 'reject'] as const, 'report');
     this.requestIdHeader = stringOption('requestIdHeader', o.requestIdHeader, 'x-request-id').toLowerCase();
     if (!/^[a-z0-9-]+$/.test(this.requestIdHeader)) throw new InvalidOptionError('requestIdHeader', 'an HTTP header name', o.requestIdHeader);
+    this.traceRate =
+      typeof o.asyncTrace === 'number'
+        ? numberOption('asyncTrace', o.asyncTrace, 0, { min: 0, max: 1 })
+        : booleanOption('asyncTrace', o.asyncTrace, false)
+          ? 1
+          : 0;
     this.#timeoutFor = functionOption<(request: RequestInfo) => number | undefined>('timeoutFor', o.timeoutFor);
     this.#routes = compileRoutes(o.routes);
     this.#extraContext = functionOption<(req: IncomingMessage) => HangContext | undefined>('extraContext', o.extraContext);
     this.#hangOptions = {
       action: this.action,
-      asyncTrace: booleanOption('asyncTrace', o.asyncTrace, false),
+      asyncTrace: false,
       repeatMs: numberOption('repeatMs', o.repeatMs, 0, { min: 0, max: MAX_TIMEOUT_MS }),
       captureStack: booleanOption('captureStack', o.captureStack, true),
       ...(o.onHang !== undefined ? { onHang: functionOption<(r: HangReport) => void>('onHang', o.onHang) as (r: HangReport) => void } : {}),
@@ -136,12 +150,17 @@ export class RequestHangConfig {
     }
   }
 
-  /** One detector per distinct deadline (a handful in practice), made on first use. */
+  /**
+   * One detector per distinct deadline (a handful in practice) and tracing choice, made on first
+   * use; whether this request is traced is drawn here (`asyncTrace` rate).
+   */
   detectorFor(timeoutMs: number): Detector {
-    let d = this.#detectors.get(timeoutMs);
+    const traced = this.traceRate === 1 || (this.traceRate > 0 && Math.random() < this.traceRate);
+    const cache = traced ? this.#tracedDetectors : this.#detectors;
+    let d = cache.get(timeoutMs);
     if (!d) {
-      d = createHangDetector({ ...this.#hangOptions, timeoutMs }) as Detector;
-      this.#detectors.set(timeoutMs, d);
+      d = createHangDetector({ ...this.#hangOptions, asyncTrace: traced, timeoutMs }) as Detector;
+      cache.set(timeoutMs, d);
     }
     return d;
   }

@@ -179,3 +179,38 @@ t.test('options are validated when the middleware is made', async (t) => {
     await app.register(hangwatchFastify, { timeoutMs: 'soon' as unknown as number });
   }, InvalidOptionError);
 });
+
+t.test('asyncTrace as a sampling rate', async (t) => {
+  t.throws(() => hangwatchExpress({ asyncTrace: 1.5 }), InvalidOptionError);
+  t.throws(() => hangwatchExpress({ asyncTrace: -0.1 }), InvalidOptionError);
+  const reports: HangReport[] = [];
+  const app = express();
+  app.use(hangwatchExpress({ timeoutMs: 50, asyncTrace: 0.5, output: 'none', onHang: (r) => reports.push(r) }));
+  app.get('/slow', async (_req, res) => {
+    await sleep(150);
+    res.end('ok');
+  });
+  const { url, server } = await listenExpress(app);
+  t.teardown(() => server.close());
+  await Promise.all(Array.from({ length: 40 }, () => fetch(`${url}/slow`).then((r) => r.text())));
+  t.equal(reports.length, 40);
+  const traced = reports.filter((r) => r.pending !== undefined).length;
+  t.ok(traced > 0 && traced < 40, `about half the requests are traced (${traced} of 40)`);
+  t.ok(reports.filter((r) => r.pending === undefined && r.kind === 'pending').every((r) => typeof r.hint === 'string'), 'untraced reports carry the hint');
+});
+
+t.test('context values may be functions, read when the report is made', async (t) => {
+  const { withHangDetection } = await import('../../lib/index.js');
+  let late = 'before';
+  let report: HangReport | undefined;
+  const p = withHangDetection(() => sleep(120), {
+    timeoutMs: 40,
+    output: 'none',
+    context: { fixed: 1, late: () => late, broken: () => { throw new Error('nope'); } },
+    onHang: (r) => (report = r),
+  });
+  late = 'after';
+  await p;
+  t.same(report?.context, { fixed: 1, late: 'after', broken: '(error: nope)' });
+  t.throws(() => withHangDetection(() => 1, { context: { bad: {} as unknown as string } }), InvalidOptionError);
+});
