@@ -25,7 +25,11 @@ export interface ExpressLikeRequest extends IncomingMessage {
   route?: { path?: unknown } | undefined;
 }
 
-export type ExpressLikeMiddleware = (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
+export interface ExpressLikeMiddleware {
+  (req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void): void;
+  /** Change the `asyncTrace` option at run time: `true`/`false` or a rate in [0, 1]. */
+  setAsyncTraceRate(rate: boolean | number): void;
+}
 
 function routeOf(req: ExpressLikeRequest): string {
   const r = req.route?.path;
@@ -35,7 +39,7 @@ function routeOf(req: ExpressLikeRequest): string {
 export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddleware {
   const config = new RequestHangConfig(options);
   const header = config.requestIdHeader;
-  return function hangwatchMiddleware(req, res, next) {
+  const middleware = function hangwatchMiddleware(req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void): void {
     const method = req.method ?? 'GET';
     const path = pathOf(req.originalUrl ?? req.url);
     const requestId = config.requestIdOf(req.headers[header]);
@@ -64,5 +68,7 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
       res.setHeader('connection', 'close');
       res.end(JSON.stringify(timeoutBody(requestId, timeoutMs)));
     });
-  };
+  } as ExpressLikeMiddleware;
+  middleware.setAsyncTraceRate = (rate) => config.setAsyncTraceRate(rate);
+  return middleware;
 }

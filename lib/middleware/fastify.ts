@@ -25,6 +25,18 @@ export interface FastifyRouteHangConfig {
   timeoutMs?: number;
 }
 
+/** `app.hangwatch` after registration. */
+export interface HangwatchFastifyControl {
+  /** Change the `asyncTrace` option at run time: `true`/`false` or a rate in [0, 1]. */
+  setAsyncTraceRate(rate: boolean | number): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    hangwatch: HangwatchFastifyControl;
+  }
+}
+
 function routeTimeout(request: FastifyRequest): number | undefined {
   const cfg = (request.routeOptions?.config as { hangwatch?: FastifyRouteHangConfig } | undefined)?.hangwatch;
   const t = cfg?.timeoutMs;
@@ -42,6 +54,10 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
     return;
   }
   const header = config.requestIdHeader;
+  if (!fastify.hasDecorator('hangwatch')) {
+    const control: HangwatchFastifyControl = { setAsyncTraceRate: (rate) => config.setAsyncTraceRate(rate) };
+    fastify.decorate('hangwatch', control);
+  }
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) => {
     const method = request.method;
     const path = pathOf(request.url);

@@ -85,8 +85,8 @@ export class RequestHangConfig {
   readonly #hangOptions: HangOptions;
   readonly #detectors = new Map<number, Detector>();
   readonly #tracedDetectors = new Map<number, Detector>();
-  /** Fraction of requests run with asyncTrace (0 … 1). */
-  readonly traceRate: number;
+  /** Fraction of requests run with asyncTrace (0 … 1); see `setAsyncTraceRate`. */
+  traceRate: number;
 
   constructor(options: unknown) {
     const o = optionalObject<RequestHangOptions>('options', options);
@@ -132,6 +132,11 @@ export class RequestHangConfig {
       if (r.regex.test(request.path) || (request.route !== undefined && r.regex.test(request.route))) return r.timeoutMs;
     }
     return this.defaultTimeoutMs;
+  }
+
+  /** Change the asyncTrace rate at run time (e.g. turn tracing on while investigating, off after). */
+  setAsyncTraceRate(rate: boolean | number): void {
+    this.traceRate = typeof rate === 'boolean' ? (rate ? 1 : 0) : numberOption('rate', rate, 0, { min: 0, max: 1 });
   }
 
   /** Add the `extraContext` facts (not overriding the middleware's own) to a request's context. */

@@ -214,3 +214,35 @@ t.test('context values may be functions, read when the report is made', async (t
   t.same(report?.context, { fixed: 1, late: 'after', broken: '(error: nope)' });
   t.throws(() => withHangDetection(() => 1, { context: { bad: {} as unknown as string } }), InvalidOptionError);
 });
+
+t.test('asyncTrace switched at run time', async (t) => {
+  const reports: HangReport[] = [];
+  const mw = hangwatchExpress({ timeoutMs: 50, output: 'none', onHang: (r) => reports.push(r) });
+  const app = express();
+  app.use(mw);
+  app.get('/slow', async (_req, res) => {
+    await sleep(150);
+    res.end('ok');
+  });
+  const { url, server } = await listenExpress(app);
+  t.teardown(() => server.close());
+  await (await fetch(`${url}/slow`)).text();
+  mw.setAsyncTraceRate(true);
+  await (await fetch(`${url}/slow`)).text();
+  t.throws(() => mw.setAsyncTraceRate(2), InvalidOptionError);
+  t.equal(reports[0]?.pending, undefined, 'untraced before');
+  t.ok(reports[1]?.pending?.some((p) => p.type === 'Timeout'), 'traced after setAsyncTraceRate(true)');
+
+  const freports: HangReport[] = [];
+  const fapp = Fastify();
+  await fapp.register(hangwatchFastify, { timeoutMs: 50, output: 'none', onHang: (r: HangReport) => freports.push(r) });
+  fapp.get('/slow', async () => {
+    await sleep(150);
+    return 'ok';
+  });
+  const furl = await fapp.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => fapp.close());
+  fapp.hangwatch.setAsyncTraceRate(1);
+  await (await fetch(`${furl}/slow`)).text();
+  t.ok(freports[0]?.pending?.some((p) => p.type === 'Timeout'), 'fastify: app.hangwatch.setAsyncTraceRate');
+});
