@@ -147,3 +147,32 @@ t.test('captures: one at a time, limits, formats', async (t) => {
   t.equal((await fetch(`http://127.0.0.1:${s2.port}/heap-snapshot`, { headers: auth })).status, 413, 'over the size limit: 413');
   t.same(readdirSync(dir), []);
 });
+
+t.test('mounted in Express and Fastify as the docs show', async (t) => {
+  const { default: express } = await import('express');
+  const { default: Fastify } = await import('fastify');
+  const h = createDiagnosticsHandler({ token: TOKEN, endpoints: ['loop', 'reports'] });
+  t.teardown(() => h.close());
+  const app = express();
+  app.use('/debug/hangwatch', h);
+  app.get('/other', (_req, res) => void res.send('other'));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  t.teardown(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t.equal((await fetch(`${base}/debug/hangwatch/loop`, { headers: auth })).status, 200, 'express: mounted path');
+  t.equal((await fetch(`${base}/debug/hangwatch/loop`)).status, 401);
+  t.equal(await (await fetch(`${base}/other`)).text(), 'other', 'other routes untouched');
+
+  const fapp = Fastify();
+  fapp.all('/debug/hangwatch/*', (req, reply) => {
+    reply.hijack();
+    h(req.raw, reply.raw);
+  });
+  const furl = await fapp.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => fapp.close());
+  const r = await fetch(`${furl}/debug/hangwatch/reports`, { headers: auth });
+  t.equal(r.status, 200, 'fastify: hijacked reply');
+  t.same(await r.json(), { hangs: [], blocks: [] });
+  t.equal((await fetch(`${furl}/debug/hangwatch/reports`)).status, 401);
+});
