@@ -33,8 +33,8 @@ t.test('metrics text', async (t) => {
   exporter.recordHang({ ...(await realHang('/tasks')), repeat: 1 }); // a repeat is not a new hang
   exporter.recordBlock({ durationMs: 120 });
   exporter.recordBlock({ durationMs: Number.NaN }); // ignored
-  const end = Date.now() + 60;
-  while (Date.now() < end); // a 60 ms delay for the loop histogram
+  const end = Date.now() + 120;
+  while (Date.now() < end); // a 120 ms delay for the loop histogram
   await sleep(50);
   (globalThis as { gc?: () => void }).gc?.();
   const text = await exporter.metrics();
@@ -47,7 +47,7 @@ t.test('metrics text', async (t) => {
   t.equal(sample(text, 'hangwatch_event_loop_delay_seconds_bucket', '{le="+Inf"}'), count, '+Inf bucket = count');
   const buckets = text.split('\n').filter((l) => l.startsWith('hangwatch_event_loop_delay_seconds_bucket')).map((l) => Number(l.split(' ').pop()));
   t.ok(buckets.every((v, i) => i === 0 || v >= (buckets[i - 1] as number)), 'buckets are cumulative');
-  t.ok((sample(text, 'hangwatch_event_loop_delay_max_seconds') as number) >= 0.05, 'the 60 ms block shows in the max delay');
+  t.ok((sample(text, 'hangwatch_event_loop_delay_max_seconds') as number) >= 0.05, 'the 120 ms block shows in the max delay');
   t.ok((sample(text, 'hangwatch_heap_bytes', '{type="used"}') as number) > 1e6, 'heap used');
   t.match(text, /# TYPE hangwatch_gc_pause_seconds histogram/);
   const elu = sample(text, 'hangwatch_event_loop_utilization') as number;
