@@ -83,7 +83,7 @@ t.test('a real Prometheus server scrapes the metrics', async (t) => {
   const prom = await startPrometheus([`127.0.0.1:${(server.address() as AddressInfo).port}`]);
   if (!prom.ok) {
     if (process.env.CI) t.fail(`CI must start Prometheus: ${prom.reason}`);
-    else t.comment(`skipping: ${prom.reason}`);
+    else t.plan(0, `skipped: ${prom.reason}`);
     return;
   }
   t.teardown(() => prom.value.stop());

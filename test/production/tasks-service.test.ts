@@ -26,8 +26,8 @@ function reportsOf(stderr: string): HangReport[] {
 
 const pg = await startPostgres();
 if (!pg.ok) {
-  t.comment(`skipping: ${pg.reason}`);
   if (process.env.CI) t.fail(`CI must start PostgreSQL: ${pg.reason}`);
+  else t.plan(0, `skipped: ${pg.reason}`);
 } else {
   t.teardown(() => pg.value.stop());
   t.ok(connectLine > 0, 'the example marks its pool.connect() line');
