@@ -9,6 +9,7 @@
  */
 import express from 'express';
 import type pg from 'pg';
+// In your service: import { hangwatchExpress } from 'hangwatch/express'; (here: the repository's source)
 import { hangwatchExpress, type RequestHangOptions } from '../../lib/middleware/express.js';
 
 export interface TasksAppOptions {
