@@ -55,7 +55,10 @@ if (!pg.ok) {
     ctl.abort();
     const statuses = await pending;
     t.ok(statuses.every((s) => s === 0), 'no stuck request got an answer');
-    t.ok(reports.some((r) => r.kind === 'pending'), 'the loop is free: the requests wait on something');
+    // The deadlines come in a burst; hangwatch's own report building must not make the later
+    // reports claim a blocked loop (a few may, when the machine itself stalls the loop).
+    const pendingKind = reports.filter((r) => r.kind === 'pending').length;
+    t.ok(pendingKind >= reports.length / 2, `the loop is free: the requests wait on something (${pendingKind} of ${reports.length} say so)`);
     t.equal(reports.length, ids.length, 'one report per stuck request');
     t.same(new Set(reports.map((r) => r.context?.requestId)), new Set(ids), 'reports carry the callers\' X-Request-Id');
     for (const r of reports) {
