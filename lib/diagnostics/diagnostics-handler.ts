@@ -31,7 +31,7 @@ import { booleanOption, numberOption, optionalObject, stringOption } from '../va
 export type DiagnosticsEndpoint = 'cpu-profile' | 'heap-snapshot' | 'allocation-snapshot' | 'loop' | 'reports';
 
 export interface DiagnosticsHandlerOptions {
-  /** Bearer token (at least 16 characters). Without it the handler is disabled. */
+  /** Bearer token (at least 16 characters). Without it (or with `''`) the handler is disabled. */
   token?: string | undefined;
   /** Accept callers that are not on loopback (default false). Put TLS and a network policy in front first. */
   allowRemote?: boolean;
@@ -128,7 +128,8 @@ function waitWhileConnected(res: ServerResponse, ms: number): Promise<boolean> {
 
 export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): DiagnosticsHandler {
   const o = optionalObject<DiagnosticsHandlerOptions>('options', options);
-  const token = stringOption('token', o.token);
+  // An empty token (e.g. an environment variable that is set but empty) means "not configured".
+  const token = stringOption('token', o.token) || undefined;
   if (token !== undefined && (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))) {
     throw new InvalidOptionError('token', `at least ${MIN_TOKEN_LENGTH} characters without spaces`, '(hidden)');
   }

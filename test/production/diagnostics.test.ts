@@ -33,6 +33,8 @@ t.test('disabled unless a token is configured', async (t) => {
   h({} as IncomingMessage, {} as ServerResponse, () => (nextCalled = true));
   t.ok(nextCalled, 'as middleware, a disabled handler passes the request on');
   t.throws(() => createDiagnosticsHandler({ token: 'short' }), InvalidOptionError, 'tokens under 16 characters are refused');
+  t.equal(createDiagnosticsHandler({ token: '' }).enabled, false, 'an empty token (a set but empty env var) leaves it disabled');
+  t.throws(() => createDiagnosticsHandler({ token: 42 as unknown as string }), InvalidOptionError);
   t.throws(() => createDiagnosticsHandler({ token: TOKEN, endpoints: ['everything' as 'loop'] }), InvalidOptionError);
 });
 
