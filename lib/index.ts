@@ -84,3 +84,17 @@ export { ProcessNotFoundError, ProcessSamplingUnsupportedError, ChildStartError 
 export type { Diagnosis, DiagnosisSummary, DiagnosisThresholds, Evidence, Finding, FindingKind, BlockingStack, GrowingConstructor, TimeRange } from './report/diagnosis.js';
 export { renderDoctorText, renderFindingText, type DoctorReport } from './report/doctor-report.js';
 export { renderDoctorHtml } from './report/render-html-doctor.js';
+
+// ---- production integrations (issue 7): log lines, pprof files, diagnostics endpoint ----
+// Framework middleware and the Prometheus / OpenTelemetry exporters are separate entry points
+// (hangwatch/express, hangwatch/fastify, hangwatch/prometheus, hangwatch/opentelemetry) so that
+// this one loads without their optional peer dependencies.
+export { hangLogFields, hangLogMessage, blockLogFields, formatHangLogLine, formatBlockLogLine, jsonLogOutput } from './export/log-line.js';
+export { startPprofFileExport } from './export/pprof-file-export.js';
+export type { PprofFileExport, PprofFileExportOptions, PprofKind } from './export/pprof-file-export.js';
+export type { BlockEventLike } from './export/events.js';
+export { MetricsAlreadyRegisteredError } from './export/errors.js';
+export { createDiagnosticsHandler, isLoopbackAddress } from './diagnostics/diagnostics-handler.js';
+export type { DiagnosticsHandler, DiagnosticsHandlerOptions, DiagnosticsEndpoint } from './diagnostics/diagnostics-handler.js';
+export type { RequestHangOptions, RequestInfo } from './middleware/request-hang-options.js';
+// ---- end of issue 7 ----

@@ -2,6 +2,7 @@
 import { threadId } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangKind, HangReport } from '../report/hang-report.js';
+import type { HangContext, HangContextValue } from './hang-options.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import { pendingOf } from './async-trace.js';
 import type { Operation } from './operation.js';
@@ -35,7 +36,7 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
     threadId,
   };
   const context = op.context ?? op.config.context;
-  if (context) report.context = { ...context };
+  if (context) report.context = resolveContext(context);
   if (seen.kind === 'blocked') {
     if (seen.mainStack && seen.mainStack.length > 0) {
       report.mainStack = seen.mainStack;
@@ -52,4 +53,23 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
   }
   op.reports++;
   return report;
+}
+
+/** Copy the context, calling function values (a failing one gives its error message). */
+function resolveContext(context: HangContext): Record<string, HangContextValue> {
+  const out: Record<string, HangContextValue> = {};
+  for (const key of Object.keys(context)) {
+    const v = context[key];
+    if (typeof v !== 'function') {
+      out[key] = v as HangContextValue;
+      continue;
+    }
+    try {
+      const r = v();
+      out[key] = typeof r === 'string' || typeof r === 'number' || typeof r === 'boolean' ? r : String(r);
+    } catch (err) {
+      out[key] = `(error: ${(err as Error)?.message ?? String(err)})`;
+    }
+  }
+  return out;
 }

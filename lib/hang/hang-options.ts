@@ -43,7 +43,12 @@ export interface HangOptions {
   context?: HangContext;
 }
 
-export type HangContext = Record<string, string | number | boolean>;
+/**
+ * Facts copied into reports. A value may be a function, called when a report is made — for facts
+ * known only later in the operation (an HTTP route pattern is known once the router matched).
+ */
+export type HangContext = Record<string, HangContextValue | (() => HangContextValue)>;
+export type HangContextValue = string | number | boolean;
 
 export interface ResolvedHangOptions {
   timeoutMs: number;
@@ -91,8 +96,8 @@ function contextOption(value: unknown): HangContext | undefined {
   const context = optionalObject<HangContext>('context', value);
   for (const key in context) {
     const v = context[key];
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw new InvalidOptionError(`context.${key}`, 'a string, number or boolean', v);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'function') {
+      throw new InvalidOptionError(`context.${key}`, 'a string, number, boolean or a function returning one', v);
     }
   }
   return context as HangContext;

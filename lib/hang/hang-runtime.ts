@@ -29,6 +29,12 @@ class HangRuntime {
   );
   private watchdog: Watchdog | undefined;
   private watchdogTried = false;
+  /**
+   * When hangwatch last finished building and delivering a report from the timer. A burst of
+   * deadlines (many requests stuck on the same pool) makes the timer late by hangwatch's own
+   * reporting work; that lateness must not make later reports say the loop was blocked.
+   */
+  private reportingUntil = 0;
 
   get inFlight(): number {
     return this.scheduler.size;
@@ -95,7 +101,7 @@ class HangRuntime {
     if (op.undelivered) {
       last = this.deliverUndelivered(op) as HangReport;
     } else {
-      const late = now - op.deadline;
+      const late = now - Math.max(op.deadline, this.reportingUntil);
       const blocked = late > LATE_MEANS_BLOCKED_MS;
       last = this.report(op, {
         kind: blocked ? 'blocked' : 'pending',
@@ -107,6 +113,7 @@ class HangRuntime {
       });
     }
     this.applyAction(op, last, now);
+    this.reportingUntil = Date.now();
   }
 
   private applyAction(op: Operation, report: HangReport, now: number): void {

@@ -1,4 +1,4 @@
 export { withHangDetection, createHangDetector, wrapWithHangDetection, type HangFunction } from './with-hang-detection.js';
 export { HangError } from './hang-error.js';
-export { DEFAULT_TIMEOUT_MS, type HangOptions, type HangContext } from './hang-options.js';
+export { DEFAULT_TIMEOUT_MS, type HangOptions, type HangContext, type HangContextValue } from './hang-options.js';
 export { watchEventLoop, type LoopWatchdog, type LoopWatchdogOptions } from './watch-event-loop.js';

@@ -5,7 +5,7 @@
 import type { HangReport } from '../report/hang-report.js';
 import type { TraceScope } from './async-trace.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
-import type { ResolvedHangOptions } from './hang-options.js';
+import type { HangContext, ResolvedHangOptions } from './hang-options.js';
 
 let nextId = 1;
 
@@ -32,7 +32,7 @@ export class Operation implements DeadlineEntry {
   undelivered: HangReport[] | undefined;
   scope: TraceScope | undefined;
   /** Per-call context (createHangDetector); else the options' context is used. */
-  context: Record<string, string | number | boolean> | undefined;
+  context: HangContext | undefined;
 
   constructor(
     readonly config: ResolvedHangOptions,

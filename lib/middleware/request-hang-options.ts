@@ -1,0 +1,215 @@
+/**
+ * Options shared by the Express and Fastify middleware, validated once when the middleware is
+ * created. Per request the middleware only looks up a deadline and reuses a detector made for
+ * that deadline (`createHangDetector`), so the per-request cost stays at the detector's.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { InvalidOptionError } from '../errors.js';
+import { createHangDetector, type HangFunction } from '../hang/with-hang-detection.js';
+import type { HangContext, HangOptions } from '../hang/hang-options.js';
+import type { HangReport } from '../report/hang-report.js';
+import type { ReportFormat, ReportOutput } from '../report/sink.js';
+import { booleanOption, enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+
+/** What the middleware knows about a request when it picks a deadline. */
+export interface RequestInfo {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Route pattern when the framework knows it already (Fastify), e.g. `/tasks/:id`. */
+  route?: string | undefined;
+}
+
+export interface RequestHangOptions {
+  /** Deadline of a request in ms when no route-specific one applies (default 30000). */
+  timeoutMs?: number;
+  /**
+   * Per-route deadlines: keys are `'GET /tasks'`, `'/tasks/:id'` (any method) or `'* /reports/*'`;
+   * `:name` matches one path segment, a trailing `*` the rest of the path. The first matching
+   * key in insertion order wins. With Fastify, keys are matched against the route pattern too.
+   */
+  routes?: Record<string, number>;
+  /** Per-request deadline; return `undefined` to fall back to `routes` / `timeoutMs`, `0` to not watch the request. */
+  timeoutFor?: (request: RequestInfo) => number | undefined;
+  /**
+   * What to do at the deadline (default `'report'`: report and let the request go on — the
+   * application's behaviour never changes). `'reject'`: report, then answer `503` with the request id
+   * (if nothing was sent yet); the handler keeps running, its late response is dropped.
+   */
+  action?: 'report' | 'reject';
+  /**
+   * Record what the request waits on (pending promises, sockets, with creation stacks): `true`
+   * for every request, a number in [0, 1] for that fraction of requests (sampling: a stuck
+   * dependency stalls many requests, so a few traced ones are enough to name the line), `false`
+   * (default). It costs a lot per traced request — see docs/production.md.
+   */
+  asyncTrace?: boolean | number;
+  /** Header carrying the correlation id, read from the request or generated, and set on the response (default `x-request-id`). */
+  requestIdHeader?: string;
+  /**
+   * More facts for the request's reports, computed when the request starts, e.g. the trace and
+   * span ids of the active OpenTelemetry span (`createOpenTelemetryExporter().requestContext`).
+   * A throwing callback is ignored.
+   */
+  extraContext?: (req: IncomingMessage) => HangContext | undefined;
+  /** Called with each report. */
+  onHang?: (report: HangReport) => void;
+  /** Where reports are written (default `'stderr'`); see `withHangDetection`. */
+  output?: ReportOutput;
+  format?: ReportFormat;
+  /** Report again every `repeatMs` while the request is still stuck (default off). */
+  repeatMs?: number;
+  /** Capture the main thread's stack when the loop is blocked at the deadline (default true). */
+  captureStack?: boolean;
+}
+
+type Detector = <T>(fn: HangFunction<T>, name?: string, context?: HangContext) => Promise<Awaited<T>>;
+
+interface RoutePattern {
+  method: string | undefined;
+  regex: RegExp;
+  timeoutMs: number;
+}
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+export class RequestHangConfig {
+  readonly defaultTimeoutMs: number;
+  readonly action: 'report' | 'reject';
+  readonly requestIdHeader: string;
+  readonly #routes: RoutePattern[];
+  readonly #timeoutFor: ((request: RequestInfo) => number | undefined) | undefined;
+  readonly #extraContext: ((req: IncomingMessage) => HangContext | undefined) | undefined;
+  readonly #hangOptions: HangOptions;
+  readonly #detectors = new Map<number, Detector>();
+  readonly #tracedDetectors = new Map<number, Detector>();
+  /** Fraction of requests run with asyncTrace (0 … 1); see `setAsyncTraceRate`. */
+  traceRate: number;
+
+  constructor(options: unknown) {
+    const o = optionalObject<RequestHangOptions>('options', options);
+    this.defaultTimeoutMs = numberOption('timeoutMs', o.timeoutMs, 30_000, { min: 0, max: MAX_TIMEOUT_MS });
+    this.action = enumOption('action', o.action, ['report', 'reject'] as const, 'report');
+    this.requestIdHeader = stringOption('requestIdHeader', o.requestIdHeader, 'x-request-id').toLowerCase();
+    if (!/^[a-z0-9-]+$/.test(this.requestIdHeader)) throw new InvalidOptionError('requestIdHeader', 'an HTTP header name', o.requestIdHeader);
+    this.traceRate =
+      typeof o.asyncTrace === 'number'
+        ? numberOption('asyncTrace', o.asyncTrace, 0, { min: 0, max: 1 })
+        : booleanOption('asyncTrace', o.asyncTrace, false)
+          ? 1
+          : 0;
+    this.#timeoutFor = functionOption<(request: RequestInfo) => number | undefined>('timeoutFor', o.timeoutFor);
+    this.#routes = compileRoutes(o.routes);
+    this.#extraContext = functionOption<(req: IncomingMessage) => HangContext | undefined>('extraContext', o.extraContext);
+    this.#hangOptions = {
+      action: this.action,
+      asyncTrace: false,
+      repeatMs: numberOption('repeatMs', o.repeatMs, 0, { min: 0, max: MAX_TIMEOUT_MS }),
+      captureStack: booleanOption('captureStack', o.captureStack, true),
+      ...(o.onHang !== undefined ? { onHang: functionOption<(r: HangReport) => void>('onHang', o.onHang) as (r: HangReport) => void } : {}),
+      ...(o.output !== undefined ? { output: o.output } : {}),
+      ...(o.format !== undefined ? { format: o.format } : {}),
+    };
+    // Validates output/format/etc. now rather than on the first request.
+    this.detectorFor(this.defaultTimeoutMs);
+  }
+
+  /** Deadline of a request; 0 means "not watched". */
+  timeoutOf(request: RequestInfo): number {
+    if (this.#timeoutFor) {
+      let t: number | undefined;
+      try {
+        t = this.#timeoutFor(request);
+      } catch {
+        t = undefined; // a failing user callback must not break the request
+      }
+      if (typeof t === 'number' && Number.isFinite(t) && t >= 0) return Math.min(t, MAX_TIMEOUT_MS);
+    }
+    for (const r of this.#routes) {
+      if (r.method !== undefined && r.method !== request.method) continue;
+      if (r.regex.test(request.path) || (request.route !== undefined && r.regex.test(request.route))) return r.timeoutMs;
+    }
+    return this.defaultTimeoutMs;
+  }
+
+  /** Change the asyncTrace rate at run time (e.g. turn tracing on while investigating, off after). */
+  setAsyncTraceRate(rate: boolean | number): void {
+    this.traceRate = typeof rate === 'boolean' ? (rate ? 1 : 0) : numberOption('rate', rate, 0, { min: 0, max: 1 });
+  }
+
+  /** Add the `extraContext` facts (not overriding the middleware's own) to a request's context. */
+  addExtraContext(context: HangContext, req: IncomingMessage): void {
+    if (!this.#extraContext) return;
+    let extra: HangContext | undefined;
+    try {
+      extra = this.#extraContext(req);
+    } catch {
+      return;
+    }
+    if (!extra || typeof extra !== 'object') return;
+    for (const key of Object.keys(extra)) {
+      const v = extra[key];
+      if (!(key in context) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) context[key] = v;
+    }
+  }
+
+  /**
+   * One detector per distinct deadline (a handful in practice) and tracing choice, made on first
+   * use; whether this request is traced is drawn here (`asyncTrace` rate).
+   */
+  detectorFor(timeoutMs: number): Detector {
+    const traced = this.traceRate === 1 || (this.traceRate > 0 && Math.random() < this.traceRate);
+    const cache = traced ? this.#tracedDetectors : this.#detectors;
+    let d = cache.get(timeoutMs);
+    if (!d) {
+      d = createHangDetector({ ...this.#hangOptions, asyncTrace: traced, timeoutMs }) as Detector;
+      cache.set(timeoutMs, d);
+    }
+    return d;
+  }
+
+  /** The request's id from its header when it looks like an id, else a new UUID. */
+  requestIdOf(headerValue: string | string[] | undefined): string {
+    const v = Array.isArray(headerValue) ? headerValue[0] : headerValue;
+    return v !== undefined && REQUEST_ID.test(v) ? v : randomUUID();
+  }
+}
+
+function compileRoutes(value: unknown): RoutePattern[] {
+  if (value === undefined) return [];
+  const routes = optionalObject<Record<string, number>>('routes', value);
+  const out: RoutePattern[] = [];
+  for (const key of Object.keys(routes)) {
+    const timeoutMs = numberOption(`routes["${key}"]`, routes[key], 0, { min: 0, max: MAX_TIMEOUT_MS });
+    const m = /^(?:([A-Za-z]+|\*)\s+)?(\/\S*)$/.exec(key.trim());
+    if (!m) throw new InvalidOptionError(`routes["${key}"]`, 'a key like "GET /tasks/:id" or "/tasks/*"', key);
+    const method = m[1] === undefined || m[1] === '*' ? undefined : m[1].toUpperCase();
+    out.push({ method, regex: patternRegex(m[2] as string), timeoutMs });
+  }
+  return out;
+}
+
+function patternRegex(pattern: string): RegExp {
+  const parts = pattern.split('/').map((seg, i, all) => {
+    if (seg === '*' && i === all.length - 1) return '.*';
+    if (seg.startsWith(':')) return '[^/]+';
+    return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  let source = parts.join('/');
+  if (source.endsWith('/.*')) source = `${source.slice(0, -3)}(?:/.*)?`;
+  return new RegExp(`^${source}/?$`);
+}
+
+/** The path of a URL without its query string. */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** Body of the 503 answer of action `reject`. */
+export function timeoutBody(requestId: string, timeoutMs: number): { error: string; message: string; requestId: string } {
+  return { error: 'Service Unavailable', message: `request did not complete within ${timeoutMs} ms`, requestId };
+}
