@@ -140,6 +140,9 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
         e = next;
       }
     }
+    // Deadlines that fell due while this run was building reports are not missed: the main
+    // thread was busy with them here, and the timer re-fires for them at once.
+    this.onTimerRan(Date.now());
     const next = this.earliest();
     if (next !== Infinity) this.arm(next);
     else this.onArm(0);
