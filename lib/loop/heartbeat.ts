@@ -13,7 +13,7 @@ import { getWatchdog, type BlockSamplesMessage, type Watchdog } from '../watchdo
 export interface MeasuredBlock {
   startedAt: number;
   durationMs: number;
-  samples: { at: number; pauseDelayMs: number; frames: StackFrame[] }[];
+  samples: { at: number; captureMs: number; pauseDelayMs: number; frames: StackFrame[] }[];
   stackError: string | undefined;
 }
 

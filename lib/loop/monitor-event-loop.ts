@@ -142,7 +142,7 @@ class EventLoopMonitor implements LoopMonitor {
 
   private record(block: MeasuredBlock): void {
     if (this.stopped) return;
-    const samples = block.samples.map((s) => ({ offsetMs: Math.max(0, s.at - block.startedAt), frames: s.frames, pauseDelayMs: s.pauseDelayMs }));
+    const samples = block.samples.map((s) => ({ offsetMs: Math.max(0, s.at - block.startedAt), frames: s.frames, captureMs: s.captureMs, pauseDelayMs: s.pauseDelayMs }));
     const event: BlockEvent = {
       schema: 'hangwatch.block-event',
       schemaVersion: REPORT_SCHEMA_VERSION,

@@ -7,6 +7,8 @@ export interface BlockSample {
   offsetMs: number;
   /** Main-thread stack, most recent call first. */
   frames: StackFrame[];
+  /** Time from the watchdog's request to the paused stack. */
+  captureMs: number;
   /** Time the main thread took to answer the watchdog (large: it was inside a native call; see HangReport). */
   pauseDelayMs: number;
 }

@@ -49,7 +49,7 @@ export interface BlockSamplesMessage {
   key: number;
   detectedAt: number;
   endedAt: number;
-  samples: { at: number; pauseDelayMs: number; frames: StackFrame[] }[];
+  samples: { at: number; captureMs: number; pauseDelayMs: number; frames: StackFrame[] }[];
   error: string;
 }
 
@@ -239,8 +239,9 @@ export class Watchdog {
         this.lastCaptureError = String(msg.reason);
         break;
       case 'block': {
-        const samples = (msg.samples as { at: number; pauseDelayMs: number; frames: RawFrame[]; sourceMaps: Record<string, string> }[]).map((s) => ({
+        const samples = (msg.samples as { at: number; captureMs: number; pauseDelayMs: number; frames: RawFrame[]; sourceMaps: Record<string, string> }[]).map((s) => ({
           at: s.at,
+          captureMs: s.captureMs,
           pauseDelayMs: s.pauseDelayMs,
           frames: resolveFrames(s.frames, s.sourceMaps),
         }));

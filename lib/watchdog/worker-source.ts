@@ -228,7 +228,7 @@ async function sampleBlock(now, threshold) {
     try {
       const capture = await pauseAndRead(null);
       // The heartbeat moved while we paused: the stack is not from this block.
-      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
+      if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, captureMs: capture.pausedAt - capture.requestedAt, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
       else debug('sample dropped: the block ended while pausing (' + (capture.pausedAt - capture.requestedAt) + ' ms)');
     } catch (err) {
       blockError = err.message;
