@@ -13,7 +13,7 @@
  * one core it takes from a busy one.
  * Uses the built preload (dist/esm/lib/register.js) when present, else the source through tsx
  * (then the baseline loads tsx too, so that both sides pay the same startup).
- * Environment: BENCH_ROUNDS (default 7), BENCH_SECONDS (default 4), BENCH_CONNECTIONS (default 50),
+ * Environment: BENCH_PARTS=1 (also measure the preload's parts separately), BENCH_ROUNDS (default 7), BENCH_SECONDS (default 4), BENCH_CONNECTIONS (default 50),
  * BENCH_IDLE_SECONDS (default 10).
  */
 import autocannon from 'autocannon';
@@ -48,6 +48,14 @@ const variants: Variant[] = [
   { name: 'baseline', args: [...tsx, SERVER], env: {} },
   { name: 'preload', args: [...tsx, ...preload, SERVER], env: quiet },
   { name: 'preload+doctor', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_SAMPLE_MS: '200', HANGWATCH_CHANNEL: join(scratch, 'channel.ndjson') } },
+  // BENCH_PARTS=1: the preload's parts one by one, to see where its cost comes from.
+  ...(process.env.BENCH_PARTS === '1'
+    ? [
+        { name: 'preload, no GC monitor', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_GC: '0' } },
+        { name: 'preload, block monitor only', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_GC: '0', HANGWATCH_HANG_MS: '0' } },
+        { name: 'preload, no stacks', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_CAPTURE_STACKS: '0' } },
+      ]
+    : []),
 ];
 
 function start(v: Variant): Promise<{ child: ChildProcess; port: number }> {

@@ -31,7 +31,12 @@ export interface PreloadConfig {
   hangAction: 'report' | 'exit';
   /** HANGWATCH_HANG_EXIT_CODE: exit code of `HANGWATCH_HANG_ACTION=exit`. Default 70. */
   hangExitCode: number;
-  /** HANGWATCH_GC: run the GC monitor, which reports a suspected leak when the heap after major GCs keeps growing (0/1). Default 1. */
+  /**
+   * HANGWATCH_GC: run the GC monitor, which reports a suspected leak when the heap after major GCs
+   * keeps growing (0/1). Default 0, and 1 under `hangwatch run`/`doctor`: observing every GC costs
+   * ~2% throughput on an allocation-heavy server (bench:doctor, BENCH_PARTS=1), which a bare
+   * preload must not impose silently; under run/doctor the sampler observes GCs anyway.
+   */
   gcMonitor: boolean;
 }
 
@@ -47,7 +52,7 @@ export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
   hangTimeoutMs: 10_000,
   hangAction: 'report',
   hangExitCode: 70,
-  gcMonitor: true,
+  gcMonitor: false,
 });
 
 export interface ParsedPreloadConfig {
@@ -109,7 +114,7 @@ export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedP
     hangTimeoutMs: parseHangTimeout(env, warnings),
     hangAction: parseHangAction(env, warnings),
     hangExitCode: Math.floor(parseNumber(env, 'HANGWATCH_HANG_EXIT_CODE', PRELOAD_DEFAULTS.hangExitCode, 0, 255, warnings)),
-    gcMonitor: parseFlag(env, 'HANGWATCH_GC', PRELOAD_DEFAULTS.gcMonitor, warnings),
+    gcMonitor: parseFlag(env, 'HANGWATCH_GC', Boolean(env[CHANNEL_ENV]) || PRELOAD_DEFAULTS.gcMonitor, warnings),
   };
   return { config, warnings };
 }
