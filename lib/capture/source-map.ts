@@ -84,8 +84,3 @@ export function mapFrame(frame: StackFrame, sourceMapURL?: string): StackFrame {
     generated: { file: frame.file, line: frame.line, column: frame.column },
   };
 }
-
-/** Forget cached maps (tests, or after files were rebuilt). */
-export function clearSourceMapCache(): void {
-  mapCache.clear();
-}

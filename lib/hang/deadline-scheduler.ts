@@ -30,7 +30,6 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
   /** The timer callback; its name marks hangwatch's own frame in captured stacks. */
   private readonly fire: () => void;
   private timerAt = Infinity;
-  private inFlight = 0;
   /** Entries in flight that keep the process alive: the timer is ref'd only while there are some. */
   private keepingAlive = 0;
 
@@ -50,10 +49,6 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     };
   }
 
-  get size(): number {
-    return this.inFlight;
-  }
-
   add(entry: E, timeoutMs: number, now: number): void {
     entry.deadline = now + timeoutMs;
     entry.listKey = timeoutMs;
@@ -68,7 +63,6 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     if (list.tail) list.tail.next = entry;
     else list.head = entry;
     list.tail = entry;
-    this.inFlight++;
     if (entry.keepsAlive && ++this.keepingAlive === 1) this.timer?.ref();
     if (entry.deadline < this.timerAt) this.arm(entry.deadline);
   }
@@ -82,7 +76,6 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     else list.tail = entry.prev;
     entry.prev = entry.next = null;
     entry.list = null;
-    this.inFlight--;
     if (entry.keepsAlive && --this.keepingAlive === 0) this.timer?.unref();
   }
 

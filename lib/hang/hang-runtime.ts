@@ -9,7 +9,7 @@ import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
 import { renderHangReportText } from '../report/render-hang-text.js';
-import { getWatchdog, type Watchdog } from '../watchdog/watchdog.js';
+import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js';
 import { closeScope } from './async-trace.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
@@ -35,10 +35,6 @@ class HangRuntime {
    * reporting work; that lateness must not make later reports say the loop was blocked.
    */
   private reportingUntil = 0;
-
-  get inFlight(): number {
-    return this.scheduler.size;
-  }
 
   start(op: Operation, now: number): void {
     if (op.config.captureStack && !this.watchdogTried) this.startWatchdog();
@@ -89,9 +85,7 @@ class HangRuntime {
   }
 
   private noStackReason(fallback: string): string {
-    if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';
-    const w = this.watchdog;
-    return w?.stackUnavailable ?? w?.lastCaptureError ?? fallback;
+    return whyNoStacks(this.watchdog) ?? this.watchdog?.lastCaptureError ?? fallback;
   }
 
   /** The timer ran (the loop is free): the operation's deadline (or repeat time) has passed. */

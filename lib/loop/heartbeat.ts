@@ -8,7 +8,7 @@
 import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { F_BLOCK_KEY } from '../watchdog/shared-state.js';
-import { getWatchdog, type BlockSamplesMessage, type Watchdog } from '../watchdog/watchdog.js';
+import { getWatchdog, whyNoStacks, type BlockSamplesMessage, type Watchdog } from '../watchdog/watchdog.js';
 
 export interface MeasuredBlock {
   startedAt: number;
@@ -57,9 +57,8 @@ class LoopHeartbeat {
 
   /** Why stacks are not captured, if they are not. */
   stackUnavailable(): string | undefined {
-    if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';
     // The process's watchdog remembers why stacks are unavailable even after it was released.
-    return (this.watchdog ?? getWatchdog()).stackUnavailable;
+    return whyNoStacks(this.watchdog ?? (isMainThread ? getWatchdog() : undefined));
   }
 
   private reconfigure(): void {

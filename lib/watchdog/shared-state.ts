@@ -17,7 +17,6 @@ export const I_WAKE = 0; // bumped (and notified) whenever the worker must re-re
 export const I_BLOCK_THRESHOLD = 1; // block monitor threshold in ms, 0 = monitor off
 export const I_SAMPLE_INTERVAL = 2; // ms between stack samples while one block lasts
 export const I_DEADLINE_GRACE = 3; // ms the main thread may be late on a deadline before it counts as blocked
-export const I_STOP = 4; // 1 = worker must exit
 export const I32_SLOTS = 8;
 
 export interface SharedState {

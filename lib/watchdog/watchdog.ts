@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { url as inspectorUrl } from 'node:inspector';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { fromInspectorFrame, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
@@ -20,7 +20,6 @@ import {
   I_BLOCK_THRESHOLD,
   I_DEADLINE_GRACE,
   I_SAMPLE_INTERVAL,
-  I_STOP,
   createSharedState,
   wakeWorker,
   type SharedState,
@@ -152,10 +151,6 @@ export class Watchdog {
     if (this.leases.size === 0) this.stopWorker();
   }
 
-  get running(): boolean {
-    return this.worker !== undefined;
-  }
-
   /** Resolves once the worker can capture stacks, or once it is known that it cannot. */
   whenReady(): Promise<void> {
     if (this.isReady || this.stackUnavailable || !this.worker) return Promise.resolve();
@@ -171,14 +166,12 @@ export class Watchdog {
     });
   }
 
-  private settleReadyWaitersOnStop(): void {
-    const waiters = this.readyWaiters;
-    this.readyWaiters = [];
-    for (const w of waiters) w();
-  }
-
   private settleReady(): void {
     this.isReady = true;
+    this.flushReadyWaiters();
+  }
+
+  private flushReadyWaiters(): void {
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     for (const w of waiters) w();
@@ -291,16 +284,18 @@ export class Watchdog {
     if (!worker) return;
     this.worker = undefined;
     this.isReady = false;
-    this.settleReadyWaitersOnStop();
-    Atomics.store(this.state.i32, I_STOP, 1);
-    wakeWorker(this.state);
-    // The worker exits by itself within one turn; terminate() makes sure even if it is stuck.
+    this.flushReadyWaiters();
     void worker.terminate().catch(() => {});
-    Atomics.store(this.state.i32, I_STOP, 0);
   }
 }
 
 let instance: Watchdog | undefined;
+
+/** Why a stack of the blocked main thread cannot be captured from this thread, if it cannot. */
+export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined {
+  if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';
+  return watchdog?.stackUnavailable;
+}
 
 
 /** The process's watchdog (main thread only). */

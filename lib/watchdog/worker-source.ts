@@ -20,7 +20,7 @@ const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 
 const F_NEXT_DEADLINE = 0, F_DEADLINES_DONE = 1, F_HEARTBEAT = 2, F_BLOCK_KEY = 3;
-const I_WAKE = 0, I_BLOCK_THRESHOLD = 1, I_SAMPLE_INTERVAL = 2, I_DEADLINE_GRACE = 3, I_STOP = 4;
+const I_WAKE = 0, I_BLOCK_THRESHOLD = 1, I_SAMPLE_INTERVAL = 2, I_DEADLINE_GRACE = 3;
 const buffer = workerData.buffer;
 const f64 = new Float64Array(buffer, 0, workerData.f64Slots);
 const i32 = new Int32Array(buffer, workerData.f64Slots * 8, workerData.i32Slots);
@@ -213,7 +213,7 @@ let blockDetectedAt = 0;
 let nextSampleAt = 0;
 let blockError = '';
 
-async function sampleBlock(now, threshold) {
+async function sampleBlock(now) {
   const hb = f64[F_HEARTBEAT];
   if (blockKey !== hb) {
     if (blockKey) finishBlock();
@@ -253,7 +253,8 @@ function finishBlock() {
 }
 
 async function loop() {
-  while (Atomics.load(i32, I_STOP) === 0) {
+  // Runs until the main thread terminates this worker.
+  for (;;) {
     const seq = Atomics.load(i32, I_WAKE);
     const now = Date.now();
     let wakeAt = Infinity;
@@ -277,7 +278,7 @@ async function loop() {
     if (threshold > 0 && hb > 0) {
       const t = Date.now();
       if (t - hb >= threshold) {
-        await sampleBlock(t, threshold);
+        await sampleBlock(t);
         wakeAt = Math.min(wakeAt, nextSampleAt, Date.now() + Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL)));
       } else {
         if (blockKey) { finishBlock(); closeSession(); }
@@ -292,9 +293,6 @@ async function loop() {
     const result = Atomics.waitAsync(i32, I_WAKE, seq, timeout);
     if (result.async) await result.value;
   }
-  if (blockKey) finishBlock();
-  closeSession();
-  clearInterval(keepAlive);
 }
 
 loop().catch(function (err) {
