@@ -24,7 +24,7 @@ export { HeapSnapshot } from './heap/heap-snapshot.js';
 export type { HeapNode, HeapEdge, RetainerStep, ClassSummary, NodeRef } from './heap/heap-snapshot.js';
 export type { SnapshotMeta, RawHeapSnapshot } from './heap/snapshot-parser.js';
 export { diffHeapSnapshots } from './heap/heap-diff.js';
-export type { HeapDiff, ClassDiff } from './heap/heap-diff.js';
+export type { HeapDiff, ClassDiff, HeapDiffOptions } from './heap/heap-diff.js';
 export { findLeaks, formatLeakPath } from './heap/find-leaks.js';
 export type { FindLeaksOptions, FindLeaksProgress, LeakReport, LeakCluster, LeakPathStep, SnapshotInput } from './heap/find-leaks.js';
 export {

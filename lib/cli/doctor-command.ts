@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { diffHeapSnapshots } from '../heap/heap-diff.js';
 import { loadHeapSnapshot } from '../heap/load-heap-snapshot.js';
-import type { GrowingConstructor } from '../report/diagnosis.js';
+import { byRetainedThenSize, type GrowingConstructor } from '../report/diagnosis.js';
 import { diagnose } from '../process/diagnose.js';
 import { superviseRun } from '../process/supervised-run.js';
 import { renderDoctorText, type DoctorReport } from '../report/doctor-report.js';
@@ -41,7 +41,10 @@ report could be written, 2 bad arguments.`;
 /** V8's own bookkeeping in a snapshot: growth there says nothing about the program's data. */
 const V8_BOOKKEEPING = new Set(['(object shape)', '(system)', '(compiled code)', '(code)', '(hidden)', '(number)', '(bigint)', '(symbol)']);
 
-/** Constructors whose live objects grew from the first to the last snapshot, most bytes first. */
+/**
+ * Constructors whose live objects grew from the first to the last snapshot, ranked by what the new
+ * objects retain (a leaking record is small itself; the payloads it holds are not), then by self size.
+ */
 async function growingBetweenSnapshots(paths: string[], progress: Progress): Promise<GrowingConstructor[] | undefined> {
   if (paths.length < 2) {
     progress.log(`hangwatch doctor: ${paths.length} heap snapshot(s) were written (the program ended early?); no constructor comparison`);
@@ -51,10 +54,11 @@ async function growingBetweenSnapshots(paths: string[], progress: Progress): Pro
     progress.log('hangwatch doctor: comparing the heap snapshots…');
     const before = await loadHeapSnapshot(paths[0] as string);
     const after = await loadHeapSnapshot(paths[paths.length - 1] as string);
-    return diffHeapSnapshots(before, after)
+    return diffHeapSnapshots(before, after, { retainedSizes: true })
       .classes.filter((c) => c.countDelta > 0 && c.sizeDelta > 0 && !V8_BOOKKEEPING.has(c.className))
-      .slice(0, 10)
-      .map((c) => ({ name: c.className, countDelta: c.countDelta, sizeDeltaBytes: c.sizeDelta }));
+      .map((c) => ({ name: c.className, countDelta: c.countDelta, sizeDeltaBytes: c.sizeDelta, retainedBytes: c.newRetainedSize ?? c.sizeDelta }))
+      .sort(byRetainedThenSize)
+      .slice(0, 10);
   } catch (error) {
     progress.log(`hangwatch doctor: the heap snapshots could not be compared: ${(error as Error).message}`);
     return undefined;

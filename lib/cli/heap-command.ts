@@ -13,7 +13,8 @@ import { createProgressBar, type ProgressBar } from './progress-bar.js';
 
 const usage = `usage:
   hangwatch heap summary FILE                 objects grouped by constructor (DevTools Summary view)
-  hangwatch heap diff BEFORE AFTER            new/deleted objects per constructor (Comparison view)
+  hangwatch heap diff BEFORE AFTER            new/deleted objects per constructor (Comparison view);
+                                              --retained adds what the new objects retain
   hangwatch heap leaks BASELINE TARGET FINAL  three-snapshot leak finding, clustered by retainer path
 
 options:
@@ -21,6 +22,8 @@ options:
   --top N                rows or clusters to show (default 20 for summary/diff, 10 for leaks)
   --progress             always show progress on stderr (default: only on a terminal, for files > 64 MiB)
   --no-progress          never show progress
+  --retained             diff: also compute the retained size of each class's new objects and
+                         sort by it (a leaking record is small; the payloads it keeps are not)
   --include-internal     leaks: report V8 internals too (hidden objects, code, shapes, contexts)
   --min-retained BYTES   leaks: drop clusters retaining less
   -h, --help             show this help
@@ -42,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
         'include-internal': { type: 'boolean', default: false },
+        retained: { type: 'boolean', default: false },
         'min-retained': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -77,9 +81,9 @@ export async function run(argv: string[]): Promise<number> {
         const before = await load(files[0]!, 'reading before', progress);
         const after = await load(files[1]!, 'reading after', progress);
         progress.status('comparing…');
-        const diff = diffHeapSnapshots(before, after);
+        const diff = diffHeapSnapshots(before, after, { retainedSizes: values.retained });
         progress.done();
-        print(values.json ? json('diff', { before: files[0], after: files[1], ...diff }) : renderDiff(diff, top ?? 20));
+        print(values.json ? json('diff', { before: files[0], after: files[1], ...diff }) : renderDiff(diff, top ?? 20, values.retained));
         return 0;
       }
       case 'leaks': {
@@ -193,12 +197,14 @@ function renderSummary(snapshot: HeapSnapshot, rows: ClassSummary[], top: number
   return `${head}${body}\n`;
 }
 
-function renderDiff(diff: HeapDiff, top: number): string {
-  const rows = [...diff.classes].sort((a, b) => Math.abs(b.sizeDelta) - Math.abs(a.sizeDelta)).slice(0, top);
+function renderDiff(diff: HeapDiff, top: number, retained: boolean): string {
+  const rows = [...diff.classes]
+    .sort((a, b) => (retained ? (b.newRetainedSize ?? 0) - (a.newRetainedSize ?? 0) : 0) || Math.abs(b.sizeDelta) - Math.abs(a.sizeDelta))
+    .slice(0, top);
   const t = diff.totals;
   const head = `${t.newCount} new, ${t.deletedCount} deleted, size delta ${signed(t.sizeDelta, formatBytes(t.sizeDelta))} (${diff.commonCount} objects in both)\n\n`;
   const body = table(
-    ['Constructor', '# New', '# Deleted', '# Delta', 'Alloc. size', 'Freed size', 'Size delta'],
+    ['Constructor', '# New', '# Deleted', '# Delta', 'Alloc. size', 'Freed size', 'Size delta', ...(retained ? ['Retained by new'] : [])],
     rows.map((r) => [
       truncate(r.className),
       String(r.newCount),
@@ -207,6 +213,7 @@ function renderDiff(diff: HeapDiff, top: number): string {
       formatBytes(r.allocatedSize),
       formatBytes(r.freedSize),
       signed(r.sizeDelta, formatBytes(r.sizeDelta)),
+      ...(retained ? [formatBytes(r.newRetainedSize ?? 0)] : []),
     ]),
   );
   const warn = diff.commonCount === 0 && t.deletedCount > 0 ? '\nwarning: no object is in both snapshots; were they taken from different processes?\n' : '';

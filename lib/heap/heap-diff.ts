@@ -20,6 +20,17 @@ export interface ClassDiff {
   freedSize: number;
   /** `allocatedSize - freedSize`. */
   sizeDelta: number;
+  /**
+   * With `{ retainedSizes: true }`: memory the new objects keep alive in `after` (their retained size,
+   * a new object dominated by another new object of the class counted once). This is what names a leak:
+   * a leaking record class has a small self size but retains the payloads it holds.
+   */
+  newRetainedSize?: number;
+}
+
+export interface HeapDiffOptions {
+  /** Also compute `newRetainedSize` per class (needs the dominator tree of `after`: seconds on a large snapshot). Default false. */
+  retainedSizes?: boolean;
 }
 
 export interface HeapDiff {
@@ -30,9 +41,13 @@ export interface HeapDiff {
   commonCount: number;
 }
 
-export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot): HeapDiff {
+export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot, options: HeapDiffOptions = {}): HeapDiff {
   if (!(before instanceof HeapSnapshot)) throw new InvalidOptionError('before', 'a HeapSnapshot', before);
   if (!(after instanceof HeapSnapshot)) throw new InvalidOptionError('after', 'a HeapSnapshot', after);
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
+  if (options.retainedSizes !== undefined && typeof options.retainedSizes !== 'boolean') {
+    throw new InvalidOptionError('retainedSizes', 'a boolean', options.retainedSizes);
+  }
   const rows = new Map<string, ClassDiff>();
   const row = (className: string): ClassDiff => {
     let r = rows.get(className);
@@ -66,6 +81,16 @@ export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot): He
     totals.freedSize += r.freedSize;
   }
   totals.sizeDelta = totals.allocatedSize - totals.freedSize;
+  if (options.retainedSizes) {
+    const index = before.idIndex();
+    const ids = after.raw.nodeId;
+    const retained = after.retainedSizeByClass((v) => !index.has(ids[v]!));
+    const { names } = after.classTable();
+    for (let c = 0; c < names.length; c++) {
+      const r = rows.get(names[c]!);
+      if (r) r.newRetainedSize = retained[c]!;
+    }
+  }
   const classes = [...rows.values()].sort((a, b) => b.sizeDelta - a.sizeDelta || b.countDelta - a.countDelta || (a.className < b.className ? -1 : 1));
   return { classes, totals, commonCount: after.nodeCount - totals.newCount };
 }

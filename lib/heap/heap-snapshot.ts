@@ -249,56 +249,74 @@ export class HeapSnapshot {
    */
   summary(): ClassSummary[] {
     const { classOf, names } = this.classTable();
-    const { dominator, retainedSize } = this.dominatorResult();
     const n = this.nodeCount;
     if (n === 0) return [];
     const k = names.length;
     const count = new Float64Array(k);
     const self = new Float64Array(k);
-    const retained = new Float64Array(k);
     const selfSize = this.raw.nodeSelfSize;
     for (let v = 0; v < n; v++) {
       const c = classOf[v]!;
       count[c]!++;
       self[c]! += selfSize[v]!;
     }
-    // Walk the dominator tree depth first, counting a node's retained size only when no dominator of it
-    // has the same class.
-    const firstChild = new Uint32Array(n + 1);
-    for (let v = 0; v < n; v++) if (v !== this.root) firstChild[dominator[v]! + 1]!++;
-    for (let v = 0; v < n; v++) firstChild[v + 1]! += firstChild[v]!;
-    const children = new Uint32Array(n);
-    const fill = firstChild.slice(0, n);
-    for (let v = 0; v < n; v++) if (v !== this.root) children[fill[dominator[v]!]!++] = v;
-    const active = new Uint32Array(k);
-    const stack = new Uint32Array(n);
-    const cursor = new Uint32Array(n);
-    let sp = 0;
-    stack[0] = this.root;
-    cursor[0] = firstChild[this.root]!;
-    active[classOf[this.root]!]!++;
-    retained[classOf[this.root]!]! += retainedSize[this.root]!;
-    while (sp >= 0) {
-      const v = stack[sp]!;
-      if (cursor[sp]! < firstChild[v + 1]!) {
-        const child = children[cursor[sp]!++]!;
-        const c = classOf[child]!;
-        if (active[c] === 0) retained[c]! += retainedSize[child]!;
-        active[c]!++;
-        sp++;
-        stack[sp] = child;
-        cursor[sp] = firstChild[child]!;
-      } else {
-        active[classOf[v]!]!--;
-        sp--;
-      }
-    }
+    const retained = this.retainedSizeByClass();
     const rows: ClassSummary[] = [];
     for (let c = 0; c < k; c++) {
       if (count[c]! > 0) rows.push({ className: names[c]!, count: count[c]!, selfSize: self[c]!, retainedSize: retained[c]! });
     }
     rows.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize);
     return rows;
+  }
+
+  /**
+   * Per class (index into `classTable().names`): the retained size of its instances, counting an
+   * instance only when no dominator of it is a counted instance of the same class, so nested instances
+   * (a linked list, a tree) are not counted twice. `include(ordinal)` limits the instances counted
+   * (the new objects of a diff, say); by default all are.
+   */
+  retainedSizeByClass(include?: (ordinal: number) => boolean): Float64Array {
+    const { classOf, names } = this.classTable();
+    const { dominator, retainedSize } = this.dominatorResult();
+    const n = this.nodeCount;
+    const retained = new Float64Array(names.length);
+    if (n === 0) return retained;
+    // Walk the dominator tree depth first; active[c] counts the counted instances of class c on the path.
+    const firstChild = new Uint32Array(n + 1);
+    for (let v = 0; v < n; v++) if (v !== this.root) firstChild[dominator[v]! + 1]!++;
+    for (let v = 0; v < n; v++) firstChild[v + 1]! += firstChild[v]!;
+    const children = new Uint32Array(n);
+    const fill = firstChild.slice(0, n);
+    for (let v = 0; v < n; v++) if (v !== this.root) children[fill[dominator[v]!]!++] = v;
+    const active = new Uint32Array(names.length);
+    const counted = new Uint8Array(n);
+    const stack = new Uint32Array(n);
+    const cursor = new Uint32Array(n);
+    const enter = (v: number): void => {
+      if (include && !include(v)) return;
+      const c = classOf[v]!;
+      if (active[c] === 0) retained[c]! += retainedSize[v]!;
+      active[c]!++;
+      counted[v] = 1;
+    };
+    let sp = 0;
+    stack[0] = this.root;
+    cursor[0] = firstChild[this.root]!;
+    enter(this.root);
+    while (sp >= 0) {
+      const v = stack[sp]!;
+      if (cursor[sp]! < firstChild[v + 1]!) {
+        const child = children[cursor[sp]!++]!;
+        enter(child);
+        sp++;
+        stack[sp] = child;
+        cursor[sp] = firstChild[child]!;
+      } else {
+        if (counted[v]) active[classOf[v]!]!--;
+        sp--;
+      }
+    }
+    return retained;
   }
 
   // ---- shared indexes (used by diff and leak finding) ----

@@ -9,7 +9,7 @@
 import { formatFrame, isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
-import type { BlockingStack, Diagnosis, DiagnosisSummary, DiagnosisThresholds, Evidence, Finding, GrowingConstructor, TimeRange } from '../report/diagnosis.js';
+import { byRetainedThenSize, type BlockingStack, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Evidence, type Finding, type GrowingConstructor, type TimeRange } from '../report/diagnosis.js';
 import { formatBytes, formatMs, formatPercent, formatRange } from '../report/format-units.js';
 import { numberOption, optionalObject } from '../validate.js';
 import type { IntervalSample } from './interval-sampler.js';
@@ -322,7 +322,7 @@ function findMemoryLeak(samples: IntervalSample[], th: DiagnosisThresholds, grow
       ? `Start with the constructors that grew most (below): find what retains them (\`hangwatch heap\` retainer paths) — typically a cache or Map without eviction, listeners never removed, or closures kept by timers.`
       : 'Take heap snapshots before and after some load and compare them (`hangwatch heap`) to find the growing constructors and what retains them — typically a cache or Map without eviction, listeners never removed, or closures kept by timers.',
   };
-  if (growing?.length) finding.growingConstructors = [...growing].sort((a, b) => b.sizeDeltaBytes - a.sizeDeltaBytes).slice(0, 10);
+  if (growing?.length) finding.growingConstructors = [...growing].sort(byRetainedThenSize).slice(0, 10);
   return finding;
 }
 

@@ -30,8 +30,17 @@ export interface BlockingStack {
 /** A constructor whose live objects grew between two heap snapshots. */
 export interface GrowingConstructor {
   name: string;
+  /** Live objects of the class, last snapshot minus first. */
   countDelta: number;
+  /** Self size of those objects, last minus first. */
   sizeDeltaBytes: number;
+  /** Memory the class's new objects keep alive in the last snapshot (their retained size). */
+  retainedBytes?: number;
+}
+
+/** Most retained first (self size growth where no retained size is known), then most self size. */
+export function byRetainedThenSize(a: GrowingConstructor, b: GrowingConstructor): number {
+  return (b.retainedBytes ?? b.sizeDeltaBytes) - (a.retainedBytes ?? a.sizeDeltaBytes) || b.sizeDeltaBytes - a.sizeDeltaBytes;
 }
 
 export interface Finding {

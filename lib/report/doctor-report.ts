@@ -30,7 +30,10 @@ export function renderFindingText(finding: Finding): string {
   }
   if (finding.growingConstructors?.length) {
     lines.push('  growing constructors:');
-    for (const c of finding.growingConstructors) lines.push(`    ${c.name}: +${c.countDelta} objects, +${formatBytes(c.sizeDeltaBytes)}`);
+    for (const c of finding.growingConstructors) {
+      const retained = c.retainedBytes !== undefined ? `, retaining ${formatBytes(c.retainedBytes)}` : '';
+      lines.push(`    ${c.name}: +${c.countDelta} objects, +${formatBytes(c.sizeDeltaBytes)}${retained}`);
+    }
   }
   lines.push(`  next step: ${finding.nextStep}`);
   return lines.join('\n');

@@ -34,8 +34,8 @@ function findingHtml(f: Finding): string {
     .map((s, i) => `<details${i === 0 ? ' open' : ''}><summary>#${i + 1} — ${s.count} block(s), ${escapeHtml(formatMs(s.totalMs))} in total, longest ${escapeHtml(formatMs(s.maxMs))}</summary>${framesHtml(s.frames)}</details>`)
     .join('');
   const growing = f.growingConstructors?.length
-    ? `<table class="growing"><tr><th>constructor</th><th>objects</th><th>size</th></tr>${f.growingConstructors
-        .map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td></tr>`)
+    ? `<table class="growing"><tr><th>constructor</th><th>objects</th><th>self size</th><th>retained by the new objects</th></tr>${f.growingConstructors
+        .map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td><td>${c.retainedBytes !== undefined ? escapeHtml(formatBytes(c.retainedBytes)) : '—'}</td></tr>`)
         .join('')}</table>`
     : '';
   return (

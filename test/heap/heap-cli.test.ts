@@ -38,6 +38,14 @@ t.test('hangwatch heap summary / diff / leaks', async (t) => {
   t.equal(d.classes.find((c) => c.className === 'TransientThing')!.newCount, 300);
   t.match(diff.stderr, /reading before .*100%/, 'progress on stderr when asked');
 
+  const retained = await cli(['heap', 'diff', f.baseline, f.target, '--retained', '--top', '3']);
+  t.equal(retained.code, 0, retained.stderr);
+  t.match(retained.stdout, /Size delta\s+Retained by new/);
+  const r = await cli(['heap', 'diff', f.baseline, f.target, '--retained', '--json']);
+  const rows = (JSON.parse(r.stdout) as { classes: { className: string; sizeDelta: number; newRetainedSize: number }[] }).classes;
+  const leaky = rows.find((c) => c.className === 'LeakyObject')!;
+  t.ok(leaky.newRetainedSize > leaky.sizeDelta, `LeakyObject retains its data arrays (${leaky.newRetainedSize} > ${leaky.sizeDelta})`);
+
   const leaks = await cli(['heap', 'leaks', f.baseline, f.target, f.final]);
   t.equal(leaks.code, 0, leaks.stderr);
   t.match(leaks.stdout, /#1 LeakyObject ×200/);

@@ -159,3 +159,52 @@ t.test('diff counts new and deleted objects per class by node id', async (t) => 
   t.equal(diff.classes[0]!.className, 'New', 'largest growth first');
   t.throws(() => diffHeapSnapshots({} as never, after), InvalidOptionError);
 });
+
+t.test('diff with retainedSizes: what the new objects keep alive, nested instances counted once', async (t) => {
+  // before: root → Cache(1) → Record(id 5) → payload string (1000)
+  // after:  the same, plus two new Records each holding a new 1000-byte string, and a new linked list
+  //         Node → Node → Node (each 10) whose head is held by the old Cache.
+  const before = parseHeapSnapshot(
+    buildSnapshot([
+      root([{ type: 'element', name: 1, to: 1 }]),
+      { type: 'object', name: 'Cache', id: 3, selfSize: 1, edges: [{ type: 'property', name: 'r0', to: 2 }] },
+      { type: 'object', name: 'Record', id: 5, selfSize: 16, edges: [{ type: 'property', name: 'payload', to: 3 }] },
+      { type: 'string', name: 'p0', id: 7, selfSize: 1000 },
+    ]),
+  );
+  const after = parseHeapSnapshot(
+    buildSnapshot([
+      root([{ type: 'element', name: 1, to: 1 }]),
+      {
+        type: 'object',
+        name: 'Cache',
+        id: 3,
+        selfSize: 1,
+        edges: [
+          { type: 'property', name: 'r0', to: 2 },
+          { type: 'property', name: 'r1', to: 4 },
+          { type: 'property', name: 'r2', to: 6 },
+          { type: 'property', name: 'list', to: 8 },
+        ],
+      },
+      { type: 'object', name: 'Record', id: 5, selfSize: 16, edges: [{ type: 'property', name: 'payload', to: 3 }] },
+      { type: 'string', name: 'p0', id: 7, selfSize: 1000 },
+      { type: 'object', name: 'Record', id: 9, selfSize: 16, edges: [{ type: 'property', name: 'payload', to: 5 }] },
+      { type: 'string', name: 'p1', id: 11, selfSize: 1000 },
+      { type: 'object', name: 'Record', id: 13, selfSize: 16, edges: [{ type: 'property', name: 'payload', to: 7 }] },
+      { type: 'string', name: 'p2', id: 15, selfSize: 1000 },
+      { type: 'object', name: 'Node', id: 17, selfSize: 10, edges: [{ type: 'property', name: 'next', to: 9 }] },
+      { type: 'object', name: 'Node', id: 19, selfSize: 10, edges: [{ type: 'property', name: 'next', to: 10 }] },
+      { type: 'object', name: 'Node', id: 21, selfSize: 10 },
+    ]),
+  );
+  const plain = new Map(diffHeapSnapshots(before, after).classes.map((r) => [r.className, r]));
+  t.equal(plain.get('Record')!.newRetainedSize, undefined, 'not computed unless asked');
+  const rows = new Map(diffHeapSnapshots(before, after, { retainedSizes: true }).classes.map((r) => [r.className, r]));
+  t.equal(rows.get('Record')!.sizeDelta, 32, 'self size of the two new records');
+  t.equal(rows.get('Record')!.newRetainedSize, 2032, 'the new records retain their payloads; the old one is not counted');
+  t.equal(rows.get('(string)')!.newRetainedSize, 2000);
+  t.equal(rows.get('Node')!.newRetainedSize, 30, 'a list of new nodes: only its head counted, not 30 + 20 + 10');
+  t.throws(() => diffHeapSnapshots(before, after, { retainedSizes: 'yes' } as never), InvalidOptionError);
+  t.throws(() => diffHeapSnapshots(before, after, null as never), InvalidOptionError);
+});

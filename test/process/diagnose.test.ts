@@ -89,6 +89,15 @@ t.test('memory leak: the lower envelope rises steadily', async (t) => {
   const f = d.findings.find((x) => x.kind === 'memory-leak');
   t.ok(f, 'leak found');
   t.equal(f?.growingConstructors?.[0]?.name, 'SessionRecord', 'largest growth first');
+  // With retained sizes, a small record class that holds the payloads ranks above the payloads' own growth.
+  const r = diagnose(leak, {
+    growingConstructors: [
+      { name: '(string)', countDelta: 500, sizeDeltaBytes: 32e6, retainedBytes: 32e6 },
+      { name: 'SessionRecord', countDelta: 500, sizeDeltaBytes: 20e3, retainedBytes: 32.1e6 },
+      { name: '(array)', countDelta: 90, sizeDeltaBytes: 90e3, retainedBytes: 90e3 },
+    ],
+  });
+  t.same(r.findings.find((x) => x.kind === 'memory-leak')?.growingConstructors?.map((c) => c.name), ['SessionRecord', '(string)', '(array)'], 'most retained first');
   // The same growth followed by a fall (a cache that is flushed) is not a leak.
   const flushed = series(40, (i) => ({ heapUsedBytes: i < 30 ? 20e6 + i * 1.5e6 : 20e6 }));
   t.notOk(kinds(flushed).includes('memory-leak'));
