@@ -47,3 +47,12 @@ export function runFixture(
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Whether the servers some tests need (Chromium, PostgreSQL, Prometheus) must be there: under CI
+ * (`.ci/run` sets HANGWATCH_TEST_SERVICES=required; `CI` counts too) a missing one fails its test
+ * instead of skipping it, so a green CI run cannot hide skipped end-to-end tests.
+ */
+export function servicesRequired(): boolean {
+  return process.env.HANGWATCH_TEST_SERVICES === 'required' || Boolean(process.env.CI);
+}

@@ -60,3 +60,8 @@ export function renderInChromium(chromium: string, htmlPath: string, screenshotP
   }
   return result;
 }
+
+/** Skip reason for a Chromium test: false (run it) when Chromium is there or is required (then the test fails without it). */
+export function chromiumSkip(chromium: string | undefined, required: boolean): false | string {
+  return chromium || required ? false : 'chromium not found (install it with .ci/setup-services, or set CHROMIUM_PATH)';
+}

@@ -9,7 +9,8 @@ import type { DoctorReport } from '../../lib/report/doctor-report.js';
 import { renderDoctorHtml } from '../../lib/report/render-html-doctor.js';
 import { niceCeiling, reducePoints } from '../../lib/report/render-html-charts.js';
 import { delay, series } from '../process/synthetic-samples.js';
-import { findChromium, renderInChromium } from './chromium.js';
+import { chromiumSkip, findChromium, renderInChromium } from './chromium.js';
+import { servicesRequired } from '../helpers.js';
 import { ROOT } from './run-cli.js';
 
 const hostile = '</script><img src=x onerror=alert(1)>';
@@ -85,8 +86,11 @@ t.test('chart helpers', async (t) => {
 });
 
 const chromium = findChromium();
-t.test('rendered in Chromium: stacks, constructors, charts, no error', { skip: chromium ? false : 'chromium not found (install it with .ci/setup-services, or set CHROMIUM_PATH)' }, async (t) => {
-  if (!chromium) return;
+t.test('rendered in Chromium: stacks, constructors, charts, no error', { skip: chromiumSkip(chromium, servicesRequired()) }, async (t) => {
+  if (!chromium) {
+    t.fail('CI must have Chromium (.ci/setup-services installs it)');
+    return;
+  }
   const r = renderInChromium(chromium, path, join(dir, 'doctor-synthetic.png'));
   t.same(r.consoleMessages, [], 'no console message (the hostile strings did not run)');
   t.match(r.dom, /<body[^>]*data-rendered="ok"/);

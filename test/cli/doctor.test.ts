@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FindingKind } from '../../lib/report/diagnosis.js';
 import type { DoctorReport } from '../../lib/report/doctor-report.js';
-import { findChromium, renderInChromium } from './chromium.js';
+import { chromiumSkip, findChromium, renderInChromium } from './chromium.js';
+import { servicesRequired } from '../helpers.js';
 import { fixture, ROOT, runCli } from './run-cli.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -45,6 +46,10 @@ t.test('blocking server: event-loop blocking', async (t) => {
   t.equal(report.run.stoppedByHangwatch, true);
   const finding = report.diagnosis.findings.find((f) => f.kind === 'event-loop-blocking');
   t.ok(finding && finding.ranges.length > 0, 'with the time ranges');
+  // The long requests were caught in the act: the top blocking stack is the blocking function.
+  const top = finding?.blockingStacks?.[0];
+  t.ok(top, 'blocking stacks captured');
+  t.match(top?.frames[0], { functionName: 'expensiveSyncWork', file: /blocking-server\.mjs$/, line: 9 }, 'at the line of the loop');
 });
 
 t.test('I/O-bound server: waiting on I/O', async (t) => {
@@ -69,8 +74,11 @@ t.test('healthy server: no problem', async (t) => {
 });
 
 const chromium = findChromium();
-t.test('the HTML report renders in headless Chromium with its charts and diagnosis', { skip: chromium ? false : 'chromium not found (install it with .ci/setup-services, or set CHROMIUM_PATH)' }, async (t) => {
-  if (!chromium) return;
+t.test('the HTML report renders in headless Chromium with its charts and diagnosis', { skip: chromiumSkip(chromium, servicesRequired()) }, async (t) => {
+  if (!chromium) {
+    t.fail('CI must have Chromium (.ci/setup-services installs it)');
+    return;
+  }
   const html = readFileSync(htmlPath, 'utf8');
   t.notMatch(html, /\b(?:src|href)=["']?(?:https?:)?\/\//, 'no external asset');
   const r = renderInChromium(chromium, htmlPath, join(ARTIFACTS, 'doctor-blocking-server.png'));

@@ -88,13 +88,24 @@ t.test("SIGINT with the program's own handler: its handler decides", async (t) =
   t.equal(r.stdout, 'graceful\n');
 });
 
-t.test('blocks are reported on stderr (from the delay when the block monitor is unavailable)', async (t) => {
-  const r = await runWithPreload(`setTimeout(() => { const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 200); }, 100);`, { env: { HANGWATCH_BLOCK_MS: '200' } });
+t.test('blocks are reported on stderr with the stack captured while blocked', async (t) => {
+  const program = `function crunch() { const end = Date.now() + 400; while (Date.now() < end); } setTimeout(() => { crunch(); setTimeout(() => {}, 200); }, 100);`;
+  const r = await runWithPreload(program, { env: { HANGWATCH_BLOCK_MS: '200' } });
+  t.equal(r.code, 0);
+  t.match(r.stderr, /hangwatch: event loop blocked for \d+ ms[^\n]*\n\s+at crunch \(/);
+  const json = await runWithPreload(program, { env: { HANGWATCH_BLOCK_MS: '200', HANGWATCH_FORMAT: 'json' } });
+  const first = JSON.parse(json.stderr.trim().split('\n')[0] as string) as { schema: string; samples?: { frames: { functionName: string }[] }[] };
+  t.equal(first.schema, 'hangwatch.block-event');
+  t.equal(first.samples?.[0]?.frames[0]?.functionName, 'crunch', 'the blocking function, from the JSON event');
+});
+
+t.test('blocks are reported from the loop delay when stacks cannot be captured (inspector held by --inspect)', async (t) => {
+  const r = await runWithPreload(`setTimeout(() => { const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 200); }, 100);`, {
+    env: { HANGWATCH_BLOCK_MS: '200' },
+    preload: ['--inspect=127.0.0.1:0', '--import', 'tsx', '--import', './lib/register.ts'],
+  });
   t.equal(r.code, 0);
   t.match(r.stderr, /hangwatch: event loop (blocked|delayed)/);
-  const json = await runWithPreload(`setTimeout(() => { const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 200); }, 100);`, { env: { HANGWATCH_BLOCK_MS: '200', HANGWATCH_FORMAT: 'json' } });
-  const first = JSON.parse(json.stderr.trim().split('\n')[0] as string);
-  t.match(first.schema, /^hangwatch\.(block-event|loop-delay)$/);
 });
 
 t.test('bad configuration: one warning each, defaults used, the program runs', async (t) => {
