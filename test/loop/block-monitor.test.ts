@@ -130,9 +130,11 @@ t.test('with a debugger possibly attached (--inspect), the monitor runs without 
 t.test('stop() leaves no handle behind', async (t) => {
   const res = await runFixture(fixture('loop-stop-handles.ts'), { timeoutMs: 30_000 });
   t.equal(res.code, 0, res.stderr);
-  const out = JSON.parse(res.stdout) as { before: string[]; after: string[]; blocks: number };
+  const out = JSON.parse(res.stdout) as { before: string[]; after: string[]; blocks: number; started: string[]; leftOver: string[] };
   t.equal(out.blocks, 1, 'the block was seen');
   t.same(out.after, out.before, 'same active resources as before the monitor');
+  t.ok(out.started.includes('Timeout') && out.started.includes('WORKER'), `the monitor had started its heartbeat and worker (${out.started.join(', ')})`);
+  t.same(out.leftOver, [], 'every timer, worker and port it created is gone (unref\'d ones included)');
 });
 
 t.test('bad options are rejected with typed errors', async (t) => {
