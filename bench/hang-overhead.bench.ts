@@ -65,15 +65,18 @@ function busyFor(ms: number): void {
   }
 }
 
-async function blockedLatency(iterations: number): Promise<number[]> {
+/** Deadline → report latency of the runs whose report has the blocked stack, and why the others have none. */
+async function blockedLatency(iterations: number): Promise<{ late: number[]; failures: string[] }> {
   const late: number[] = [];
+  const failures: string[] = [];
   for (let i = 0; i < iterations; i++) {
     let report: HangReport | undefined;
     await withHangDetection(() => busyFor(400), { timeoutMs: 100, output: 'none', onHang: (r) => (report = r) });
     if (report?.mainStack) late.push(report.lateByMs);
+    else failures.push(report ? `no stack (${report.stackUnavailable ?? "no reason given"})` : 'no report');
     await new Promise((r) => setTimeout(r, 20));
   }
-  return late;
+  return { late, failures };
 }
 
 async function main(): Promise<void> {
@@ -89,10 +92,12 @@ async function main(): Promise<void> {
   const hw = ns.get('withHangDetection')! - bare;
   console.log(`\nwithHangDetection overhead: ${fmt(hw)} ns/call (target <= 300) — ${fmt(pt / hw)}× less than p-timeout (target >= 10×)`);
 
-  const late = await blockedLatency(Number(process.env.BENCH_BLOCKS ?? 15));
+  const runs = Number(process.env.BENCH_BLOCKS ?? 15);
+  const { late, failures } = await blockedLatency(runs);
   console.log(
-    `\nblocked loop, deadline → report (stack captured while blocked), ${late.length} runs: median ${fmt(median(late))} ms, p90 ${fmt(percentile(late, 90))} ms, max ${fmt(Math.max(...late))} ms (target median <= 50 ms)`,
+    `\nblocked loop, deadline → report (stack captured while blocked), ${late.length} of ${runs} runs with a stack: median ${fmt(median(late))} ms, p90 ${fmt(percentile(late, 90))} ms, max ${fmt(Math.max(...late))} ms (target median <= 50 ms)`,
   );
+  if (failures.length) console.log(`runs without a stack: ${failures.length} — ${[...new Set(failures)].join('; ')}`);
 }
 
 void main();
