@@ -1,5 +1,7 @@
 // Server for bench/doctor-overhead.bench.ts: a small JSON API handler (parse the URL, build and
-// serialize a response), typical of what the preload would watch in production.
+// serialize a response), typical of what the preload would watch in production. Prints
+// "<port> <pid>" once listening: under a wrapper (clinic doctor, hangwatch doctor) the pid is not
+// the wrapper's, and the bench measures the server's own CPU.
 import { createServer } from 'node:http';
 
 const server = createServer((req, res) => {
@@ -11,6 +13,6 @@ const server = createServer((req, res) => {
   res.end(body);
 });
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
+  process.stdout.write(`${server.address().port} ${process.pid}\n`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,11 +1,12 @@
 /**
  * CPU and memory of any process on Linux, read from `/proc/<pid>/stat` and `/proc/<pid>/status`
- * (what `pidusage` does on Linux, without a dependency). CPU % is the share of one core used
+ * (as `pidusage` does on Linux; hangwatch uses pidusage only where there is no /proc). CPU % is the share of one core used
  * between two readings of the same pid; the first reading of a pid gives the average since the
  * process started.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { ProcessUsageReader } from '../lib/capture/process-usage.js';
 import { ProcessNotFoundError, ProcessSamplingUnsupportedError } from '../lib/process/errors.js';
 
 /** USER_HZ: the unit of the time fields in /proc/<pid>/stat. 100 on every Linux architecture Node runs on. */
@@ -109,11 +110,16 @@ export function readProcStat(pid: number): ProcStatReading {
   };
 }
 
-/** Keeps the previous reading per pid so that each call reports CPU % over the interval since the last one. */
-export class ProcfsUsageReader {
+/**
+ * The Linux backend of `ProcessUsageReader`. Keeps the previous reading per pid so that each call
+ * reports CPU % over the interval since the last one. /proc is read synchronously (a few µs);
+ * `read` returns a promise only to share the interface with the pidusage backend.
+ */
+export class ProcfsUsageReader implements ProcessUsageReader {
+  readonly source = 'procfs' as const;
   readonly #previous = new Map<number, { cpuTimeMs: number; at: number; startedAfterBootMs: number }>();
 
-  read(pid: number): ProcStatReading & { cpuPercent: number } {
+  async read(pid: number): Promise<ProcStatReading & { cpuPercent: number }> {
     const reading = readProcStat(pid);
     const now = performance.now();
     const previous = this.#previous.get(pid);

@@ -1,5 +1,6 @@
 /**
- * `hangwatch top <pid>`: live CPU and memory of any process (from /proc on Linux).
+ * `hangwatch top <pid>`: live CPU and memory of any process (from /proc on Linux, through
+ * `pidusage` elsewhere).
  */
 import { HangwatchError } from '../errors.js';
 import { sampleProcess, type ResourceSample } from '../process/sample-process.js';
@@ -9,7 +10,8 @@ import { numberArg, parseCommandLine, UsageError } from './cli-args.js';
 export const usage = `Usage: hangwatch top [options] <pid>
 
 Shows the CPU and memory of process <pid>, refreshed every interval, until it exits or you
-press Ctrl-C. Reads /proc (Linux).
+press Ctrl-C. Reads /proc on Linux (with thread count and state); elsewhere asks pidusage
+(ps on macOS and the BSDs, wmic or PowerShell on Windows).
 
 Options:
   --interval <ms>   refresh interval, default 1000 (100..60000)
@@ -18,7 +20,7 @@ Options:
   -h, --help        this help
 
 Exit codes: 0 done (including when the process exits while watched), 1 no such process or
-this platform has no /proc, 2 bad arguments.`;
+it cannot be sampled on this platform, 2 bad arguments.`;
 
 function line(s: ResourceSample): string {
   const time = new Date(s.timestamp).toISOString().slice(11, 19);
@@ -52,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     for (let n = 0; !stopped && (count === undefined || n < count); n++) {
       let sample: ResourceSample;
       try {
-        sample = sampleProcess(pid);
+        sample = await sampleProcess(pid);
       } catch (error) {
         if (!first && error instanceof HangwatchError && error.code === 'ERR_PROCESS_NOT_FOUND') {
           if (tty) process.stdout.write('\n');

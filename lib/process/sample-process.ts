@@ -1,11 +1,11 @@
 /**
- * `sampleProcess(pid?)`: CPU %, memory and handles of this process (from inside) or of any
- * other process (from /proc on Linux).
+ * `sampleProcess(pid?)`: CPU %, memory and handles of this process (from inside, synchronously)
+ * or of any other process (from outside: /proc on Linux, `pidusage` elsewhere — asynchronously,
+ * since `ps` or `wmic` is a subprocess).
  */
 import { performance } from 'node:perf_hooks';
+import { createProcessUsageReader, type ProcessUsageReader } from '../capture/process-usage.js';
 import { requiredNumber } from '../validate.js';
-import { ProcfsUsageReader, procfsAvailable } from '../../native-free-fallbacks/procfs-process-usage.js';
-import { ProcessSamplingUnsupportedError } from './errors.js';
 
 export interface ResourceSample {
   pid: number;
@@ -25,14 +25,15 @@ export interface ResourceSample {
   externalBytes?: number;
   /** Only for this process: handles and requests keeping the loop alive (`process.getActiveResourcesInfo()`). */
   activeHandles?: number;
-  /** Only for another process: from /proc. */
+  /** Only for another process, and only from /proc (Linux). */
   name?: string;
   state?: string;
   threads?: number;
-  source: 'in-process' | 'procfs';
+  /** Where the sample comes from: this process itself, /proc, or `pidusage` (`ps`, `wmic`). */
+  source: 'in-process' | 'procfs' | 'pidusage';
 }
 
-const procfs = new ProcfsUsageReader();
+let reader: ProcessUsageReader | undefined;
 let ownPrevious: { cpuMicros: number; at: number } | undefined;
 
 /** Number of handles and requests that keep the event loop alive, counted the way Node reports them. */
@@ -66,29 +67,31 @@ function sampleSelf(): ResourceSample {
 }
 
 /**
- * Sample a process. Without `pid` (or with this process's pid) the sample is taken from inside
- * and includes heap and handles; for another pid it is read from /proc (Linux only).
+ * Sample a process. Without `pid` the sample is taken from inside this process, synchronously,
+ * and includes heap and handles. With a pid, the promise of a sample of that process read from
+ * outside — /proc on Linux, `pidusage` elsewhere (`HANGWATCH_PROCESS_SAMPLER` forces one) — or,
+ * for this process's own pid, of the inside sample.
  *
- * @throws InvalidOptionError for a pid that is not a positive integer
- * @throws ProcessNotFoundError when no such process exists
- * @throws ProcessSamplingUnsupportedError for another pid on a platform without /proc
+ * @throws (rejects with) InvalidOptionError for a pid that is not a positive integer, or a bad
+ *   `HANGWATCH_PROCESS_SAMPLER`
+ * @throws (rejects with) ProcessNotFoundError when no such process exists
+ * @throws (rejects with) ProcessSamplingUnsupportedError when neither /proc nor pidusage works here
  */
-export function sampleProcess(pid?: number): ResourceSample {
-  if (pid === undefined || pid === process.pid) return sampleSelf();
+export function sampleProcess(): ResourceSample;
+export function sampleProcess(pid: number): Promise<ResourceSample>;
+export function sampleProcess(pid?: number): ResourceSample | Promise<ResourceSample>;
+export function sampleProcess(pid?: number): ResourceSample | Promise<ResourceSample> {
+  return pid === undefined ? sampleSelf() : sampleOther(pid);
+}
+
+async function sampleOther(pid: number): Promise<ResourceSample> {
   requiredNumber('pid', pid, { min: 1, integer: true });
-  if (!procfsAvailable()) {
-    throw new ProcessSamplingUnsupportedError(`hangwatch: sampling another process needs /proc (Linux); platform is ${process.platform}`);
-  }
-  const reading = procfs.read(pid);
-  return {
-    pid,
-    timestamp: Date.now(),
-    elapsedMs: reading.elapsedMs,
-    cpuPercent: reading.cpuPercent,
-    rssBytes: reading.rssBytes,
-    name: reading.name,
-    state: reading.state,
-    threads: reading.threads,
-    source: 'procfs',
-  };
+  if (pid === process.pid) return sampleSelf();
+  reader ??= createProcessUsageReader();
+  const usage = await reader.read(pid);
+  const sample: ResourceSample = { pid, timestamp: Date.now(), elapsedMs: usage.elapsedMs, cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes, source: reader.source };
+  if (usage.name !== undefined) sample.name = usage.name;
+  if (usage.state !== undefined) sample.state = usage.state;
+  if (usage.threads !== undefined) sample.threads = usage.threads;
+  return sample;
 }

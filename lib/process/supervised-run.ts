@@ -3,7 +3,8 @@
  * `hangwatch doctor`. The command runs in its own process group, so that wrappers (`npm start`,
  * a shell) and the Node process they start are stopped together; the preloaded process that
  * reports is found through the channel (its `hello` record), and it is also sampled from
- * outside through /proc (CPU %, RSS), which keeps working while its event loop is blocked.
+ * outside (CPU %, RSS: /proc on Linux, pidusage elsewhere), which keeps working while its event
+ * loop is blocked.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BlockEvent } from '../loop/index.js';
-import { ProcfsUsageReader, procfsAvailable } from '../../native-free-fallbacks/procfs-process-usage.js';
+import { createProcessUsageReader, type ProcessUsageReader, type ProcessUsageSource } from '../capture/process-usage.js';
 import { CHANNEL_ENV, ChannelReader, type ChannelRecord, type HelloRecord } from './doctor-channel.js';
-import { ChildStartError } from './errors.js';
+import { ChildStartError, ProcessSamplingUnsupportedError } from './errors.js';
 import type { IntervalSample } from './interval-sampler.js';
 import { nodeOptionsWithPreload } from './preload-location.js';
 
@@ -62,8 +63,10 @@ export interface SupervisedRun {
   processes: { pid: number; ppid: number; argv: string[] }[];
   /** In-process samples of `pid`, with `t` in ms since the run started. */
   samples: IntervalSample[];
-  /** /proc samples of `pid` (Linux). */
+  /** Samples of `pid` taken from outside the program (see `externalSource`). */
   external: ExternalSample[];
+  /** Where `external` comes from: /proc (Linux) or pidusage (elsewhere); absent when nothing could be read. */
+  externalSource?: ProcessUsageSource;
   blocks: BlockEvent[];
   /** Heap snapshots `pid` wrote on request (HANGWATCH_SNAPSHOT_AT_MS), oldest first. */
   heapSnapshots: string[];
@@ -94,10 +97,12 @@ function killGroup(pid: number, signal: NodeJS.Signals, group: boolean): void {
  * samples and block events. Rejects with `ChildStartError` when the command cannot be started.
  */
 export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedRun> {
+  const outsideReader = createProcessUsageReader(); // before anything to clean up: a bad HANGWATCH_PROCESS_SAMPLER throws
+  let outside: ProcessUsageReader | undefined = outsideReader;
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-run-'));
   const channelPath = join(dir, 'channel.ndjson');
   const reader = new ChannelReader(channelPath);
-  const procfs = procfsAvailable() ? new ProcfsUsageReader() : undefined;
+  let reading = false;
   const started = performance.now();
   const startedAt = new Date().toISOString();
 
@@ -126,6 +131,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       return;
     }
     const childPid = child.pid;
+    let closed = false;
     let stopping = false;
     let stoppedByHangwatch = false;
     const timers: NodeJS.Timeout[] = [];
@@ -151,13 +157,20 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
     const tick = (): void => {
       consume(reader.readNew());
       const now = performance.now() - started;
-      if (target && procfs) {
-        try {
-          const r = procfs.read(target.pid);
-          external.push({ t: now, cpuPercent: r.cpuPercent, rssBytes: r.rssBytes });
-        } catch {
-          // exited between two ticks
-        }
+      // One reading at a time: a pidusage reading runs `ps`, which may outlast a short interval.
+      if (target && outside && !reading) {
+        reading = true;
+        outside.read(target.pid).then(
+          (r) => {
+            reading = false;
+            if (!closed) external.push({ t: now, cpuPercent: r.cpuPercent, rssBytes: r.rssBytes });
+          },
+          (error: unknown) => {
+            reading = false;
+            // No way to read another process here: stop trying. Otherwise it exited between two ticks.
+            if (error instanceof ProcessSamplingUnsupportedError) outside = undefined;
+          },
+        );
       }
       options.onProgress?.({ elapsedMs: now, samples: target ? (byPid.get(target.pid)?.samples.length ?? 0) : 0, pid: target?.pid });
     };
@@ -184,6 +197,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
     child.once('spawn', () => options.onStart?.(stop, childPid as number));
 
     child.once('close', (code, signal) => {
+      closed = true;
       clearInterval(poll);
       for (const t of timers) clearTimeout(t);
       // Grandchildren of a wrapper may outlive it: end the group (only when it is ours alone).
@@ -204,6 +218,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         processes: hellos.map((h) => ({ pid: h.pid, ppid: h.ppid, argv: h.argv })),
         samples: (chosen?.samples ?? []).map((s) => ({ ...s, t: s.t + Math.max(0, offset) })),
         external,
+        ...(external.length ? { externalSource: outsideReader.source } : {}),
         blocks: chosen?.blocks ?? [],
         heapSnapshots: chosen?.snapshots ?? [],
         reportFiles,

@@ -115,7 +115,7 @@ export function renderDoctorHtml(report: DoctorReport): string {
   const rangesOf = (...kinds: Finding['kind'][]) => diagnosis.findings.filter((f) => kinds.includes(f.kind)).flatMap((f) => f.ranges);
   const pct = (v: number): string => `${v.toFixed(0)}%`;
   const cpuSeries = [{ name: 'CPU (in process)', color: COLORS.blue, points: pts((s) => s.cpuPercent) }];
-  if (run.external.length) cpuSeries.push({ name: 'CPU (/proc)', color: COLORS.gray, points: run.external.map((e) => ({ t: e.t, v: e.cpuPercent })) });
+  if (run.external.length) cpuSeries.push({ name: run.externalSource === 'pidusage' ? 'CPU (pidusage)' : 'CPU (/proc)', color: COLORS.gray, points: run.external.map((e) => ({ t: e.t, v: e.cpuPercent })) });
   const charts = [
     renderLineChart({ id: 'cpu', title: 'CPU usage (% of one core)', format: pct, minYMax: 100, durationMs, series: cpuSeries, highlight: rangesOf('io-wait') }),
     renderLineChart({

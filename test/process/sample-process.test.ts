@@ -1,9 +1,23 @@
-import t from 'tap';
-import { spawn } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createProcessUsageReader } from '../../lib/capture/process-usage.js';
+import { PidusageUsageReader } from '../../lib/capture/pidusage-process-usage.js';
 import { sampleProcess } from '../../lib/process/sample-process.js';
 import { ProcessNotFoundError } from '../../lib/process/errors.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import { parseProcStat, ProcfsUsageReader, procfsAvailable } from '../../native-free-fallbacks/procfs-process-usage.js';
+
+const SPIN = 'console.log("ready"); for(;;){}';
+const SLEEP = 'console.log("ready"); setTimeout(()=>{}, 60000)';
+
+/** Node children running `code`, killed at the end of the test, once each has said it started (so that its startup CPU stays out of what is measured). */
+async function children(t: Test, ...codes: string[]): Promise<ChildProcess[]> {
+  const started = codes.map((code) => spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  t.teardown(() => started.forEach((c) => c.kill('SIGKILL')));
+  await Promise.all(started.map((c) => new Promise((r) => c.stdout?.once('data', r))));
+  await new Promise((r) => setTimeout(r, 200));
+  return started;
+}
 
 t.test('this process, from inside: memory, heap and handles', async (t) => {
   const before = process.cpuUsage();
@@ -37,35 +51,54 @@ t.test('parseProcStat handles names with spaces and parentheses', async (t) => {
 });
 
 t.test('another process through /proc: a spinning child uses about one core, a sleeping one none', { skip: procfsAvailable() ? false : 'no /proc on this platform' }, async (t) => {
-  // Each child says when it has started, so that its startup CPU stays out of the measured second.
-  const spin = spawn(process.execPath, ['-e', 'console.log("ready"); for(;;){}'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const idle = spawn(process.execPath, ['-e', 'console.log("ready"); setTimeout(()=>{}, 60000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  t.teardown(() => {
-    spin.kill('SIGKILL');
-    idle.kill('SIGKILL');
-  });
-  await Promise.all([spin, idle].map((c) => new Promise((r) => c.stdout?.once('data', r))));
-  await new Promise((r) => setTimeout(r, 200));
+  const [spin, idle] = (await children(t, SPIN, SLEEP)) as [ChildProcess, ChildProcess];
   const reader = new ProcfsUsageReader();
-  reader.read(spin.pid as number);
-  reader.read(idle.pid as number);
+  await reader.read(spin.pid as number);
+  await reader.read(idle.pid as number);
   await new Promise((r) => setTimeout(r, 1000));
-  const busy = reader.read(spin.pid as number);
-  const quiet = reader.read(idle.pid as number);
+  const busy = await reader.read(spin.pid as number);
+  const quiet = await reader.read(idle.pid as number);
   // Generous: on a loaded 2-core machine a spinning child may get a fraction of a core.
   t.ok(busy.cpuPercent > 10, `spinning child ${busy.cpuPercent.toFixed(0)}%`);
   t.ok(quiet.cpuPercent < 5, `sleeping child ${quiet.cpuPercent.toFixed(1)}%`);
   t.ok(busy.cpuPercent > 3 * quiet.cpuPercent + 5, 'spinning clearly above sleeping');
   t.ok(busy.rssBytes > 5e6);
   t.equal(busy.name, 'node');
-  const viaApi = sampleProcess(idle.pid as number);
+  const viaApi = await sampleProcess(idle.pid as number);
   t.equal(viaApi.source, 'procfs');
   t.equal(viaApi.pid, idle.pid);
   t.ok(viaApi.elapsedMs > 200);
 });
 
 t.test('bad and unknown pids', async (t) => {
-  t.throws(() => sampleProcess(-3), InvalidOptionError);
-  t.throws(() => sampleProcess(1.5), InvalidOptionError);
-  if (procfsAvailable()) t.throws(() => sampleProcess(2 ** 22 + 7), ProcessNotFoundError);
+  await t.rejects(sampleProcess(-3), InvalidOptionError);
+  await t.rejects(sampleProcess(1.5), InvalidOptionError);
+  await t.rejects(sampleProcess(2 ** 22 + 7), ProcessNotFoundError);
+  t.equal((await sampleProcess(process.pid)).source, 'in-process', 'its own pid: sampled from inside');
+});
+
+t.test('the pidusage backend, through ps as on macOS, agrees with /proc on a busy child', { skip: procfsAvailable() ? false : 'no /proc to compare with' }, async (t) => {
+  const [spin] = (await children(t, SPIN)) as [ChildProcess];
+  const pid = spin.pid as number;
+  const procfs = new ProcfsUsageReader();
+  const pidusage = new PidusageUsageReader({ usePs: true });
+  t.equal(pidusage.source, 'pidusage');
+  await Promise.all([procfs.read(pid), pidusage.read(pid)]);
+  await new Promise((r) => setTimeout(r, 4000));
+  const [p, q] = await Promise.all([procfs.read(pid), pidusage.read(pid)]);
+  // ps prints CPU time in whole seconds on Linux: over 4 s that is up to 25 points of CPU % off,
+  // and the two readings are a few ms apart. Generous bounds: a 2-core machine, maybe loaded.
+  t.ok(Math.abs(q.cpuPercent - p.cpuPercent) <= 40, `CPU: pidusage ${q.cpuPercent.toFixed(0)}%, /proc ${p.cpuPercent.toFixed(0)}%`);
+  t.ok(Math.abs(q.cpuTimeMs - p.cpuTimeMs) <= 1200, `CPU time: pidusage ${q.cpuTimeMs} ms, /proc ${p.cpuTimeMs} ms`);
+  t.ok(q.rssBytes > 5e6 && Math.abs(q.rssBytes - p.rssBytes) <= Math.max(0.2 * p.rssBytes, 4e6), `RSS: pidusage ${q.rssBytes}, /proc ${p.rssBytes}`);
+  t.ok(Math.abs(q.elapsedMs - p.elapsedMs) <= 1500, `elapsed: pidusage ${q.elapsedMs} ms, /proc ${p.elapsedMs.toFixed(0)} ms`);
+  t.equal(q.ppid, process.pid);
+  await t.rejects(pidusage.read(2 ** 22 + 9), ProcessNotFoundError);
+});
+
+t.test('the backend is chosen by HANGWATCH_PROCESS_SAMPLER, else /proc where it exists', async (t) => {
+  t.equal(createProcessUsageReader('pidusage').source, 'pidusage');
+  t.equal(createProcessUsageReader('procfs').source, 'procfs');
+  t.equal(createProcessUsageReader('auto').source, procfsAvailable() ? 'procfs' : 'pidusage');
+  t.throws(() => createProcessUsageReader('ps'), { code: 'ERR_INVALID_OPTION', message: /HANGWATCH_PROCESS_SAMPLER.*one of auto, procfs, pidusage/ });
 });
