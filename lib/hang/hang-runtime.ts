@@ -14,7 +14,7 @@ import { closeScope } from './async-trace.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
-import type { Operation } from './operation.js';
+import type { Operation, OperationOwner } from './operation.js';
 
 /** A deadline missed by less than this is not a hang (timers are never exact). */
 export const DEADLINE_GRACE_MS = 20;
@@ -67,12 +67,7 @@ class HangRuntime {
     if (!last) return undefined;
     const action = op.config.action;
     if (action === 'exit') exitProcess(op.config.exitCode);
-    if (action === 'reject' || action === 'abort') {
-      const err = new HangError(last);
-      if (action === 'abort') op.controller?.abort(err);
-      return err;
-    }
-    return undefined;
+    return action === 'reject' || action === 'abort' ? hangErrorOf(op, last) : undefined;
   }
 
   private startWatchdog(): void {
@@ -122,9 +117,9 @@ class HangRuntime {
       case 'reject': {
         op.settled = true;
         if (op.scope) closeScope(op.scope);
-        const err = new HangError(report);
-        if (op.config.action === 'abort') op.controller?.abort(err);
+        const err = hangErrorOf(op, report);
         op.reject?.(err);
+        if (op.owner) callOwner(op.owner, err);
         return;
       }
     }
@@ -192,6 +187,22 @@ class HangRuntime {
   }
 }
 
+/** The HangError of actions reject/abort; `abort` (and any action on a handle) aborts the signal with it. */
+function hangErrorOf(op: Operation, report: HangReport): HangError {
+  const err = new HangError(report);
+  op.hangError = err;
+  if (op.config.action === 'abort' || op.isHandle) op.controller?.abort(err);
+  return err;
+}
+
+function callOwner(owner: OperationOwner, err: HangError): void {
+  try {
+    owner.onHangTimeout(err);
+  } catch (e) {
+    warn('onHangTimeout threw', e);
+  }
+}
+
 function writeToSink(op: Operation, report: HangReport): void {
   op.config.sink.write(renderHangReportText(report), JSON.stringify(report), report);
 }
@@ -202,11 +213,15 @@ function callOnHang(op: Operation, report: HangReport): void {
   try {
     onHang(report);
   } catch (err) {
-    try {
-      writeSync(2, `hangwatch: onHang threw: ${(err as Error)?.stack ?? String(err)}\n`);
-    } catch {
-      // nothing left to tell
-    }
+    warn('onHang threw', err);
+  }
+}
+
+function warn(what: string, err: unknown): void {
+  try {
+    writeSync(2, `hangwatch: ${what}: ${(err as Error)?.stack ?? String(err)}\n`);
+  } catch {
+    // nothing left to tell
   }
 }
 
