@@ -8,8 +8,9 @@
  *    with the spread of the per-round ratios (each round's variant against that round's baseline).
  * 2. Direct per-request cost of the Express middleware and of the Fastify plugin, no HTTP: real
  *    `http.IncomingMessage`/`ServerResponse` objects without a socket ('finish' and 'close' emitted
- *    by hand), Express's middleware called directly, Fastify's router (`app.routing`) with and
- *    without the plugin; CPU ns per request over the same loop without hangwatch, interleaved.
+ *    by hand); the Express middleware called directly on objects given Express's prototypes, the
+ *    Fastify app's router (`app.routing`) with and without the plugin; CPU ns per request over the
+ *    same loop without hangwatch, interleaved.
  * 3. Cost of a Prometheus scrape (exporter.metrics()), µs.
  *
  * Environment: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 4), BENCH_MODES (comma-separated
@@ -144,13 +145,25 @@ async function interleaved(base: () => Promise<number>, withHangwatch: () => Pro
 }
 
 async function directExpress(): Promise<DirectCost> {
+  const { default: express } = await import('express');
   const { hangwatchExpress } = await import('hangwatch/express');
   const mw = hangwatchExpress({ timeoutMs: 30_000 });
+  const app = express();
   const next = (): void => {};
+  // What Express does to every request before its middleware runs: its own prototypes (objects
+  // whose shape then changes cost far more, so the mock must have them too).
+  const asExpress = (req: IncomingMessage, res: ServerResponse): void => {
+    Object.setPrototypeOf(req, app.request);
+    Object.setPrototypeOf(res, app.response);
+  };
   const N = 200_000;
   return interleaved(
-    () => perRequest(() => {}, N),
-    () => perRequest((req, res) => mw(req, res, next), N),
+    () => perRequest(asExpress, N),
+    () =>
+      perRequest((req, res) => {
+        asExpress(req, res);
+        mw(req, res, next);
+      }, N),
     9,
   );
 }

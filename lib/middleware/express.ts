@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HangError } from '../hang/hang-error.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
-import { RequestOperation } from './request-operation.js';
+import { endWithResponse, RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -73,7 +73,7 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
     const request = new ExpressRequestOperation(req, res, url, requestId);
     if (config.hasExtraContext) request.extra = config.extraContextOf(req);
     const op = config.begin(timeoutMs, request);
-    request.watch(op, res);
+    endWithResponse(op, res);
     op.run(next);
   } as ExpressLikeMiddleware;
   middleware.setAsyncTraceRate = (rate) => config.setAsyncTraceRate(rate);

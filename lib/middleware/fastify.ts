@@ -16,7 +16,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { HangError } from '../hang/hang-error.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
-import { RequestOperation } from './request-operation.js';
+import { endWithResponse, RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -103,7 +103,7 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
     const operation = new FastifyRequestOperation(reply, route, method, url, requestId);
     if (config.hasExtraContext) operation.extra = config.extraContextOf(request.raw);
     const op = config.begin(timeoutMs, operation);
-    operation.watch(op, reply.raw);
+    endWithResponse(op, reply.raw);
     op.run(next);
   });
   done();
