@@ -13,8 +13,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HangError } from '../hang/hang-error.js';
+import type { ResolvedHangOptions } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
-import { endWithResponse, RequestOperation } from './request-operation.js';
+import { RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -34,12 +35,13 @@ export interface ExpressLikeMiddleware {
 /** An Express request under detection; its route is read when a report is made (Express has matched it by then). */
 class ExpressRequestOperation extends RequestOperation {
   constructor(
+    options: ResolvedHangOptions,
     readonly req: ExpressLikeRequest,
     readonly res: ServerResponse,
     url: string | undefined,
     requestId: string,
   ) {
-    super(req.method ?? 'GET', url, requestId);
+    super(options, req.method ?? 'GET', url, requestId);
   }
 
   route(): string {
@@ -48,7 +50,7 @@ class ExpressRequestOperation extends RequestOperation {
   }
 
   /** Action `reject`: answer 503 if nothing was sent yet. */
-  onHangTimeout(error: HangError): void {
+  override timedOut(error: HangError): void {
     const res = this.res;
     if (res.headersSent || res.destroyed) return;
     res.statusCode = 503;
@@ -70,11 +72,9 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
       next();
       return;
     }
-    const request = new ExpressRequestOperation(req, res, url, requestId);
-    if (config.hasExtraContext) request.extra = config.extraContextOf(req);
-    const op = config.begin(timeoutMs, request);
-    endWithResponse(op, res);
-    op.run(next);
+    const op = new ExpressRequestOperation(config.operationOptions(timeoutMs), req, res, url, requestId);
+    if (config.hasExtraContext) op.extra = config.extraContextOf(req);
+    op.startWith(res, next);
   } as ExpressLikeMiddleware;
   middleware.setAsyncTraceRate = (rate) => config.setAsyncTraceRate(rate);
   return middleware;
