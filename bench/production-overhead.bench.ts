@@ -4,13 +4,22 @@
  * 1. HTTP throughput and latency of a minimal Express and Fastify app on loopback, without
  *    hangwatch, with the request middleware, and with the middleware + asyncTrace. The server runs
  *    in a child process (one per variant, same code), the load (autocannon, 10 connections) in
- *    this one; variants interleaved over ROUNDS rounds, medians reported as ratios to the baseline.
- * 2. Direct per-request cost of the Express middleware (mock request/response, no HTTP), ns.
+ *    this one; variants interleaved over ROUNDS rounds, medians reported as ratios to the baseline,
+ *    with the spread of the per-round ratios (each round's variant against that round's baseline).
+ * 2. Direct per-request cost of the Express middleware and of the Fastify plugin, no HTTP: real
+ *    `http.IncomingMessage`/`ServerResponse` objects without a socket ('finish' and 'close' emitted
+ *    by hand); the Express middleware called directly on objects given Express's prototypes, the
+ *    Fastify app's router (`app.routing`) with and without the plugin; CPU ns per request over the
+ *    same loop without hangwatch, interleaved.
  * 3. Cost of a Prometheus scrape (exporter.metrics()), µs.
+ *
+ * Environment: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 4), BENCH_MODES (comma-separated
+ * subset of baseline,middleware,asyncTrace 1%,asyncTrace; baseline is always run),
+ * BENCH_FRAMEWORKS (express,fastify), BENCH_HTTP=0 / BENCH_DIRECT=0 to skip a part.
  */
 import { spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import autocannon from 'autocannon';
 import { fmt, median } from './stats.js';
 
@@ -19,6 +28,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
 type Framework = 'express' | 'fastify';
 type Mode = 'baseline' | 'middleware' | 'asyncTrace' | 'asyncTrace 1%';
+const ALL_MODES: Mode[] = ['baseline', 'middleware', 'asyncTrace 1%', 'asyncTrace'];
+const MODES: Mode[] = process.env.BENCH_MODES
+  ? ALL_MODES.filter((m) => m === 'baseline' || (process.env.BENCH_MODES as string).split(',').includes(m))
+  : ALL_MODES;
+const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'express,fastify').split(',') as Framework[];
 
 async function serve(framework: Framework, mode: Mode): Promise<void> {
   const opts = { timeoutMs: 30_000, asyncTrace: mode === 'asyncTrace' ? true : mode === 'asyncTrace 1%' ? 0.01 : false };
@@ -71,31 +85,107 @@ async function load(framework: Framework, mode: Mode): Promise<{ rps: number; p9
   }
 }
 
-async function direct(): Promise<{ base: number; mw: number }> {
-  const { hangwatchExpress } = await import('hangwatch/express');
-  const mw = hangwatchExpress({ timeoutMs: 30_000 });
-  const N = 200_000;
-  // In batches, letting each batch's operations settle (as requests do), so they do not pile up.
-  const run = async (withMw: boolean): Promise<number> => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) {
-      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
-      const res = new EventEmitter() as unknown as ServerResponse & { headersSent: boolean };
-      res.headersSent = false;
-      (res as unknown as { setHeader: () => void }).setHeader = () => {};
-      const req = { method: 'GET', url: '/tasks?x=1', headers: {} } as unknown as IncomingMessage;
-      if (withMw) mw(req, res, () => {});
+/** A request/response pair as Node's HTTP server makes them, without a socket. */
+function requestPair(socket: Socket): { req: IncomingMessage; res: ServerResponse } {
+  const req = new IncomingMessage(socket);
+  req.method = 'GET';
+  req.url = '/tasks?x=1';
+  return { req, res: new ServerResponse(req) };
+}
+
+/**
+ * CPU ns per request of `handle` over N requests, in batches of 500 whose responses are finished
+ * and closed after the batch's promises ran (as on a server, where they end in later ticks). CPU
+ * time of the process rather than wall time: steadier on a machine shared with other work, and it
+ * counts the garbage collector's helper threads.
+ */
+async function perRequest(handle: (req: IncomingMessage, res: ServerResponse) => void, N: number): Promise<number> {
+  const socket = new Socket();
+  let batch: ServerResponse[] = [];
+  const close = (): void => {
+    for (const res of batch) {
+      res.emit('finish');
       res.emit('close');
     }
-    return Number(process.hrtime.bigint() - t0) / N;
+    batch = [];
   };
-  const base: number[] = [];
-  const withMw: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    base.push(await run(false));
-    withMw.push(await run(true));
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) {
+    if (i % 500 === 0) {
+      await new Promise((r) => setImmediate(r));
+      close();
+    }
+    const { req, res } = requestPair(socket);
+    handle(req, res);
+    batch.push(res);
   }
-  return { base: median(base), mw: median(withMw) };
+  await new Promise((r) => setImmediate(r));
+  close();
+  const cpu = process.cpuUsage(cpu0);
+  return ((cpu.user + cpu.system) * 1000) / N;
+}
+
+interface DirectCost {
+  base: number;
+  /** Median over rounds of (with hangwatch − without), and the spread of that difference. */
+  extra: number;
+  min: number;
+  max: number;
+}
+
+async function interleaved(base: () => Promise<number>, withHangwatch: () => Promise<number>, rounds: number): Promise<DirectCost> {
+  const b: number[] = [];
+  const d: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const x = await base();
+    b.push(x);
+    d.push((await withHangwatch()) - x);
+  }
+  return { base: median(b), extra: median(d), min: Math.min(...d), max: Math.max(...d) };
+}
+
+async function directExpress(): Promise<DirectCost> {
+  const { default: express } = await import('express');
+  const { hangwatchExpress } = await import('hangwatch/express');
+  const mw = hangwatchExpress({ timeoutMs: 30_000 });
+  const app = express();
+  const next = (): void => {};
+  // What Express does to every request before its middleware runs: its own prototypes (objects
+  // whose shape then changes cost far more, so the mock must have them too).
+  const asExpress = (req: IncomingMessage, res: ServerResponse): void => {
+    Object.setPrototypeOf(req, app.request);
+    Object.setPrototypeOf(res, app.response);
+  };
+  const N = 200_000;
+  return interleaved(
+    () => perRequest(asExpress, N),
+    () =>
+      perRequest((req, res) => {
+        asExpress(req, res);
+        mw(req, res, next);
+      }, N),
+    9,
+  );
+}
+
+async function directFastify(): Promise<DirectCost> {
+  const { default: Fastify } = await import('fastify');
+  const { hangwatchFastify } = await import('hangwatch/fastify');
+  const app = async (plugin: boolean): Promise<(req: IncomingMessage, res: ServerResponse) => void> => {
+    const a = Fastify();
+    if (plugin) await a.register(hangwatchFastify, { timeoutMs: 30_000 });
+    a.get('/tasks', async () => ({ ok: true, items: [1, 2, 3] }));
+    await a.ready();
+    return a.routing as (req: IncomingMessage, res: ServerResponse) => void;
+  };
+  const base = await app(false);
+  const withPlugin = await app(true);
+  const N = 200_000;
+  return interleaved(
+    () => perRequest(base, N),
+    () => perRequest(withPlugin, N),
+    9,
+  );
 }
 
 async function scrape(): Promise<number> {
@@ -114,25 +204,36 @@ async function scrape(): Promise<number> {
   return median(times);
 }
 
+function spread(values: number[]): string {
+  return `${fmt(Math.min(...values), 3)}–${fmt(Math.max(...values), 3)}`;
+}
+
 async function main(): Promise<void> {
   const [cmd, framework, mode] = process.argv.slice(2);
   if (cmd === 'serve') return serve(framework as Framework, mode as Mode);
-  const modes: Mode[] = ['baseline', 'middleware', 'asyncTrace 1%', 'asyncTrace'];
-  for (const fw of ['express', 'fastify'] as Framework[]) {
-    const results = new Map<Mode, Array<{ rps: number; p99: number }>>(modes.map((m) => [m, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const m of modes) results.get(m)?.push(await load(fw, m));
-    const base = median((results.get('baseline') ?? []).map((x) => x.rps));
-    console.log(`\n${fw}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians`);
-    console.log('variant       req/s     ratio   p99 ms');
-    for (const m of modes) {
-      const list = results.get(m) ?? [];
-      const rps = median(list.map((x) => x.rps));
-      console.log(`${m.padEnd(12)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1)}`);
+  if (process.env.BENCH_HTTP !== '0') {
+    for (const fw of FRAMEWORKS) {
+      const results = new Map<Mode, Array<{ rps: number; p99: number }>>(MODES.map((m) => [m, []]));
+      for (let r = 0; r < ROUNDS; r++) for (const m of MODES) results.get(m)?.push(await load(fw, m));
+      const baseRuns = results.get('baseline') ?? [];
+      const base = median(baseRuns.map((x) => x.rps));
+      console.log(`\n${fw}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians; spread = per-round ratios`);
+      console.log('variant       req/s     ratio   p99 ms   spread');
+      for (const m of MODES) {
+        const list = results.get(m) ?? [];
+        const rps = median(list.map((x) => x.rps));
+        const ratios = list.map((x, i) => x.rps / (baseRuns[i]?.rps ?? NaN));
+        console.log(`${m.padEnd(12)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}`);
+      }
     }
   }
-  const d = await direct();
-  console.log(`\nexpress middleware, direct call with mock req/res: ${fmt(d.mw - d.base, 0)} ns per request over the mock's own ${fmt(d.base, 0)} ns`);
-  console.log(`prometheus exporter.metrics(): ${fmt(await scrape(), 0)} µs median`);
+  if (process.env.BENCH_DIRECT !== '0') {
+    const e = await directExpress();
+    console.log(`\nexpress middleware, called directly (no HTTP): ${fmt(e.extra, 0)} ns per request (rounds ${fmt(e.min, 0)}–${fmt(e.max, 0)}) over the loop's own ${fmt(e.base, 0)} ns`);
+    const f = await directFastify();
+    console.log(`fastify plugin, through app.routing (no HTTP): ${fmt(f.extra, 0)} ns per request (rounds ${fmt(f.min, 0)}–${fmt(f.max, 0)}) over Fastify's own ${fmt(f.base, 0)} ns`);
+    console.log(`prometheus exporter.metrics(): ${fmt(await scrape(), 0)} µs median`);
+  }
 }
 
 await main();

@@ -7,7 +7,7 @@ export type { StackFrame } from './capture/stack-frame.js';
 
 // Hang detection (lib/hang)
 export { withHangDetection, createHangDetector, wrapWithHangDetection, HangError, DEFAULT_TIMEOUT_MS } from './hang/index.js';
-export type { HangOptions, HangFunction, HangContext } from './hang/index.js';
+export type { HangOptions, HangFunction, HangContext, HangDetector, HangHandle } from './hang/index.js';
 export { watchEventLoop } from './hang/index.js';
 export type { LoopWatchdog, LoopWatchdogOptions } from './hang/index.js';
 export type { HangReport, HangKind, HangAction, PendingResource } from './report/hang-report.js';

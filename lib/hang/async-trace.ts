@@ -79,15 +79,17 @@ function ensureHook(): void {
   hook ??= createHook({ init, promiseResolve: settled, destroy: settled });
 }
 
-/** Run `fn` inside a new trace scope (nested in the current one, if any). */
-export function runTraced<R>(scope: TraceScope, fn: () => R): R {
+/** A new trace scope, nested in the current one (if any); the hook records while any scope is open. */
+export function openScope(): TraceScope {
   ensureHook();
+  const scope = new TraceScope(storage!.getStore());
   if (active++ === 0) hook!.enable();
-  return storage!.run(scope, fn);
+  return scope;
 }
 
-export function currentScope(): TraceScope | undefined {
-  return storage?.getStore();
+/** Run `fn` inside an open scope: what it creates, and what its continuations create, is the scope's. */
+export function runInScope<R>(scope: TraceScope, fn: () => R): R {
+  return storage!.run(scope, fn);
 }
 
 /** The operation ended: forget its resources and, if it was the last, turn the hook off. */

@@ -10,8 +10,6 @@
  */
 export interface DeadlineEntry {
   deadline: number;
-  /** Timeout this entry was scheduled with (selects its list). */
-  listKey: number;
   /** Whether this deadline keeps the process alive while pending. */
   keepsAlive: boolean;
   prev: DeadlineEntry | null;
@@ -26,6 +24,9 @@ export class DeadlineList {
 
 export class DeadlineScheduler<E extends DeadlineEntry> {
   private readonly lists = new Map<number, DeadlineList>();
+  /** The list of the last `add` (most operations share one timeout): skips the map lookup. */
+  private lastTimeout = -1;
+  private lastList: DeadlineList | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The timer callback; its name marks hangwatch's own frame in captured stacks. */
   private readonly fire: () => void;
@@ -51,12 +52,13 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
 
   add(entry: E, timeoutMs: number, now: number): void {
     entry.deadline = now + timeoutMs;
-    entry.listKey = timeoutMs;
-    let list = this.lists.get(timeoutMs);
+    let list = timeoutMs === this.lastTimeout ? this.lastList : this.lists.get(timeoutMs);
     if (!list) {
       list = new DeadlineList();
       this.lists.set(timeoutMs, list);
     }
+    this.lastTimeout = timeoutMs;
+    this.lastList = list;
     entry.list = list;
     entry.next = null;
     entry.prev = list.tail;
@@ -105,6 +107,7 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     for (const [key, list] of this.lists) {
       if (!list.head) {
         this.lists.delete(key);
+        if (list === this.lastList) this.lastTimeout = -1;
         continue;
       }
       if (list.head.deadline < min) min = list.head.deadline;

@@ -67,12 +67,7 @@ class HangRuntime {
     if (!last) return undefined;
     const action = op.config.action;
     if (action === 'exit') exitProcess(op.config.exitCode);
-    if (action === 'reject' || action === 'abort') {
-      const err = new HangError(last);
-      if (action === 'abort') op.controller?.abort(err);
-      return err;
-    }
-    return undefined;
+    return action === 'reject' || action === 'abort' ? hangErrorOf(op, last) : undefined;
   }
 
   private startWatchdog(): void {
@@ -122,9 +117,9 @@ class HangRuntime {
       case 'reject': {
         op.settled = true;
         if (op.scope) closeScope(op.scope);
-        const err = new HangError(report);
-        if (op.config.action === 'abort') op.controller?.abort(err);
+        const err = hangErrorOf(op, report);
         op.reject?.(err);
+        timedOut(op, err);
         return;
       }
     }
@@ -192,6 +187,22 @@ class HangRuntime {
   }
 }
 
+/** The HangError of actions reject/abort; `abort` (and any action on a handle) aborts the signal with it. */
+function hangErrorOf(op: Operation, report: HangReport): HangError {
+  const err = new HangError(report);
+  op.hangError = err;
+  if (op.config.action === 'abort' || op.isHandle) op.controller?.abort(err);
+  return err;
+}
+
+function timedOut(op: Operation, err: HangError): void {
+  try {
+    op.timedOut(err);
+  } catch (e) {
+    warn('timedOut threw', e);
+  }
+}
+
 function writeToSink(op: Operation, report: HangReport): void {
   op.config.sink.write(renderHangReportText(report), JSON.stringify(report), report);
 }
@@ -202,11 +213,15 @@ function callOnHang(op: Operation, report: HangReport): void {
   try {
     onHang(report);
   } catch (err) {
-    try {
-      writeSync(2, `hangwatch: onHang threw: ${(err as Error)?.stack ?? String(err)}\n`);
-    } catch {
-      // nothing left to tell
-    }
+    warn('onHang threw', err);
+  }
+}
+
+function warn(what: string, err: unknown): void {
+  try {
+    writeSync(2, `hangwatch: ${what}: ${(err as Error)?.stack ?? String(err)}\n`);
+  } catch {
+    // nothing left to tell
   }
 }
 

@@ -1,25 +1,54 @@
 /**
  * One operation under hang detection: its deadline entry, its promise plumbing and what has been
- * reported about it so far.
+ * reported about it so far. An operation begun with `detector.begin()` is also the handle given
+ * to the caller (`HangHandle`): no second object per operation. A hot caller (the request
+ * middleware) subclasses it to compute its name and context only when a report is made and to
+ * hear of its deadline: one object per request.
  */
 import type { HangReport } from '../report/hang-report.js';
-import type { TraceScope } from './async-trace.js';
+import { openScope, runInScope, type TraceScope } from './async-trace.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
+import type { HangError } from './hang-error.js';
 import type { HangContext, ResolvedHangOptions } from './hang-options.js';
+import { getHangRuntime } from './hang-runtime.js';
 
 let nextId = 1;
 
-export class Operation implements DeadlineEntry {
+/**
+ * An operation begun with `begin()` and ended with `end()`: hang detection for work that is not
+ * one function call or one promise — an event-driven job, a websocket message, a stream.
+ */
+export interface HangHandle {
+  /** The operation's id in its reports (`operationId`). */
+  readonly id: number;
+  /** `end()` was called, or the deadline passed under action `reject`/`abort`. */
+  readonly ended: boolean;
+  /**
+   * Aborted with the `HangError` when the deadline passes under action `reject` or `abort`.
+   * Created on first access (an AbortSignal costs ~2 µs): read it only where it is used.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Call `fn` inside the operation's async context and return its value: with `asyncTrace`, the
+   * resources `fn` creates — and those of its continuations — are the operation's. Without
+   * `asyncTrace` it just calls `fn`.
+   */
+  run<R>(fn: () => R): R;
+  /** End the operation (the deadline no longer applies). Later calls do nothing. */
+  end(): void;
+}
+
+export class Operation implements DeadlineEntry, HangHandle {
   // DeadlineEntry
   deadline = 0;
-  listKey = 0;
   keepsAlive: boolean;
   prev: Operation | null = null;
   next: Operation | null = null;
   list: DeadlineList | null = null;
 
   readonly id = nextId++;
-  readonly startedAt: number;
+  /** Set by `startOperation`. */
+  startedAt = 0;
   /** Reports made so far. */
   reports = 0;
   /** The watchdog must not capture this operation again before this time (repeat interval). */
@@ -28,6 +57,10 @@ export class Operation implements DeadlineEntry {
   /** Created only when the function declares the signal parameter (an AbortSignal costs ~2 µs). */
   controller: AbortController | undefined;
   reject: ((err: unknown) => void) | undefined;
+  /** The HangError of actions reject/abort, once made. */
+  hangError: HangError | undefined;
+  /** Begun as a handle: `reject` aborts the signal too (there is no promise to reject). */
+  isHandle = false;
   /** Reports made by the watchdog while the loop was blocked, not yet given to onHang / the action. */
   undelivered: HangReport[] | undefined;
   scope: TraceScope | undefined;
@@ -37,9 +70,52 @@ export class Operation implements DeadlineEntry {
   constructor(
     readonly config: ResolvedHangOptions,
     readonly name: string,
-    now: number,
   ) {
-    this.startedAt = now;
     this.keepsAlive = config.keepAlive;
   }
+
+  /** The name in reports. */
+  reportName(): string {
+    return this.name;
+  }
+
+  /** The context of reports. */
+  reportContext(): HangContext | undefined {
+    return this.context ?? this.config.context;
+  }
+
+  /** The deadline passed under action `reject`/`abort` and the operation is ended. Must not throw. */
+  timedOut(_error: HangError): void {}
+
+  get ended(): boolean {
+    return this.settled;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.hangError) this.controller.abort(this.hangError);
+    }
+    return this.controller.signal;
+  }
+
+  run<R>(fn: () => R): R {
+    return this.scope ? runInScope(this.scope, fn) : fn();
+  }
+
+  end(): void {
+    if (!this.settled) getHangRuntime().finish(this);
+  }
+}
+
+/**
+ * Start an operation: its clock, its deadline, and its trace scope with `asyncTrace`. No
+ * validation: for callers that made the operation themselves (the request middleware's subclass).
+ */
+export function startOperation<O extends Operation>(op: O): O {
+  const now = Date.now();
+  op.startedAt = now;
+  if (op.config.asyncTrace) op.scope = openScope();
+  getHangRuntime().start(op, now);
+  return op;
 }

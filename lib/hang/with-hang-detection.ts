@@ -5,12 +5,23 @@
  * and one list removal: no timer, no message to the watchdog.
  */
 import { InvalidOptionError } from '../errors.js';
-import { currentScope, runTraced, TraceScope } from './async-trace.js';
+import { runInScope } from './async-trace.js';
 import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
-import { Operation } from './operation.js';
+import { Operation, startOperation, type HangHandle } from './operation.js';
 
 export type HangFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/** What `createHangDetector` returns: run functions under detection, or begin operations ended by hand. */
+export interface HangDetector {
+  <T>(fn: HangFunction<T>, name?: string, context?: HangContext): Promise<Awaited<T>>;
+  /**
+   * Begin an operation that `handle.end()` ends — for work that is not one function call or one
+   * promise. The deadline, report, repeat and exit work as for a function; at the deadline,
+   * `reject` and `abort` both end the operation and abort `handle.signal` with the `HangError`.
+   */
+  begin(name?: string, context?: HangContext): HangHandle;
+}
 
 /**
  * Run `fn` under hang detection. `fn` may be sync or async; it receives an `AbortSignal` that is
@@ -26,16 +37,32 @@ export function withHangDetection<T>(fn: HangFunction<T>, options?: HangOptions)
  * Validate options once and get a function that runs operations with them — for hot paths
  * (per-request middleware) where re-validating options on every call would be wasted work.
  */
-export function createHangDetector(
-  options?: HangOptions,
-): <T>(fn: HangFunction<T>, name?: string, context?: HangContext) => Promise<Awaited<T>> {
+export function createHangDetector(options?: HangOptions): HangDetector {
   const config = resolveHangOptions(options);
-  return <T>(fn: HangFunction<T>, name?: string, context?: HangContext): Promise<Awaited<T>> => {
+  const detector = <T>(fn: HangFunction<T>, name?: string, context?: HangContext): Promise<Awaited<T>> => {
     if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
-    if (name !== undefined && typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
-    if (context !== undefined && (context === null || typeof context !== 'object')) throw new InvalidOptionError('context', 'an object', context);
+    checkNameAndContext(name, context);
     return runOperation(fn, config, name, context);
   };
+  detector.begin = (name?: string, context?: HangContext): HangHandle => {
+    checkNameAndContext(name, context);
+    const op = beginOperation(config, name ?? config.name ?? 'anonymous', context);
+    op.isHandle = true;
+    return op;
+  };
+  return detector;
+}
+
+function checkNameAndContext(name: unknown, context: unknown): void {
+  if (name !== undefined && typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
+  if (context !== undefined && (context === null || typeof context !== 'object')) throw new InvalidOptionError('context', 'an object', context);
+}
+
+/** A new operation, started. */
+function beginOperation(config: ResolvedHangOptions, name: string, context: HangContext | undefined): Operation {
+  const op = new Operation(config, name);
+  if (context) op.context = context;
+  return startOperation(op);
 }
 
 /**
@@ -64,21 +91,12 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?: string, context?: HangContext): Promise<Awaited<T>> {
   const runtime = getHangRuntime();
-  const now = Date.now();
-  const op = new Operation(config, name ?? config.name ?? (fn.name || 'anonymous'), now);
-  if (context) op.context = context;
-  runtime.start(op, now);
+  const op = beginOperation(config, name ?? config.name ?? (fn.name || 'anonymous'), context);
   if (fn.length > 0) op.controller = new AbortController();
   let value: T | PromiseLike<T>;
   try {
     const signal = op.controller?.signal as AbortSignal;
-    if (config.asyncTrace) {
-      const scope = new TraceScope(currentScope());
-      op.scope = scope;
-      value = runTraced(scope, () => fn(signal));
-    } else {
-      value = fn(signal);
-    }
+    value = op.scope ? runInScope(op.scope, () => fn(signal)) : fn(signal);
   } catch (err) {
     const hang = runtime.finish(op);
     if (hang && err !== undefined) Object.defineProperty(hang, 'cause', { value: err, configurable: true, writable: true });

@@ -12,9 +12,10 @@
  * convention `(req, res, next)`, so it imports nothing from it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HangError } from '../hang/hang-error.js';
-import type { HangContext } from '../hang/hang-options.js';
+import type { HangError } from '../hang/hang-error.js';
+import type { ResolvedHangOptions } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
+import { RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -31,43 +32,49 @@ export interface ExpressLikeMiddleware {
   setAsyncTraceRate(rate: boolean | number): void;
 }
 
-function routeOf(req: ExpressLikeRequest): string {
-  const r = req.route?.path;
-  return typeof r === 'string' ? `${req.baseUrl ?? ''}${r}` : '(unmatched)';
+/** An Express request under detection; its route is read when a report is made (Express has matched it by then). */
+class ExpressRequestOperation extends RequestOperation {
+  constructor(
+    options: ResolvedHangOptions,
+    readonly req: ExpressLikeRequest,
+    readonly res: ServerResponse,
+    url: string | undefined,
+    requestId: string,
+  ) {
+    super(options, req.method ?? 'GET', url, requestId);
+  }
+
+  route(): string {
+    const r = this.req.route?.path;
+    return typeof r === 'string' ? `${this.req.baseUrl ?? ''}${r}` : '(unmatched)';
+  }
+
+  /** Action `reject`: answer 503 if nothing was sent yet. */
+  override timedOut(error: HangError): void {
+    const res = this.res;
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = 503;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('connection', 'close');
+    res.end(JSON.stringify(timeoutBody(this.requestId, error.report.timeoutMs)));
+  }
 }
 
 export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddleware {
   const config = new RequestHangConfig(options);
   const header = config.requestIdHeader;
   const middleware = function hangwatchMiddleware(req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void): void {
-    const method = req.method ?? 'GET';
-    const path = pathOf(req.originalUrl ?? req.url);
     const requestId = config.requestIdOf(req.headers[header]);
     if (!res.headersSent) res.setHeader(header, requestId);
-    const timeoutMs = config.timeoutOf({ method, path });
+    const url = req.originalUrl ?? req.url;
+    const timeoutMs = config.perRequestTimeout ? config.timeoutOf({ method: req.method ?? 'GET', path: pathOf(url) }) : config.defaultTimeoutMs;
     if (timeoutMs === 0) {
       next();
       return;
     }
-    // `route` is read when a report is made: by then Express has matched the route.
-    const context: HangContext = { method, route: () => routeOf(req), path, requestId };
-    config.addExtraContext(context, req);
-    const detect = config.detectorFor(timeoutMs);
-    detect(
-      () => {
-        const ended = new Promise<void>((resolve) => res.once('close', resolve));
-        next();
-        return ended;
-      },
-      `${method} ${path}`,
-      context,
-    ).then(undefined, (err: unknown) => {
-      if (!(err instanceof HangError) || res.headersSent || res.destroyed) return;
-      res.statusCode = 503;
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.setHeader('connection', 'close');
-      res.end(JSON.stringify(timeoutBody(requestId, timeoutMs)));
-    });
+    const op = new ExpressRequestOperation(config.operationOptions(timeoutMs), req, res, url, requestId);
+    if (config.hasExtraContext) op.extra = config.extraContextOf(req);
+    op.startWith(res, next);
   } as ExpressLikeMiddleware;
   middleware.setAsyncTraceRate = (rate) => config.setAsyncTraceRate(rate);
   return middleware;

@@ -14,9 +14,10 @@
  * detection off for the route. Fastify is an optional peer dependency (types only here).
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { HangError } from '../hang/hang-error.js';
-import type { HangContext } from '../hang/hang-options.js';
+import type { HangError } from '../hang/hang-error.js';
+import type { ResolvedHangOptions } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
+import { RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -37,10 +38,38 @@ declare module 'fastify' {
   }
 }
 
-function routeTimeout(request: FastifyRequest): number | undefined {
-  const cfg = (request.routeOptions?.config as { hangwatch?: FastifyRouteHangConfig } | undefined)?.hangwatch;
-  const t = cfg?.timeoutMs;
+function routeTimeout(config: unknown): number | undefined {
+  const t = (config as { hangwatch?: FastifyRouteHangConfig } | undefined)?.hangwatch?.timeoutMs;
   return typeof t === 'number' && Number.isFinite(t) && t >= 0 ? t : undefined;
+}
+
+/** A Fastify request under detection; Fastify knows its route pattern when the request starts. */
+class FastifyRequestOperation extends RequestOperation {
+  constructor(
+    options: ResolvedHangOptions,
+    readonly reply: FastifyReply,
+    readonly routePattern: string | undefined,
+    method: string,
+    url: string,
+    requestId: string,
+  ) {
+    super(options, method, url, requestId);
+  }
+
+  route(): string {
+    return this.routePattern ?? '(unmatched)';
+  }
+
+  override reportName(): string {
+    return `${this.method} ${this.routePattern ?? pathOf(this.url)}`;
+  }
+
+  /** Action `reject`: answer 503 if nothing was sent yet. */
+  override timedOut(error: HangError): void {
+    const reply = this.reply;
+    if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
+    reply.code(503).header('connection', 'close').send(timeoutBody(this.requestId, error.report.timeoutMs));
+  }
 }
 
 function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (err?: Error) => void): void {
@@ -59,32 +88,23 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
     fastify.decorate('hangwatch', control);
   }
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) => {
-    const method = request.method;
-    const path = pathOf(request.url);
-    const route = request.routeOptions?.url;
     const requestId = config.requestIdOf(request.headers[header]);
     reply.header(header, requestId);
-    const timeoutMs = routeTimeout(request) ?? config.timeoutOf({ method, path, route });
+    // A getter that builds an object: read once.
+    const routeOptions = request.routeOptions;
+    const route = routeOptions?.url;
+    const method = request.method;
+    const url = request.url;
+    const timeoutMs =
+      routeTimeout(routeOptions?.config) ??
+      (config.perRequestTimeout ? config.timeoutOf({ method, path: pathOf(url), route }) : config.defaultTimeoutMs);
     if (timeoutMs === 0) {
       next();
       return;
     }
-    const context: HangContext = { method, route: route ?? '(unmatched)', path, requestId };
-    config.addExtraContext(context, request.raw);
-    config
-      .detectorFor(timeoutMs)(
-        () => {
-          const ended = new Promise<void>((resolve) => reply.raw.once('close', resolve));
-          next();
-          return ended;
-        },
-        `${method} ${route ?? path}`,
-        context,
-      )
-      .then(undefined, (err: unknown) => {
-        if (!(err instanceof HangError) || reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
-        reply.code(503).header('connection', 'close').send(timeoutBody(requestId, timeoutMs));
-      });
+    const op = new FastifyRequestOperation(config.operationOptions(timeoutMs), reply, route, method, url, requestId);
+    if (config.hasExtraContext) op.extra = config.extraContextOf(request.raw);
+    op.startWith(reply.raw, next);
   });
   done();
 }

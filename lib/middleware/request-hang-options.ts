@@ -1,13 +1,12 @@
 /**
  * Options shared by the Express and Fastify middleware, validated once when the middleware is
- * created. Per request the middleware only looks up a deadline and reuses a detector made for
- * that deadline (`createHangDetector`), so the per-request cost stays at the detector's.
+ * created. Per request the middleware only looks up a deadline and begins an operation with the
+ * options resolved once for that deadline: no promise, no closure, no validation per request.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { InvalidOptionError } from '../errors.js';
-import { createHangDetector, type HangFunction } from '../hang/with-hang-detection.js';
-import type { HangContext, HangOptions } from '../hang/hang-options.js';
+import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from '../hang/hang-options.js';
+import { newRequestId } from './request-id.js';
 import type { HangReport } from '../report/hang-report.js';
 import type { ReportFormat, ReportOutput } from '../report/sink.js';
 import { booleanOption, enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
@@ -64,8 +63,6 @@ export interface RequestHangOptions {
   captureStack?: boolean;
 }
 
-type Detector = <T>(fn: HangFunction<T>, name?: string, context?: HangContext) => Promise<Awaited<T>>;
-
 interface RoutePattern {
   method: string | undefined;
   regex: RegExp;
@@ -83,10 +80,16 @@ export class RequestHangConfig {
   readonly #timeoutFor: ((request: RequestInfo) => number | undefined) | undefined;
   readonly #extraContext: ((req: IncomingMessage) => HangContext | undefined) | undefined;
   readonly #hangOptions: HangOptions;
-  readonly #detectors = new Map<number, Detector>();
-  readonly #tracedDetectors = new Map<number, Detector>();
+  readonly #resolved = new Map<number, ResolvedHangOptions>();
+  readonly #tracedResolved = new Map<number, ResolvedHangOptions>();
+  /** Options of an untraced request with the default deadline, the common case. */
+  readonly #defaultResolved: ResolvedHangOptions | undefined;
   /** Fraction of requests run with asyncTrace (0 … 1); see `setAsyncTraceRate`. */
   traceRate: number;
+  /** `timeoutOf` needs the request's method and path (`routes` or `timeoutFor` given). */
+  readonly perRequestTimeout: boolean;
+  /** `extraContext` was given. */
+  readonly hasExtraContext: boolean;
 
   constructor(options: unknown) {
     const o = optionalObject<RequestHangOptions>('options', options);
@@ -108,12 +111,16 @@ export class RequestHangConfig {
       asyncTrace: false,
       repeatMs: numberOption('repeatMs', o.repeatMs, 0, { min: 0, max: MAX_TIMEOUT_MS }),
       captureStack: booleanOption('captureStack', o.captureStack, true),
+      // The request's socket keeps the process alive; not toggling the deadline timer's ref per request saves a native call.
+      keepAlive: false,
       ...(o.onHang !== undefined ? { onHang: functionOption<(r: HangReport) => void>('onHang', o.onHang) as (r: HangReport) => void } : {}),
       ...(o.output !== undefined ? { output: o.output } : {}),
       ...(o.format !== undefined ? { format: o.format } : {}),
     };
+    this.perRequestTimeout = this.#routes.length > 0 || this.#timeoutFor !== undefined;
+    this.hasExtraContext = this.#extraContext !== undefined;
     // Validates output/format/etc. now rather than on the first request.
-    this.detectorFor(this.defaultTimeoutMs);
+    this.#defaultResolved = this.#optionsFor(this.defaultTimeoutMs, false);
   }
 
   /** Deadline of a request; 0 means "not watched". */
@@ -139,41 +146,49 @@ export class RequestHangConfig {
     this.traceRate = typeof rate === 'boolean' ? (rate ? 1 : 0) : numberOption('rate', rate, 0, { min: 0, max: 1 });
   }
 
-  /** Add the `extraContext` facts (not overriding the middleware's own) to a request's context. */
-  addExtraContext(context: HangContext, req: IncomingMessage): void {
-    if (!this.#extraContext) return;
+  /**
+   * The `extraContext` facts of a request when it starts (string, number and boolean values; a
+   * throwing callback gives none). They never override the middleware's own keys.
+   */
+  extraContextOf(req: IncomingMessage): HangContext | undefined {
+    if (!this.#extraContext) return undefined;
     let extra: HangContext | undefined;
     try {
       extra = this.#extraContext(req);
     } catch {
-      return;
+      return undefined;
     }
-    if (!extra || typeof extra !== 'object') return;
+    if (!extra || typeof extra !== 'object') return undefined;
+    const out: HangContext = {};
     for (const key of Object.keys(extra)) {
       const v = extra[key];
-      if (!(key in context) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) context[key] = v;
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
     }
+    return out;
   }
 
-  /**
-   * One detector per distinct deadline (a handful in practice) and tracing choice, made on first
-   * use; whether this request is traced is drawn here (`asyncTrace` rate).
-   */
-  detectorFor(timeoutMs: number): Detector {
+  /** The options of a request's operation with this deadline; whether it is traced is drawn here (`asyncTrace` rate). */
+  operationOptions(timeoutMs: number): ResolvedHangOptions {
     const traced = this.traceRate === 1 || (this.traceRate > 0 && Math.random() < this.traceRate);
-    const cache = traced ? this.#tracedDetectors : this.#detectors;
-    let d = cache.get(timeoutMs);
-    if (!d) {
-      d = createHangDetector({ ...this.#hangOptions, asyncTrace: traced, timeoutMs }) as Detector;
-      cache.set(timeoutMs, d);
+    return this.#optionsFor(timeoutMs, traced);
+  }
+
+  /** Options resolved once per distinct deadline (a handful in practice) and tracing choice. */
+  #optionsFor(timeoutMs: number, traced: boolean): ResolvedHangOptions {
+    if (timeoutMs === this.defaultTimeoutMs && !traced && this.#defaultResolved) return this.#defaultResolved;
+    const cache = traced ? this.#tracedResolved : this.#resolved;
+    let o = cache.get(timeoutMs);
+    if (!o) {
+      o = resolveHangOptions({ ...this.#hangOptions, asyncTrace: traced, timeoutMs });
+      cache.set(timeoutMs, o);
     }
-    return d;
+    return o;
   }
 
   /** The request's id from its header when it looks like an id, else a new UUID. */
   requestIdOf(headerValue: string | string[] | undefined): string {
     const v = Array.isArray(headerValue) ? headerValue[0] : headerValue;
-    return v !== undefined && REQUEST_ID.test(v) ? v : randomUUID();
+    return v !== undefined && REQUEST_ID.test(v) ? v : newRequestId();
   }
 }
 

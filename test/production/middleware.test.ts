@@ -246,3 +246,94 @@ t.test('asyncTrace switched at run time', async (t) => {
   await (await fetch(`${furl}/slow`)).text();
   t.ok(freports[0]?.pending?.some((p) => p.type === 'Timeout'), 'fastify: app.hangwatch.setAsyncTraceRate');
 });
+
+t.test('100,000 requests through each middleware leave heap, handles and listeners flat', async (t) => {
+  const { fixture, runFixture } = await import('../helpers.js');
+  const res = await runFixture(fixture('middleware-leak-check.ts'), { nodeArgs: ['--expose-gc'], timeoutMs: 150_000 });
+  t.equal(res.code, 0, res.stderr);
+  const { before, after, closeListeners } = JSON.parse(res.stdout) as {
+    before: { heap: number; handles: number; socketListeners: number };
+    after: { heap: number; handles: number; socketListeners: number };
+    closeListeners: number[];
+  };
+  t.equal(after.handles, before.handles, `active handles ${before.handles} → ${after.handles}`);
+  t.equal(after.socketListeners, before.socketListeners, 'no listener left on the socket');
+  t.same(closeListeners, [1], 'one close listener per response');
+  const growth = after.heap - before.heap;
+  t.ok(growth < 2 * 1024 * 1024, `heap growth ${(growth / 1024).toFixed(0)} KiB after 200,000 requests (< 2 MiB)`);
+});
+
+t.test('a request the client abandons ends with its response: no report', async (t) => {
+  const reports: HangReport[] = [];
+  const app = express();
+  app.use(hangwatchExpress({ timeoutMs: 200, output: 'none', onHang: (r) => reports.push(r) }));
+  let closed!: () => void;
+  const responseClosed = new Promise<void>((r) => (closed = r));
+  app.get('/never', (_req, res) => {
+    res.on('close', () => closed()); // never answers; the client gives up
+  });
+  const { url, server } = await listenExpress(app);
+  t.teardown(() => server.close());
+  const controller = new AbortController();
+  const pending = fetch(`${url}/never`, { signal: controller.signal }).catch(() => 'aborted');
+  await sleep(50);
+  controller.abort();
+  t.equal(await pending, 'aborted');
+  await responseClosed;
+  await sleep(400);
+  t.equal(reports.length, 0, 'the abandoned request is not reported at its deadline');
+});
+
+t.test('mounted twice (two middleware instances): both operations end with the response', async (t) => {
+  const reports: HangReport[] = [];
+  const app = express();
+  app.use(hangwatchExpress({ timeoutMs: 150, output: 'none', onHang: (r) => reports.push(r) }));
+  app.use(hangwatchExpress({ timeoutMs: 150, requestIdHeader: 'x-trace', output: 'none', onHang: (r) => reports.push(r) }));
+  app.get('/quick', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/slow', async (_req, res) => {
+    await sleep(300);
+    res.json({ ok: true });
+  });
+  const { url, server } = await listenExpress(app);
+  t.teardown(() => server.close());
+  const quick = await fetch(`${url}/quick`);
+  t.equal(quick.status, 200);
+  t.ok(quick.headers.get('x-request-id') && quick.headers.get('x-trace'), 'both set their header');
+  await sleep(300);
+  t.equal(reports.length, 0, 'neither reports a request that finished');
+  await (await fetch(`${url}/slow`)).text();
+  t.equal(reports.length, 2, 'both report a slow one');
+});
+
+t.test('fastify: extraContext, timeoutFor with the route pattern, and a throwing onHang do not break requests', async (t) => {
+  const reports: HangReport[] = [];
+  const seen: Array<{ method: string; path: string; route?: string | undefined }> = [];
+  const app = Fastify();
+  await app.register(hangwatchFastify, {
+    timeoutMs: 5_000,
+    timeoutFor: (r) => {
+      seen.push(r);
+      return r.route === '/slow/:id' ? 80 : undefined;
+    },
+    extraContext: () => ({ tenant: 'acme', method: 'overridden?', bad: {} as unknown as string }),
+    output: 'none',
+    onHang: (r: HangReport) => {
+      reports.push(r);
+      throw new Error('user bug');
+    },
+  });
+  app.get('/slow/:id', async () => {
+    await sleep(250);
+    return { ok: true };
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const res = await fetch(`${url}/slow/3?q=1`, { headers: { 'x-request-id': 'r-3' } });
+  t.equal(res.status, 200);
+  t.same(seen[0], { method: 'GET', path: '/slow/3', route: '/slow/:id' });
+  t.equal(reports.length, 1);
+  t.equal(reports[0]?.name, 'GET /slow/:id');
+  t.same(reports[0]?.context, { method: 'GET', route: '/slow/:id', path: '/slow/3', requestId: 'r-3', tenant: 'acme' });
+});
