@@ -95,7 +95,7 @@ t.test('the HTML report renders in headless Chromium with its charts and diagnos
 t.test('leaking server with --heap-snapshots: the growing constructor is named', async (t) => {
   const report = await doctor('leaking-server.mjs', ['--no-html', '--heap-snapshots']);
   const leak = report.diagnosis.findings.find((f) => f.kind === 'memory-leak');
-  t.ok(leak, 'memory leak found');
+  t.ok(leak, `memory leak found (${JSON.stringify(report.diagnosis.summary)})`);
   const grown = JSON.stringify(leak?.growingConstructors?.slice(0, 3));
   const record = leak?.growingConstructors?.find((c) => c.name === 'SessionRecord');
   t.ok(record && record.countDelta > 0, `SessionRecord grew (${grown})`);
