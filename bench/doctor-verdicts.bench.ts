@@ -87,16 +87,17 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-console.log(`\nfixture               ${tools.map((t) => t.name.padEnd(40)).join('')}`);
-const rows = FIXTURES.map((fixture) => {
-  const cells = tools.map((tool) => {
+const rows = FIXTURES.map((fixture) => ({
+  fixture,
+  cells: tools.map((tool) => {
     const vs = verdicts.get(`${fixture}\t${tool.name}`) ?? [];
-    const named = vs.filter((v) => v.namesBlockingFunction).length;
-    return { tool: tool.name, says: vs.map((v) => v.says), namesBlockingFunction: `${named}/${vs.length}` };
-  });
-  console.log(`${fixture.padEnd(22)}${cells.map((c) => `${c.says.join(' | ')}${fixture.startsWith('blocking') ? ` (names ${BLOCKING_FUNCTION}: ${c.namesBlockingFunction})` : ''}`.padEnd(40)).join('')}`);
-  return { fixture, cells };
-});
+    return { tool: tool.name, says: vs.map((v) => v.says), namesBlockingFunction: `${vs.filter((v) => v.namesBlockingFunction).length}/${vs.length}` };
+  }),
+}));
+const text = rows.map((r) => [r.fixture, ...r.cells.map((c) => `${c.says.join(' | ')}${r.fixture.startsWith('blocking') ? ` (names ${BLOCKING_FUNCTION}: ${c.namesBlockingFunction})` : ''}`)]);
+const table = [['fixture', ...tools.map((t) => t.name)], ...text];
+const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+console.log(`\n${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ')).join('\n')}`);
 if (clinicSkipped) console.log(`\nclinic doctor: skipped (${clinicSkipped})`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/doctor-verdicts.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, ...(clinicSkipped ? { clinicSkipped } : {}), rows }, null, 2)}\n`);
