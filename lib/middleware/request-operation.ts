@@ -40,8 +40,7 @@ export abstract class RequestOperation implements OperationOwner {
 /**
  * End `op` when `res` closes. One small closure per request: the listener must find the
  * operation, and a property added to the response instead costs far more — Express changes each
- * response's prototype, and a new property on such an object cost ~15 % of a hello-world Express
- * app's throughput (measured).
+ * response's prototype, and a new property on such an object cost ~2 µs per request (measured).
  */
 export function endWithResponse(op: Operation, res: ServerResponse): void {
   res.on('close', () => op.end());
