@@ -13,9 +13,16 @@
  *    same loop without hangwatch, interleaved.
  * 3. Cost of a Prometheus scrape (exporter.metrics()), µs.
  *
+ * Part 1 also reads the server's own CPU time per request (process.cpuUsage around the measured
+ * load, through a `/__cpu` route), steadier than throughput when other work shares the machine.
+ * BENCH_PARTS=1 adds two variants that split the middleware's cost: a no-op middleware (what the
+ * framework charges for any middleware or onRequest hook) and a no-op that sets a UUID-sized
+ * response header (what the `X-Request-Id` header costs); the rest is the request id and hang
+ * detection.
+ *
  * Environment: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 4), BENCH_MODES (comma-separated
- * subset of baseline,middleware,asyncTrace 1%,asyncTrace; baseline is always run),
- * BENCH_FRAMEWORKS (express,fastify), BENCH_HTTP=0 / BENCH_DIRECT=0 to skip a part.
+ * subset of baseline,middleware,asyncTrace 1%,asyncTrace,no-op,no-op+header; baseline is always
+ * run), BENCH_PARTS=1, BENCH_FRAMEWORKS (express,fastify), BENCH_HTTP=0 / BENCH_DIRECT=0 to skip a part.
  */
 import { spawn } from 'node:child_process';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,21 +34,38 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
 type Framework = 'express' | 'fastify';
-type Mode = 'baseline' | 'middleware' | 'asyncTrace' | 'asyncTrace 1%';
-const ALL_MODES: Mode[] = ['baseline', 'middleware', 'asyncTrace 1%', 'asyncTrace'];
+type Mode = 'baseline' | 'no-op' | 'no-op+header' | 'middleware' | 'asyncTrace' | 'asyncTrace 1%';
+const PARTS: Mode[] = ['no-op', 'no-op+header'];
+/** The header of variant no-op+header: the size of a generated request id. */
+const SAMPLE_ID = '0b9f3c1e-4a7d-4f2b-9c51-7e2d8a6b3f10';
+const ALL_MODES: Mode[] = ['baseline', ...PARTS, 'middleware', 'asyncTrace 1%', 'asyncTrace'];
 const MODES: Mode[] = process.env.BENCH_MODES
   ? ALL_MODES.filter((m) => m === 'baseline' || (process.env.BENCH_MODES as string).split(',').includes(m))
-  : ALL_MODES;
+  : ALL_MODES.filter((m) => process.env.BENCH_PARTS === '1' || !PARTS.includes(m));
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'express,fastify').split(',') as Framework[];
+
+/** The server's CPU time so far, in µs (read before and after the measured load). */
+function cpuMicros(): { us: number } {
+  const c = process.cpuUsage();
+  return { us: c.user + c.system };
+}
 
 async function serve(framework: Framework, mode: Mode): Promise<void> {
   const opts = { timeoutMs: 30_000, asyncTrace: mode === 'asyncTrace' ? true : mode === 'asyncTrace 1%' ? 0.01 : false };
+  const hangwatch = mode !== 'baseline' && !PARTS.includes(mode);
   let port: number;
   if (framework === 'express') {
     const { default: express } = await import('express');
     const { hangwatchExpress } = await import('hangwatch/express');
     const app = express();
-    if (mode !== 'baseline') app.use(hangwatchExpress(opts));
+    if (hangwatch) app.use(hangwatchExpress(opts));
+    if (mode === 'no-op') app.use((_req, _res, next) => next());
+    if (mode === 'no-op+header')
+      app.use((_req, res, next) => {
+        res.setHeader('x-request-id', SAMPLE_ID);
+        next();
+      });
+    app.get('/__cpu', (_req, res) => void res.json(cpuMicros()));
     app.get('/tasks', async (_req, res) => {
       await new Promise((r) => setImmediate(r)); // an async hop, like a cached read
       res.json({ ok: true, items: [1, 2, 3] });
@@ -53,7 +77,14 @@ async function serve(framework: Framework, mode: Mode): Promise<void> {
     const { default: Fastify } = await import('fastify');
     const { hangwatchFastify } = await import('hangwatch/fastify');
     const app = Fastify();
-    if (mode !== 'baseline') await app.register(hangwatchFastify, opts);
+    if (hangwatch) await app.register(hangwatchFastify, opts);
+    if (mode === 'no-op') app.addHook('onRequest', (_request, _reply, done) => done());
+    if (mode === 'no-op+header')
+      app.addHook('onRequest', (_request, reply, done) => {
+        reply.header('x-request-id', SAMPLE_ID);
+        done();
+      });
+    app.get('/__cpu', async () => cpuMicros());
     app.get('/tasks', async () => {
       await new Promise((r) => setImmediate(r));
       return { ok: true, items: [1, 2, 3] };
@@ -64,7 +95,14 @@ async function serve(framework: Framework, mode: Mode): Promise<void> {
   process.stdout.write(`port ${port}\n`);
 }
 
-async function load(framework: Framework, mode: Mode): Promise<{ rps: number; p99: number }> {
+interface LoadResult {
+  rps: number;
+  p99: number;
+  /** Server CPU µs per request. */
+  cpu: number;
+}
+
+async function load(framework: Framework, mode: Mode): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', framework, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -78,8 +116,11 @@ async function load(framework: Framework, mode: Mode): Promise<{ rps: number; p9
   try {
     const url = `http://127.0.0.1:${port}/tasks`;
     await autocannon({ url, connections: 10, duration: 1 }); // warm-up
+    const cpu = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${port}/__cpu`)).json()) as { us: number }).us;
+    const cpu0 = await cpu();
     const r = await autocannon({ url, connections: 10, duration: SECONDS });
-    return { rps: r.requests.average, p99: r.latency.p99 };
+    const cpu1 = await cpu();
+    return { rps: r.requests.average, p99: r.latency.p99, cpu: (cpu1 - cpu0) / r.requests.total };
   } finally {
     child.kill('SIGKILL');
   }
@@ -213,17 +254,20 @@ async function main(): Promise<void> {
   if (cmd === 'serve') return serve(framework as Framework, mode as Mode);
   if (process.env.BENCH_HTTP !== '0') {
     for (const fw of FRAMEWORKS) {
-      const results = new Map<Mode, Array<{ rps: number; p99: number }>>(MODES.map((m) => [m, []]));
+      const results = new Map<Mode, LoadResult[]>(MODES.map((m) => [m, []]));
       for (let r = 0; r < ROUNDS; r++) for (const m of MODES) results.get(m)?.push(await load(fw, m));
       const baseRuns = results.get('baseline') ?? [];
       const base = median(baseRuns.map((x) => x.rps));
-      console.log(`\n${fw}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians; spread = per-round ratios`);
-      console.log('variant       req/s     ratio   p99 ms   spread');
+      console.log(`\n${fw}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians; spread = per-round ratios; server CPU µs per request, + over the baseline's in the same round`);
+      console.log('variant        req/s   ratio   p99 ms   spread         CPU µs/req   +µs (spread)');
       for (const m of MODES) {
         const list = results.get(m) ?? [];
         const rps = median(list.map((x) => x.rps));
         const ratios = list.map((x, i) => x.rps / (baseRuns[i]?.rps ?? NaN));
-        console.log(`${m.padEnd(12)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}`);
+        const extra = list.map((x, i) => x.cpu - (baseRuns[i]?.cpu ?? NaN));
+        console.log(
+          `${m.padEnd(13)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}   ${fmt(median(list.map((x) => x.cpu)), 2).padStart(8)}   ${fmt(median(extra), 2)} (${fmt(Math.min(...extra), 2)}…${fmt(Math.max(...extra), 2)})`,
+        );
       }
     }
   }

@@ -22,7 +22,7 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
   const report: HangReport = {
     schema: 'hangwatch.hang-report',
     schemaVersion: REPORT_SCHEMA_VERSION,
-    name: op.reportName(),
+    name: op.owner ? op.owner.hangName() : op.name,
     operationId: op.id,
     kind: seen.kind,
     timeoutMs: op.config.timeoutMs,
@@ -35,7 +35,7 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
     pid: process.pid,
     threadId,
   };
-  const context = op.reportContext();
+  const context = op.owner ? op.owner.hangContext() : op.context ?? op.config.context;
   if (context) report.context = resolveContext(context);
   if (seen.kind === 'blocked') {
     if (seen.mainStack && seen.mainStack.length > 0) {

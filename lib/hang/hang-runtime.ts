@@ -14,7 +14,7 @@ import { closeScope } from './async-trace.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
-import type { Operation } from './operation.js';
+import type { Operation, OperationOwner } from './operation.js';
 
 /** A deadline missed by less than this is not a hang (timers are never exact). */
 export const DEADLINE_GRACE_MS = 20;
@@ -119,7 +119,7 @@ class HangRuntime {
         if (op.scope) closeScope(op.scope);
         const err = hangErrorOf(op, report);
         op.reject?.(err);
-        timedOut(op, err);
+        if (op.owner) callOwner(op.owner, err);
         return;
       }
     }
@@ -195,11 +195,11 @@ function hangErrorOf(op: Operation, report: HangReport): HangError {
   return err;
 }
 
-function timedOut(op: Operation, err: HangError): void {
+function callOwner(owner: OperationOwner, err: HangError): void {
   try {
-    op.timedOut(err);
+    owner.onHangTimeout(err);
   } catch (e) {
-    warn('timedOut threw', e);
+    warn('onHangTimeout threw', e);
   }
 }
 

@@ -1,12 +1,10 @@
 /**
  * One operation under hang detection: its deadline entry, its promise plumbing and what has been
  * reported about it so far. An operation begun with `detector.begin()` is also the handle given
- * to the caller (`HangHandle`): no second object per operation. A hot caller (the request
- * middleware) subclasses it to compute its name and context only when a report is made and to
- * hear of its deadline: one object per request.
+ * to the caller (`HangHandle`): no second object per operation.
  */
 import type { HangReport } from '../report/hang-report.js';
-import { openScope, runInScope, type TraceScope } from './async-trace.js';
+import { runInScope, type TraceScope } from './async-trace.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
 import type { HangError } from './hang-error.js';
 import type { HangContext, ResolvedHangOptions } from './hang-options.js';
@@ -38,6 +36,18 @@ export interface HangHandle {
   end(): void;
 }
 
+/**
+ * Supplies an operation's name and context when a report is made, and hears of its deadline
+ * under action `reject`/`abort` — so that a hot caller (the request middleware) keeps its
+ * per-operation work to fields on one object, computing report facts only for reports.
+ */
+export interface OperationOwner {
+  hangName(): string;
+  hangContext(): HangContext;
+  /** The deadline passed under action `reject`/`abort` (the operation is ended). Must not throw. */
+  onHangTimeout(error: HangError): void;
+}
+
 export class Operation implements DeadlineEntry, HangHandle {
   // DeadlineEntry
   deadline = 0;
@@ -47,8 +57,7 @@ export class Operation implements DeadlineEntry, HangHandle {
   list: DeadlineList | null = null;
 
   readonly id = nextId++;
-  /** Set by `startOperation`. */
-  startedAt = 0;
+  readonly startedAt: number;
   /** Reports made so far. */
   reports = 0;
   /** The watchdog must not capture this operation again before this time (repeat interval). */
@@ -66,26 +75,16 @@ export class Operation implements DeadlineEntry, HangHandle {
   scope: TraceScope | undefined;
   /** Per-call context (createHangDetector); else the options' context is used. */
   context: HangContext | undefined;
+  owner: OperationOwner | undefined;
 
   constructor(
     readonly config: ResolvedHangOptions,
     readonly name: string,
+    now: number,
   ) {
+    this.startedAt = now;
     this.keepsAlive = config.keepAlive;
   }
-
-  /** The name in reports. */
-  reportName(): string {
-    return this.name;
-  }
-
-  /** The context of reports. */
-  reportContext(): HangContext | undefined {
-    return this.context ?? this.config.context;
-  }
-
-  /** The deadline passed under action `reject`/`abort` and the operation is ended. Must not throw. */
-  timedOut(_error: HangError): void {}
 
   get ended(): boolean {
     return this.settled;
@@ -106,16 +105,4 @@ export class Operation implements DeadlineEntry, HangHandle {
   end(): void {
     if (!this.settled) getHangRuntime().finish(this);
   }
-}
-
-/**
- * Start an operation: its clock, its deadline, and its trace scope with `asyncTrace`. No
- * validation: for callers that made the operation themselves (the request middleware's subclass).
- */
-export function startOperation<O extends Operation>(op: O): O {
-  const now = Date.now();
-  op.startedAt = now;
-  if (op.config.asyncTrace) op.scope = openScope();
-  getHangRuntime().start(op, now);
-  return op;
 }

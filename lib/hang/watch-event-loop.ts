@@ -11,7 +11,7 @@ import { InvalidOptionError } from '../errors.js';
 import { optionalObject } from '../validate.js';
 import { resolveHangOptions, type HangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
-import { Operation, startOperation } from './operation.js';
+import { Operation } from './operation.js';
 
 export type LoopWatchdogOptions = Pick<HangOptions, 'timeoutMs' | 'name' | 'repeatMs' | 'onHang' | 'output' | 'format' | 'exitCode'> & {
   /** `report` (default) or `exit`: a stalled loop cannot be rejected or aborted. */
@@ -27,10 +27,15 @@ export function watchEventLoop(options?: LoopWatchdogOptions): LoopWatchdog {
   if (o.action !== undefined && o.action !== 'report' && o.action !== 'exit') {
     throw new InvalidOptionError('action', '"report" or "exit"', o.action);
   }
-  const config = resolveHangOptions({ ...o, name: o.name ?? 'event loop', captureStack: true, keepAlive: false, asyncTrace: false });
+  const config = resolveHangOptions({ ...o, name: o.name ?? 'event loop', captureStack: true, keepAlive: false });
   if (config.timeoutMs < 20) throw new InvalidOptionError('timeoutMs', 'at least 20', config.timeoutMs);
   const runtime = getHangRuntime();
-  const begin = (): Operation => startOperation(new Operation(config, config.name ?? 'event loop'));
+  const begin = (): Operation => {
+    const now = Date.now();
+    const op = new Operation(config, config.name ?? 'event loop', now);
+    runtime.start(op, now);
+    return op;
+  };
   let op = begin();
   const renew = setInterval(() => {
     // The loop turned: this turn's deadline is met (or, if it was missed, finish() reports it).

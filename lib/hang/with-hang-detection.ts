@@ -5,10 +5,10 @@
  * and one list removal: no timer, no message to the watchdog.
  */
 import { InvalidOptionError } from '../errors.js';
-import { runInScope } from './async-trace.js';
+import { openScope, runInScope } from './async-trace.js';
 import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
-import { Operation, startOperation, type HangHandle } from './operation.js';
+import { Operation, type HangHandle, type OperationOwner } from './operation.js';
 
 export type HangFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
@@ -46,7 +46,7 @@ export function createHangDetector(options?: HangOptions): HangDetector {
   };
   detector.begin = (name?: string, context?: HangContext): HangHandle => {
     checkNameAndContext(name, context);
-    const op = beginOperation(config, name ?? config.name ?? 'anonymous', context);
+    const op = beginOperation(config, name ?? config.name ?? 'anonymous', context, undefined);
     op.isHandle = true;
     return op;
   };
@@ -58,11 +58,18 @@ function checkNameAndContext(name: unknown, context: unknown): void {
   if (context !== undefined && (context === null || typeof context !== 'object')) throw new InvalidOptionError('context', 'an object', context);
 }
 
-/** A new operation, started. */
-function beginOperation(config: ResolvedHangOptions, name: string, context: HangContext | undefined): Operation {
-  const op = new Operation(config, name);
+/**
+ * Start an operation: its deadline, and its trace scope with `asyncTrace`. No validation: for
+ * callers that resolved the options themselves (the request middleware, with an `owner`).
+ */
+export function beginOperation(config: ResolvedHangOptions, name: string, context: HangContext | undefined, owner: OperationOwner | undefined): Operation {
+  const now = Date.now();
+  const op = new Operation(config, name, now);
   if (context) op.context = context;
-  return startOperation(op);
+  if (owner) op.owner = owner;
+  if (config.asyncTrace) op.scope = openScope();
+  getHangRuntime().start(op, now);
+  return op;
 }
 
 /**
@@ -91,7 +98,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?: string, context?: HangContext): Promise<Awaited<T>> {
   const runtime = getHangRuntime();
-  const op = beginOperation(config, name ?? config.name ?? (fn.name || 'anonymous'), context);
+  const op = beginOperation(config, name ?? config.name ?? (fn.name || 'anonymous'), context, undefined);
   if (fn.length > 0) op.controller = new AbortController();
   let value: T | PromiseLike<T>;
   try {

@@ -13,9 +13,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HangError } from '../hang/hang-error.js';
-import type { ResolvedHangOptions } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
-import { RequestOperation } from './request-operation.js';
+import { endWithResponse, RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -35,13 +34,12 @@ export interface ExpressLikeMiddleware {
 /** An Express request under detection; its route is read when a report is made (Express has matched it by then). */
 class ExpressRequestOperation extends RequestOperation {
   constructor(
-    options: ResolvedHangOptions,
     readonly req: ExpressLikeRequest,
     readonly res: ServerResponse,
     url: string | undefined,
     requestId: string,
   ) {
-    super(options, req.method ?? 'GET', url, requestId);
+    super(req.method ?? 'GET', url, requestId);
   }
 
   route(): string {
@@ -50,7 +48,7 @@ class ExpressRequestOperation extends RequestOperation {
   }
 
   /** Action `reject`: answer 503 if nothing was sent yet. */
-  override timedOut(error: HangError): void {
+  onHangTimeout(error: HangError): void {
     const res = this.res;
     if (res.headersSent || res.destroyed) return;
     res.statusCode = 503;
@@ -72,9 +70,11 @@ export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddl
       next();
       return;
     }
-    const op = new ExpressRequestOperation(config.operationOptions(timeoutMs), req, res, url, requestId);
-    if (config.hasExtraContext) op.extra = config.extraContextOf(req);
-    op.startWith(res, next);
+    const request = new ExpressRequestOperation(req, res, url, requestId);
+    if (config.hasExtraContext) request.extra = config.extraContextOf(req);
+    const op = config.begin(timeoutMs, request);
+    endWithResponse(op, res);
+    op.run(next);
   } as ExpressLikeMiddleware;
   middleware.setAsyncTraceRate = (rate) => config.setAsyncTraceRate(rate);
   return middleware;

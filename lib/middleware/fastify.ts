@@ -15,9 +15,8 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { HangError } from '../hang/hang-error.js';
-import type { ResolvedHangOptions } from '../hang/hang-options.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
-import { RequestOperation } from './request-operation.js';
+import { endWithResponse, RequestOperation } from './request-operation.js';
 
 export type { RequestHangOptions, RequestInfo } from './request-hang-options.js';
 
@@ -46,26 +45,25 @@ function routeTimeout(config: unknown): number | undefined {
 /** A Fastify request under detection; Fastify knows its route pattern when the request starts. */
 class FastifyRequestOperation extends RequestOperation {
   constructor(
-    options: ResolvedHangOptions,
     readonly reply: FastifyReply,
     readonly routePattern: string | undefined,
     method: string,
     url: string,
     requestId: string,
   ) {
-    super(options, method, url, requestId);
+    super(method, url, requestId);
   }
 
   route(): string {
     return this.routePattern ?? '(unmatched)';
   }
 
-  override reportName(): string {
+  override hangName(): string {
     return `${this.method} ${this.routePattern ?? pathOf(this.url)}`;
   }
 
   /** Action `reject`: answer 503 if nothing was sent yet. */
-  override timedOut(error: HangError): void {
+  onHangTimeout(error: HangError): void {
     const reply = this.reply;
     if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
     reply.code(503).header('connection', 'close').send(timeoutBody(this.requestId, error.report.timeoutMs));
@@ -102,9 +100,11 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
       next();
       return;
     }
-    const op = new FastifyRequestOperation(config.operationOptions(timeoutMs), reply, route, method, url, requestId);
-    if (config.hasExtraContext) op.extra = config.extraContextOf(request.raw);
-    op.startWith(reply.raw, next);
+    const operation = new FastifyRequestOperation(reply, route, method, url, requestId);
+    if (config.hasExtraContext) operation.extra = config.extraContextOf(request.raw);
+    const op = config.begin(timeoutMs, operation);
+    endWithResponse(op, reply.raw);
+    op.run(next);
   });
   done();
 }

@@ -5,7 +5,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { InvalidOptionError } from '../errors.js';
+import { beginOperation } from '../hang/with-hang-detection.js';
 import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from '../hang/hang-options.js';
+import type { Operation, OperationOwner } from '../hang/operation.js';
 import { newRequestId } from './request-id.js';
 import type { HangReport } from '../report/hang-report.js';
 import type { ReportFormat, ReportOutput } from '../report/sink.js';
@@ -167,10 +169,13 @@ export class RequestHangConfig {
     return out;
   }
 
-  /** The options of a request's operation with this deadline; whether it is traced is drawn here (`asyncTrace` rate). */
-  operationOptions(timeoutMs: number): ResolvedHangOptions {
+  /**
+   * Begin a request's operation with its deadline; whether it is traced is drawn here
+   * (`asyncTrace` rate). The owner names it and hears of its deadline.
+   */
+  begin(timeoutMs: number, owner: OperationOwner): Operation {
     const traced = this.traceRate === 1 || (this.traceRate > 0 && Math.random() < this.traceRate);
-    return this.#optionsFor(timeoutMs, traced);
+    return beginOperation(this.#optionsFor(timeoutMs, traced), '', undefined, owner);
   }
 
   /** Options resolved once per distinct deadline (a handful in practice) and tracing choice. */
