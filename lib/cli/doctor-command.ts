@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { diffHeapSnapshots } from '../heap/heap-diff.js';
 import { loadHeapSnapshot } from '../heap/load-heap-snapshot.js';
-import { byRetainedThenSize, type GrowingConstructor } from '../report/diagnosis.js';
+import type { GrowingConstructor } from '../report/diagnosis.js';
 import { diagnose } from '../process/diagnose.js';
 import { superviseRun } from '../process/supervised-run.js';
 import { renderDoctorText, type DoctorReport } from '../report/doctor-report.js';
@@ -42,8 +42,8 @@ report could be written, 2 bad arguments.`;
 const V8_BOOKKEEPING = new Set(['(object shape)', '(system)', '(compiled code)', '(code)', '(hidden)', '(number)', '(bigint)', '(symbol)']);
 
 /**
- * Constructors whose live objects grew from the first to the last snapshot, ranked by what the new
- * objects retain (a leaking record is small itself; the payloads it holds are not), then by self size.
+ * Constructors whose live objects grew from the first to the last snapshot, with what their new
+ * objects retain (a leaking record is small itself; the payloads it holds are not). Unsorted.
  */
 async function growingBetweenSnapshots(paths: string[], progress: Progress): Promise<GrowingConstructor[] | undefined> {
   if (paths.length < 2) {
@@ -56,9 +56,8 @@ async function growingBetweenSnapshots(paths: string[], progress: Progress): Pro
     const after = await loadHeapSnapshot(paths[paths.length - 1] as string);
     return diffHeapSnapshots(before, after, { retainedSizes: true })
       .classes.filter((c) => c.countDelta > 0 && c.sizeDelta > 0 && !V8_BOOKKEEPING.has(c.className))
-      .map((c) => ({ name: c.className, countDelta: c.countDelta, sizeDeltaBytes: c.sizeDelta, retainedBytes: c.newRetainedSize ?? c.sizeDelta }))
-      .sort(byRetainedThenSize)
-      .slice(0, 10);
+      // diagnose() ranks them by what they retain (byRetainedThenSize) and keeps the first ten.
+      .map((c) => ({ name: c.className, countDelta: c.countDelta, sizeDeltaBytes: c.sizeDelta, retainedBytes: c.newRetainedSize ?? c.sizeDelta }));
   } catch (error) {
     progress.log(`hangwatch doctor: the heap snapshots could not be compared: ${(error as Error).message}`);
     return undefined;

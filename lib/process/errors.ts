@@ -13,7 +13,7 @@ export class ProcessNotFoundError extends HangwatchError {
   }
 }
 
-/** Sampling another process needs `/proc` (Linux); this platform has none. */
+/** Another process cannot be sampled here: neither `/proc` nor the `pidusage` backend works. */
 export class ProcessSamplingUnsupportedError extends HangwatchError {
   declare readonly code: 'ERR_PROCESS_SAMPLING_UNSUPPORTED';
   constructor(message: string, options: HangwatchErrorOptions = {}) {
