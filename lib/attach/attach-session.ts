@@ -27,6 +27,11 @@ export interface AttachOptions {
   startTimeoutMs?: number;
   /** Where to write what happens (attach, close); nothing when absent. */
   log?: (line: string) => void;
+  /**
+   * The work watches `signal` itself and finishes early (a CPU profile keeps what it recorded);
+   * otherwise Ctrl-C/SIGTERM abandons the work at once. Either way the target is cleaned up.
+   */
+  workHandlesInterrupt?: boolean;
 }
 
 export interface AttachContext {
@@ -101,7 +106,8 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
       });
     });
     aborted.catch(() => {});
-    const result = await Promise.race([work({ target, main, port, signal: abort.signal }), aborted]);
+    const working = work({ target, main, port, signal: abort.signal });
+    const result = options.workHandlesInterrupt ? await working : await Promise.race([working, aborted]);
     const outcome: AttachOutcome<T> = { result, port, openedInspector };
     const still = await cleanUp(main, pid, port, openedInspector);
     if (still) outcome.stillListening = still;

@@ -16,7 +16,7 @@
  * stack is read by evaluating `new Error().stack` inside that interrupt, which sees the frames
  * that called the regular expression.
  */
-import { parseV8Stack, type StackFrame } from '../capture/stack-frame.js';
+import { isNodeInternal, parseV8Stack, type StackFrame } from '../capture/stack-frame.js';
 import { withSourceLines } from '../capture/source-line.js';
 import { mapFrame } from '../capture/source-map.js';
 import { resolveFrames, type RawFrame } from '../watchdog/watchdog.js';
@@ -35,7 +35,7 @@ export interface ThreadStack {
   answerDelayMs: number;
   /** How the stack was read: a debugger pause, or an `Error().stack` evaluated in an interrupt (inside a regular expression). */
   method: 'pause' | 'interrupt';
-  /** What an idle loop waits on: `process.getActiveResourcesInfo()` counted by type. */
+  /** What an idle loop (or one between callbacks, in Node's own code only) waits on: `process.getActiveResourcesInfo()` counted by type. */
   activeResources?: Record<string, number>;
 }
 
@@ -112,7 +112,16 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     }
     // Frames without a URL are hangwatch's own evaluation (when the pause landed while the thread
     // ran it on top of the program's frames): not the program's.
-    return { thread: channel.label, state: 'running', frames: resolveFrames(raw.filter((f) => f.url), sourceMaps), answerDelayMs, method: 'pause' };
+    const frames = resolveFrames(raw.filter((f) => f.url), sourceMaps);
+    const stack: ThreadStack = { thread: channel.label, state: 'running', frames, answerDelayMs, method: 'pause' };
+    if (frames.every(isNodeInternal)) {
+      // Only Node's own code, entered from the loop (a timer or I/O callback starting): the
+      // program is between callbacks, so what the loop holds says more.
+      await channel.send('Debugger.resume', {}, timeoutMs).catch(() => {});
+      const answer = resources ? await resources : await channel.send('Runtime.evaluate', { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
+      stack.activeResources = countTypes(answer?.result?.value);
+    }
+    return stack;
   } finally {
     offScripts();
     // Never leave the thread paused, even when this capture failed.

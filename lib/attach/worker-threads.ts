@@ -12,7 +12,9 @@ export async function withWorkerChannels<T>(main: CdpChannel, work: (workers: Wo
   const attached: { sessionId: string; label: string }[] = [];
   const off = main.on('NodeWorker.attachedToWorker', (p: CdpParams) => {
     const info = p.workerInfo ?? {};
-    attached.push({ sessionId: String(p.sessionId), label: `worker ${String(info.workerId ?? '?')}${info.title ? ` (${String(info.title)})` : ''}` });
+    // Titles read `[worker 1] name`; the name alone is kept.
+    const name = String(info.title ?? '').replace(/^\[worker \d+\]\s*/, '');
+    attached.push({ sessionId: String(p.sessionId), label: `worker ${String(info.workerId ?? '?')}${name ? ` (${name})` : ''}` });
   });
   const channels: WorkerChannel[] = [];
   try {

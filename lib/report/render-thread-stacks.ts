@@ -10,11 +10,8 @@ export function renderThreadStacks(pid: number, threads: ThreadStack[]): string 
   for (const t of threads) {
     if (out.length > 0) out.push('');
     if (t.state === 'idle') {
-      const waits = Object.entries(t.activeResources ?? {})
-        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-        .map(([type, n]) => `${type}${n > 1 ? ` ×${n}` : ''}`);
       out.push(`Process ${pid}, ${t.thread}: idle — the event loop is waiting, no JavaScript is running.`);
-      out.push(waits.length > 0 ? `  Waiting on: ${waits.join(', ')}` : '  Waiting on nothing the loop tracks (no active handles or requests).');
+      out.push(waitingOn(t.activeResources ?? {}));
       continue;
     }
     const how = t.method === 'interrupt' ? ', read while it runs a regular expression or other code that cannot pause' : '';
@@ -22,6 +19,17 @@ export function renderThreadStacks(pid: number, threads: ThreadStack[]): string 
     out.push(t.frames.length > 0 ? renderTraceback(t.frames) : '  (no frames)');
     const note = nativeCallNote(t.answerDelayMs);
     if (note) out.push(note);
+    if (t.activeResources) {
+      out.push('  (only Node.js internals on the stack: the loop is between callbacks)');
+      out.push(waitingOn(t.activeResources));
+    }
   }
   return `${out.join('\n')}\n`;
+}
+
+function waitingOn(resources: Record<string, number>): string {
+  const waits = Object.entries(resources)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([type, n]) => `${type}${n > 1 ? ` ×${n}` : ''}`);
+  return waits.length > 0 ? `  Waiting on: ${waits.join(', ')}` : '  Waiting on nothing the loop tracks (no active handles or requests).';
 }
