@@ -40,6 +40,8 @@ export interface AttachContext {
   main: CdpChannel;
   /** Inspector port used. */
   port: number;
+  /** hangwatch opened the inspector (SIGUSR1) and will close it again. */
+  openedInspector: boolean;
   /** Aborted on Ctrl-C/SIGTERM of hangwatch: long work (a CPU profile) stops early and cleans up. */
   signal: AbortSignal;
 }
@@ -81,6 +83,10 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
     ({ port, url } = existing as { port: number; url: string });
     log(`hangwatch: process ${pid} already has its inspector open on port ${port}; using it (it stays open)`);
   } else {
+    // Its port already held by another process: SIGUSR1 would only make the target print an error.
+    if (target.inspectPort !== 0 && !before.some((s) => s.port === target.inspectPort) && (await namespaceListeners(pid)).has(target.inspectPort)) {
+      throw new InspectorPortTakenError(pid, target.inspectPort);
+    }
     process.kill(pid, 'SIGUSR1');
     const opened = await waitForNewInspector(target, before, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
     if (!opened.url) throw new DebuggerAttachedError(pid, opened.port);
@@ -106,7 +112,7 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
       });
     });
     aborted.catch(() => {});
-    const working = work({ target, main, port, signal: abort.signal });
+    const working = work({ target, main, port, openedInspector, signal: abort.signal });
     const result = options.workHandlesInterrupt ? await working : await Promise.race([working, aborted]);
     const outcome: AttachOutcome<T> = { result, port, openedInspector };
     const still = await cleanUp(main, pid, port, openedInspector);

@@ -33,9 +33,10 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing the pid' : 'takes one pid');
   const pid = pidArg(positionals[0] as string);
   const timeoutMs = (numberArg(values, 'timeout', { min: 0.1, max: 3600 }) ?? 10) * 1000;
+  // The stacks are printed as soon as they are read; closing the inspector follows.
   const outcome = await withAttachedProcess(
     pid,
-    async ({ main }) => {
+    async ({ main, port, openedInspector }) => {
       const threads: ThreadStack[] = [await readThreadStack(main, { timeoutMs })];
       if (values.all) {
         await withWorkerChannels(main, async (workers) => {
@@ -48,16 +49,14 @@ export async function run(argv: string[]): Promise<number> {
           }
         });
       }
-      return threads;
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify({ schema: 'hangwatch.dump/1', pid, inspectorPort: port, openedInspector, threads })}\n`);
+      } else {
+        process.stdout.write(renderThreadStacks(pid, threads));
+      }
     },
     { log: (line) => process.stderr.write(`${line}\n`) },
   );
-  const threads = outcome.result;
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify({ schema: 'hangwatch.dump/1', pid, inspectorPort: outcome.port, openedInspector: outcome.openedInspector, threads })}\n`);
-  } else {
-    process.stdout.write(renderThreadStacks(pid, threads));
-  }
   if (outcome.stillListening) process.stderr.write(`hangwatch dump: warning: ${outcome.stillListening}\n`);
   return 0;
 }

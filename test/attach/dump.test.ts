@@ -1,5 +1,5 @@
 // `hangwatch dump <pid>` on real processes: the stack, the idle loop, workers, and the process left as it was.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { runCli } from '../cli/run-cli.js';
 import { httpGet, isAlive, keepsRunning, ports, startTarget, type Target } from './target.js';
 
@@ -11,7 +11,7 @@ async function target(name: string, nodeArgs?: string[]): Promise<Target> {
   return x;
 }
 
-async function leftAsItWas(t: Tap.Test, x: Target): Promise<void> {
+async function leftAsItWas(t: Test, x: Target): Promise<void> {
   t.ok(isAlive(x.pid), 'the target is alive');
   t.same(await ports(x.pid), x.portsBefore, 'no port of the target listens beyond its own (the inspector is closed)');
 }
