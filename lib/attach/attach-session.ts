@@ -18,7 +18,7 @@
  */
 import { get } from 'node:http';
 import { COMMAND_TIMEOUT_MS, InspectorConnection, type CdpChannel } from './cdp-channel.js';
-import { AttachTimeoutError, DebuggerAttachedError, InspectorPortTakenError, InspectorRefusedError } from './errors.js';
+import { AttachInterruptedError, AttachTimeoutError, DebuggerAttachedError, InspectorPortTakenError, InspectorRefusedError } from './errors.js';
 import { listeningPorts, namespaceListeners, processSockets, type ProcessSocket } from './process-sockets.js';
 import { checkAttachable, type TargetProcess } from './target-process.js';
 
@@ -107,7 +107,7 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
   process.once('SIGTERM', onSignal);
   try {
     const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(new InspectorRefusedError(pid, 'session was interrupted (SIGINT/SIGTERM of hangwatch); the target was resumed and left as it was')), {
+      abort.signal.addEventListener('abort', () => reject(new AttachInterruptedError(pid)), {
         once: true,
       });
     });

@@ -87,3 +87,11 @@ export class AttachProtocolError extends HangwatchError {
     super('ERR_ATTACH_PROTOCOL', message, options);
   }
 }
+
+/** hangwatch got SIGINT/SIGTERM while attached; the target was resumed and left as it was. */
+export class AttachInterruptedError extends HangwatchError {
+  declare readonly code: 'ERR_ATTACH_INTERRUPTED';
+  constructor(pid: number) {
+    super('ERR_ATTACH_INTERRUPTED', `hangwatch: interrupted while attached to process ${pid}; it was resumed and its inspector closed as before`);
+  }
+}

@@ -1,4 +1,5 @@
 // `hangwatch heap snapshot <pid>` and `hangwatch cpu --pid`: files that load, the target's own class and hot function.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import t from 'tap';
 import { CpuProfile } from '../../lib/cpu/cpu-profile.js';
 import { loadHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
 import { runCli } from '../cli/run-cli.js';
-import { isAlive, keepsRunning, ports, startTarget, type Target } from './target.js';
+import { isAlive, keepsRunning, ports, ROOT, startTarget, type Target } from './target.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-attach-'));
 const targets: Target[] = [];
@@ -50,6 +51,33 @@ t.test('cpu --pid: the table names the hot function, the profile loads', async (
   t.equal(parsed.pid, x.pid);
   t.ok(parsed.stats.entries.some((e: { functionName: string }) => e.functionName === 'burnCpuForProfile'));
   t.ok(existsSync(join(dir, 'second.cpuprofile')));
+  t.ok(isAlive(x.pid));
+  t.same(await ports(x.pid), x.portsBefore);
+  t.ok(await keepsRunning(x.pid, 5));
+});
+
+t.test('Ctrl-C of cpu --pid: stops early, reports what it recorded, leaves the target as it was', async (t) => {
+  const x = await startTarget('attach-heap.mjs');
+  targets.push(x);
+  const out = join(dir, 'interrupted.cpuprofile');
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'lib/cli/main.ts', 'cpu', '--pid', String(x.pid), '--duration', '600', '--json', '--out', out], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // Interrupt once the profiler runs: the target's inspector listens (a port beyond its own).
+  const deadline = Date.now() + 60_000;
+  while ((await ports(x.pid)).length === x.portsBefore.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 0, stderr);
+  const report = JSON.parse(stdout);
+  t.equal(report.truncated, true, 'the recording ended early');
+  t.ok(existsSync(out));
   t.ok(isAlive(x.pid));
   t.same(await ports(x.pid), x.portsBefore);
   t.ok(await keepsRunning(x.pid, 5));
