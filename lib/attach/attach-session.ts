@@ -23,7 +23,11 @@ import { listeningPorts, namespaceListeners, processSockets, type ProcessSocket 
 import { checkAttachable, type TargetProcess } from './target-process.js';
 
 export interface AttachOptions {
-  /** How long the target may take to open its inspector after SIGUSR1 (default 5 s). */
+  /**
+   * How long the target may take to open its inspector after SIGUSR1 (default 10 s). Node opens
+   * it from the main thread (an interrupt, or the loop's wake-up), so a main thread inside a long
+   * native call opens it only when the call returns.
+   */
   startTimeoutMs?: number;
   /** Where to write what happens (attach, close); nothing when absent. */
   log?: (line: string) => void;
@@ -55,7 +59,7 @@ export interface AttachOutcome<T> {
   stillListening?: string;
 }
 
-const DEFAULT_START_TIMEOUT_MS = 5000;
+const DEFAULT_START_TIMEOUT_MS = 10_000;
 const POLL_MS = 10;
 const HTTP_TIMEOUT_MS = 1000;
 /** Bound on the whole cleanup (it waits for the target to run our commands). */
@@ -72,60 +76,66 @@ const CLOSE_INSPECTOR_EXPRESSION =
 export async function withAttachedProcess<T>(pid: number, work: (context: AttachContext) => Promise<T>, options: AttachOptions = {}): Promise<AttachOutcome<T>> {
   const log = options.log ?? (() => {});
   const target = await checkAttachable(pid);
+  // From the signal on, Ctrl-C/SIGTERM of hangwatch must not leave the inspector open: they are
+  // handled (the work stops, the target is cleaned up) instead of ending hangwatch at once.
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new AttachInterruptedError(pid));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { port, url, openedInspector } = await openInspector(target, options, log);
+    let main: InspectorConnection;
+    try {
+      main = await InspectorConnection.open(pid, url, COMMAND_TIMEOUT_MS);
+    } catch (err) {
+      if (openedInspector) await closeWithoutConnection(pid, url);
+      throw new InspectorRefusedError(pid, `refused the connection on port ${port}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const aborted = new Promise<never>((_, reject) => {
+        if (abort.signal.aborted) reject(abort.signal.reason);
+        abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+      });
+      aborted.catch(() => {});
+      const working = abort.signal.aborted ? aborted : work({ target, main, port, openedInspector, signal: abort.signal });
+      const result = options.workHandlesInterrupt ? await working : await Promise.race([working, aborted]);
+      const outcome: AttachOutcome<T> = { result, port, openedInspector };
+      const still = await cleanUp(main, pid, port, openedInspector);
+      if (still) outcome.stillListening = still;
+      return outcome;
+    } catch (err) {
+      const still = await cleanUp(main, pid, port, openedInspector);
+      if (still) log(`hangwatch: warning: ${still}`);
+      throw err;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The inspector to connect to: one already open, or the one SIGUSR1 opens. */
+async function openInspector(target: TargetProcess, options: AttachOptions, log: (line: string) => void): Promise<{ port: number; url: string; openedInspector: boolean }> {
+  const pid = target.pid;
   const before = await listeningPorts(pid);
-  const existing = await findOpenInspector(before, target.inspectPort);
-  let port: number;
-  let url: string;
-  const openedInspector = existing === undefined;
-  if (existing) {
-    const clients = (await processSockets(pid)).filter((s) => s.state === 'established' && s.port === existing.port);
-    if (clients.length > 0 || !existing.url) throw new DebuggerAttachedError(pid, existing.port);
-    ({ port, url } = existing as { port: number; url: string });
-    log(`hangwatch: process ${pid} already has its inspector open on port ${port}; using it (it stays open)`);
-  } else {
+  let found = await findOpenInspector(before, target, false);
+  if (!found) {
     // Its port already held by another process: SIGUSR1 would only make the target print an error.
     if (target.inspectPort !== 0 && !before.some((s) => s.port === target.inspectPort) && (await namespaceListeners(pid)).has(target.inspectPort)) {
       throw new InspectorPortTakenError(pid, target.inspectPort);
     }
     process.kill(pid, 'SIGUSR1');
-    const opened = await waitForNewInspector(target, before, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-    if (!opened.url) throw new DebuggerAttachedError(pid, opened.port);
-    ({ port, url } = opened as { port: number; url: string });
+    found = await waitForNewInspector(target, before, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    if (!found.preexisting) {
+      if (!found.url) throw new DebuggerAttachedError(pid, found.port);
+      return { port: found.port, url: found.url, openedInspector: true };
+    }
+    // SIGUSR1 opened nothing new: an inspector was open already (inspector.open() in the program).
   }
-
-  let main: InspectorConnection;
-  try {
-    main = await InspectorConnection.open(pid, url, COMMAND_TIMEOUT_MS);
-  } catch (err) {
-    if (openedInspector) await closeWithoutConnection(pid, url);
-    throw new InspectorRefusedError(pid, `refused the connection on port ${port}: ${(err as Error).message}`, { cause: err });
-  }
-
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(new AttachInterruptedError(pid)), {
-        once: true,
-      });
-    });
-    aborted.catch(() => {});
-    const working = work({ target, main, port, openedInspector, signal: abort.signal });
-    const result = options.workHandlesInterrupt ? await working : await Promise.race([working, aborted]);
-    const outcome: AttachOutcome<T> = { result, port, openedInspector };
-    const still = await cleanUp(main, pid, port, openedInspector);
-    if (still) outcome.stillListening = still;
-    return outcome;
-  } catch (err) {
-    const still = await cleanUp(main, pid, port, openedInspector);
-    if (still) log(`hangwatch: warning: ${still}`);
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const clients = (await processSockets(pid)).filter((s) => s.state === 'established' && s.port === found.port);
+  if (clients.length > 0 || !found.url) throw new DebuggerAttachedError(pid, found.port);
+  log(`hangwatch: process ${pid} already has its inspector open on port ${found.port}; using it (it stays open)`);
+  return { port: found.port, url: found.url, openedInspector: false };
 }
 
 /**
@@ -180,16 +190,21 @@ async function closeWithoutConnection(pid: number, url: string): Promise<void> {
 
 interface FoundInspector {
   port: number;
+  /** Found among the listeners the target had before SIGUSR1. */
+  preexisting?: boolean;
   /** Absent when the inspector lists the target without a debugger URL (a client holds it). */
   url?: string;
 }
 
 /**
- * An inspector the target already had open. Only its loopback listeners and its configured
- * inspector port are asked (`GET /json/list`): the program's own public servers never see a request.
+ * An inspector the target already had open. Asked (`GET /json/list`): the listener on its
+ * configured inspector port; and, when it was started with --inspect (which may choose another
+ * port) or `anyLoopback` (SIGUSR1 opened nothing: inspector.open() may have), its listeners on
+ * 127.0.0.1/::1 as well. The program's other servers never see a request.
  */
-async function findOpenInspector(listening: ProcessSocket[], configuredPort: number): Promise<FoundInspector | undefined> {
-  const candidates = listening.filter((s) => s.port === configuredPort || s.address === '127.0.0.1' || s.address === '::1');
+async function findOpenInspector(listening: ProcessSocket[], target: TargetProcess, anyLoopback: boolean): Promise<FoundInspector | undefined> {
+  const loopback = anyLoopback || target.inspectFlag;
+  const candidates = listening.filter((s) => s.port === target.inspectPort || (loopback && (s.address === '127.0.0.1' || s.address === '::1')));
   for (const socket of candidates) {
     const found = await inspectorAt(socket.port);
     if (found) return found;
@@ -211,6 +226,8 @@ async function waitForNewInspector(target: TargetProcess, before: ProcessSocket[
     }
     await sleep(POLL_MS);
   }
+  const already = await findOpenInspector(await listeningPorts(target.pid), target, true);
+  if (already) return { ...already, preexisting: true };
   if (target.inspectPort !== 0 && (await namespaceListeners(target.pid)).has(target.inspectPort)) {
     throw new InspectorPortTakenError(target.pid, target.inspectPort);
   }
@@ -219,7 +236,7 @@ async function waitForNewInspector(target: TargetProcess, before: ProcessSocket[
   } catch {
     throw new InspectorRefusedError(target.pid, 'did not open: the process exited after SIGUSR1');
   }
-  throw new AttachTimeoutError(target.pid, 'did not open its inspector after SIGUSR1 (is its main thread stuck before the inspector could start?)', timeoutMs);
+  throw new AttachTimeoutError(target.pid, 'did not open its inspector after SIGUSR1 (its main thread opens it, and has not run JavaScript since: it is inside a native call)', timeoutMs);
 }
 
 /** `GET /json/list` on 127.0.0.1:port: the Node target, or undefined when it is not an inspector. */

@@ -20,6 +20,8 @@ export interface TargetProcess {
   executable: string;
   /** Port its inspector is configured to open on (0 = any free port), from its command line and NODE_OPTIONS. */
   inspectPort: number;
+  /** Started with --inspect, --inspect-brk or --inspect-wait: its inspector may be open already. */
+  inspectFlag: boolean;
 }
 
 /** Throws the typed error that says why `pid` cannot be attached to; otherwise describes it. */
@@ -37,17 +39,10 @@ export async function checkAttachable(pid: number): Promise<TargetProcess> {
 }
 
 async function checkLinux(pid: number): Promise<TargetProcess> {
-  let exe: string;
-  let status: string;
-  try {
-    status = await readFile(`/proc/${pid}/status`, 'utf8');
-    exe = await readlink(`/proc/${pid}/exe`);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new AttachPermissionError(pid, 'read /proc', { cause: err });
-    if (code === 'ENOENT' && status! === undefined) throw new ProcessNotFoundError(pid, { cause: err });
-    throw new NotNodeProcessError(pid, 'it has no executable (a zombie or a kernel thread)');
-  }
+  const status = await readProc(pid, 'status', () => readFile(`/proc/${pid}/status`, 'utf8'));
+  if (status === undefined) throw new ProcessNotFoundError(pid);
+  const exe = await readProc(pid, 'exe', () => readlink(`/proc/${pid}/exe`));
+  if (exe === undefined) throw new NotNodeProcessError(pid, 'it has no executable (a zombie or a kernel thread)');
   if (/^State:\s*Z/m.test(status)) throw new NotNodeProcessError(pid, 'it has exited (a zombie waiting for its parent)');
   const executable = basename(exe.replace(/ \(deleted\)$/, ''));
   if (!/node/i.test(executable)) throw new NotNodeProcessError(pid, `its executable is ${executable}, not node`);
@@ -59,7 +54,19 @@ async function checkLinux(pid: number): Promise<TargetProcess> {
   }
   const [cmdline, environ] = await Promise.all([readNulSeparated(`/proc/${pid}/cmdline`), readNulSeparated(`/proc/${pid}/environ`)]);
   const nodeOptions = environ.find((e) => e.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length) ?? '';
-  return { pid, executable, inspectPort: inspectPortOf([...nodeOptions.split(/\s+/), ...nodeFlags(cmdline)]) };
+  const flags = [...nodeOptions.split(/\s+/), ...nodeFlags(cmdline)];
+  return { pid, executable, inspectPort: inspectPortOf(flags), inspectFlag: hasInspectFlag(flags) };
+}
+
+/** A file of /proc/<pid>: undefined when it is gone, `AttachPermissionError` when not readable. */
+async function readProc(pid: number, what: string, read: () => Promise<string>): Promise<string | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new AttachPermissionError(pid, `read /proc/${pid}/${what}`, { cause: err });
+    return undefined;
+  }
 }
 
 async function readNulSeparated(file: string): Promise<string[]> {
@@ -90,6 +97,10 @@ export function inspectPortOf(flags: string[]): number {
   return port;
 }
 
+export function hasInspectFlag(flags: string[]): boolean {
+  return flags.some((f) => /^--inspect(?:-brk|-wait)?(?:=|$)/.test(f));
+}
+
 /** macOS (no /proc): the command name from ps; the SIGUSR1 handler cannot be checked there. */
 function checkWithPs(pid: number): Promise<TargetProcess> {
   return new Promise((resolve, reject) => {
@@ -104,7 +115,8 @@ function checkWithPs(pid: number): Promise<TargetProcess> {
         return;
       }
       execFile('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { timeout: 5000 }, (_err, command) => {
-        resolve({ pid, executable, inspectPort: inspectPortOf(nodeFlags(command.trim().split(/\s+/))) });
+        const flags = nodeFlags(command.trim().split(/\s+/));
+        resolve({ pid, executable, inspectPort: inspectPortOf(flags), inspectFlag: hasInspectFlag(flags) });
       });
     });
   });

@@ -20,7 +20,7 @@ Linux and macOS, same user as the process (or root).
 Options:
   --all             Also the stacks of its worker threads
   --json            Machine-readable JSON on stdout
-  --timeout <s>     How long to wait for a thread stuck in a native call (default 10)
+  --timeout <s>     How long to wait for a thread inside a native call (default 10)
   -h, --help        Show this help
 `;
 
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(renderThreadStacks(pid, threads));
       }
     },
-    { log: (line) => process.stderr.write(`${line}\n`) },
+    { log: (line) => process.stderr.write(`${line}\n`), startTimeoutMs: timeoutMs },
   );
   if (outcome.stillListening) process.stderr.write(`hangwatch dump: warning: ${outcome.stillListening}\n`);
   return 0;
