@@ -3,9 +3,12 @@
  * the command's exit (the inspector closed again), against running targets — one spinning in a
  * function, one idle server. Baseline in the same run, interleaved round by round: `node -e 0`
  * started the same way (what any Node CLI pays before doing anything). Runs the built CLI
- * (dist/esm), as users do. `BENCH_ROUNDS=<n>` (default 10).
+ * (dist/esm), as users do. `BENCH_ROUNDS=<n>` (default 10). Wall times suffer from other jobs on a
+ * shared machine; the CPU time of the command (Linux: this process's children's times, 10 ms
+ * ticks) does much less.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, percentile } from './stats.js';
 
@@ -16,12 +19,22 @@ const CLI = `${ROOT}dist/esm/lib/cli/main.js`;
 interface Timing {
   firstOutputMs: number;
   exitMs: number;
+  /** CPU time (user + system) of the command, from this process's children's times (Linux, 10 ms ticks). */
+  cpuMs: number;
+}
+
+/** cutime + cstime of this process: the CPU time of its children that have been waited for, in ms. */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
 }
 
 /** Start a command; time to its first stdout line matching `printed`, and to its exit. */
 function timeCommand(args: string[], printed: RegExp): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const cpuBefore = childrenCpuMs();
     let firstOutputMs = Number.NaN;
     let out = '';
     let err = '';
@@ -34,7 +47,7 @@ function timeCommand(args: string[], printed: RegExp): Promise<Timing> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0 || Number.isNaN(firstOutputMs)) reject(new Error(`${args.join(' ')} failed (${code}): ${err}${out}`));
-      else resolve({ firstOutputMs, exitMs: performance.now() - started });
+      else resolve({ firstOutputMs, exitMs: performance.now() - started, cpuMs: childrenCpuMs() - cpuBefore });
     });
   });
 }
@@ -55,19 +68,26 @@ async function main(): Promise<void> {
   const spin = await startTarget('attach-spin.mjs');
   const idle = await startTarget('attach-idle-server.mjs');
   const baseline: number[] = [];
+  const baselineCpu: number[] = [];
+  const spinCpu: number[] = [];
+  const idleCpu: number[] = [];
   const spinStack: number[] = [];
   const spinExit: number[] = [];
   const idleStack: number[] = [];
   const idleExit: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      baseline.push((await timeCommand(['-e', 'console.log("up")'], /up/)).firstOutputMs);
+      const b = await timeCommand(['-e', 'console.log("up")'], /up/);
+      baseline.push(b.firstOutputMs);
+      baselineCpu.push(b.cpuMs);
       const s = await timeCommand([CLI, 'dump', String(spin.pid)], /in spinInNamedFunction/);
       spinStack.push(s.firstOutputMs);
       spinExit.push(s.exitMs);
+      spinCpu.push(s.cpuMs);
       const i = await timeCommand([CLI, 'dump', String(idle.pid)], /Waiting on/);
       idleStack.push(i.firstOutputMs);
       idleExit.push(i.exitMs);
+      idleCpu.push(i.cpuMs);
     }
   } finally {
     spin.stop();
@@ -81,6 +101,9 @@ async function main(): Promise<void> {
   console.log(row('spinning target: command → exit (inspector closed)', spinExit));
   console.log(row('idle server: command → printed "Waiting on"', idleStack));
   console.log(row('idle server: command → exit (inspector closed)', idleExit));
+  console.log(row('CPU time (user+sys) of `node -e`', baselineCpu));
+  console.log(row('CPU time (user+sys) of `hangwatch dump`, spinning target', spinCpu));
+  console.log(row('CPU time (user+sys) of `hangwatch dump`, idle server', idleCpu));
   console.log(`median over baseline, spinning target to the stack: ${fmt(median(spinStack) - median(baseline), 0)} ms`);
 }
 

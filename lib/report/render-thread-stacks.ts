@@ -17,7 +17,7 @@ export function renderThreadStacks(pid: number, threads: ThreadStack[]): string 
     const how = t.method === 'interrupt' ? ', read while it runs a regular expression or other code that cannot pause' : '';
     out.push(`Process ${pid}, ${t.thread}: running JavaScript${how} (most recent call last):`);
     out.push(t.frames.length > 0 ? renderTraceback(t.frames) : '  (no frames)');
-    const note = nativeCallNote(t.answerDelayMs);
+    const note = nativeCallNote(t.answerDelayMs, t.thread);
     if (note) out.push(note);
     if (t.activeResources) {
       out.push('  (only Node.js internals on the stack: the loop is between callbacks)');
