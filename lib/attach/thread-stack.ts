@@ -64,6 +64,9 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
   const paused = channel.next('Debugger.paused', timeoutMs);
   const enabled = channel.send('Debugger.enable', {}, timeoutMs);
   const pauseRequested = channel.send('Debugger.pause', {}, timeoutMs);
+  // Awaited below only on some paths: their failures must never go unhandled.
+  enabled.catch(() => {});
+  pauseRequested.catch(() => {});
   let resources: Promise<CdpParams> | undefined;
   let pausedParams: CdpParams | undefined;
   try {
@@ -78,7 +81,7 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     if (firstPause === 'requested') {
       // Nothing paused yet: either the loop is idle (the pause waits for JavaScript, and this
       // evaluation is the next to run), or the thread is in JavaScript that cannot pause now.
-      resources = channel.send('Runtime.evaluate', { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
+      resources = evaluateActiveResources(channel, timeoutMs);
       resources.catch(() => {});
       pausedParams = await Promise.race([paused, sleep(PAUSE_GRACE_MS).then(() => undefined)]);
       if (!pausedParams) {
@@ -91,9 +94,9 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     const programFrames = callFrames.filter((f) => Boolean(f.url || scripts.get(String(f.location?.scriptId))?.url));
     if (programFrames.length === 0) {
       // The pause landed in hangwatch's own evaluation: nothing of the program was running.
-      await channel.send('Debugger.resume', {}, timeoutMs).catch(() => {});
-      const answer = resources ? await resources : await channel.send('Runtime.evaluate', { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
-      return { thread: channel.label, state: 'idle', frames: [], answerDelayMs, method: 'pause', activeResources: countTypes(answer?.result?.value) };
+      await channel.sendQuietly('Debugger.resume', {}, timeoutMs);
+      const activeResources = countTypes((await (resources ?? evaluateActiveResources(channel, timeoutMs)))?.result?.value);
+      return { thread: channel.label, state: 'idle', frames: [], answerDelayMs, method: 'pause', activeResources };
     }
     const raw: RawFrame[] = callFrames.map((f) => {
       const script = scripts.get(String(f.location?.scriptId));
@@ -117,9 +120,8 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     if (frames.every(isNodeInternal)) {
       // Only Node's own code, entered from the loop (a timer or I/O callback starting): the
       // program is between callbacks, so what the loop holds says more.
-      await channel.send('Debugger.resume', {}, timeoutMs).catch(() => {});
-      const answer = resources ? await resources : await channel.send('Runtime.evaluate', { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
-      stack.activeResources = countTypes(answer?.result?.value);
+      await channel.sendQuietly('Debugger.resume', {}, timeoutMs);
+      stack.activeResources = countTypes((await (resources ?? evaluateActiveResources(channel, timeoutMs)))?.result?.value);
     }
     return stack;
   } finally {
@@ -142,6 +144,10 @@ async function readThroughInterrupt(channel: CdpChannel, answerDelayMs: number, 
   while (first < frames.length && (frames[first] as StackFrame).file === '<anonymous>' && (frames[first] as StackFrame).line > 0) first++;
   const program = frames.slice(first).map((f) => mapFrame(f));
   return { thread: channel.label, state: 'running', frames: withSourceLines(program), answerDelayMs, method: 'interrupt' };
+}
+
+function evaluateActiveResources(channel: CdpChannel, timeoutMs: number): Promise<CdpParams> {
+  return channel.send('Runtime.evaluate', { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
 }
 
 function countTypes(json: unknown): Record<string, number> {
