@@ -236,7 +236,7 @@ async function waitForNewInspector(target: TargetProcess, before: ProcessSocket[
   } catch {
     throw new InspectorRefusedError(target.pid, 'did not open: the process exited after SIGUSR1');
   }
-  throw new AttachTimeoutError(target.pid, 'did not open its inspector after SIGUSR1 (its main thread opens it, and has not run JavaScript since: it is inside a native call)', timeoutMs);
+  throw new AttachTimeoutError(target.pid, 'did not open its inspector after SIGUSR1: its main thread opens it and has not run JavaScript since (it is inside a native call). The inspector will open on 127.0.0.1 when the call returns, and stay open until the process ends', timeoutMs);
 }
 
 /** `GET /json/list` on 127.0.0.1:port: the Node target, or undefined when it is not an inspector. */

@@ -5,7 +5,8 @@
  * `Debugger.enable` and `Debugger.pause` are sent back to back after a `Runtime.evaluate('0')`
  * probe. A thread running JavaScript handles them through a V8 interrupt and pauses at once; the
  * probe's answer time says how long it took to come back to JavaScript at all — late means it was
- * inside a native call V8 cannot interrupt (a big JSON.parse, a sync fs call, Atomics.wait).
+ * inside a native call V8 cannot interrupt (a big JSON.parse, a sync fs call, execSync). Atomics.wait
+ * is not one: V8 handles interrupts while it waits, so it pauses like JavaScript.
  *
  * An idle thread has no JavaScript to pause: the pause request waits for the next JavaScript to
  * run. hangwatch then evaluates `process.getActiveResourcesInfo()`; if the pause lands inside that

@@ -102,3 +102,12 @@ t.test('the default port (no --inspect-port): 9229, or a clear refusal when some
   t.same(await ports(x.pid), x.portsBefore);
   t.ok(await keepsRunning(x.pid));
 });
+
+t.test('a main thread inside a native call longer than --timeout: ERR_ATTACH_TIMEOUT saying so', async (t) => {
+  const x = await target('attach-exec-sync.mjs');
+  await new Promise((r) => setTimeout(r, 200));
+  const r = await runCli(['dump', '--timeout', '1', String(x.pid)]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /did not open its inspector after SIGUSR1: its main thread opens it and has not run JavaScript since \(it is inside a native call\)\..* within 1000 ms \(ERR_ATTACH_TIMEOUT\)/);
+  t.ok(isAlive(x.pid));
+});
