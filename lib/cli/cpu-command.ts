@@ -12,11 +12,15 @@ import { basename, extname, join } from 'node:path';
 import { CpuProfile } from '../cpu/cpu-profile.js';
 import { STATS_SORT_KEYS, type StatsSortKey } from '../cpu/stats.js';
 import { CPU_PRELOAD_SOURCE } from './cpu-preload.js';
+import { withAttachedProcess } from '../attach/attach-session.js';
+import { recordRemoteCpuProfile } from '../attach/remote-cpu-profile.js';
 
 export const CPU_USAGE = `Usage: hangwatch cpu [options] -- <command> [args...]
+       hangwatch cpu [options] --pid <pid> --duration <seconds>
 
 Run <command> under the CPU profiler, print the hottest functions (like Python's
-cProfile/pstats) and save the profile.
+cProfile/pstats) and save the profile. With --pid, profile a running Node.js process
+instead, through its inspector (SIGUSR1; closed again afterwards; Linux/macOS).
 
 Options:
   --out <file>          Where to save the profile (default: ./hangwatch-<time>.cpuprofile).
@@ -27,6 +31,8 @@ Options:
   --interval <us>       Sampling interval in microseconds (default: 1000)
   --exclude-internals   Hide node: internal frames (their time goes to the caller)
   --json                Print machine-readable JSON instead of the table
+  --pid <pid>           Profile this running Node.js process (its main thread)
+  --duration <s>        With --pid: how long to record (default 10; Ctrl-C stops early)
   -h, --help            Show this help
 
 A "node" command is profiled with node --cpu-prof and its main thread is reported; any
@@ -44,9 +50,13 @@ interface CpuArgs {
   excludeInternals: boolean;
   json: boolean;
   command: string[];
+  pid?: number;
+  durationS?: number;
 }
 
 class UsageError extends Error {}
+
+const DEFAULT_DURATION_S = 10;
 
 function parseArgs(argv: string[]): CpuArgs | 'help' {
   const args: CpuArgs = { sort: 'cumulative', top: 25, intervalUs: 1000, excludeInternals: false, json: false, command: [] };
@@ -79,13 +89,27 @@ function parseArgs(argv: string[]): CpuArgs | 'help' {
       args.intervalUs = v;
     } else if (a === '--exclude-internals') args.excludeInternals = true;
     else if (a === '--json') args.json = true;
+    else if (name === '--pid') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--pid must be a positive integer; got ${JSON.stringify(v)}`);
+      args.pid = Number(v);
+    } else if (name === '--duration') {
+      const v = Number(value());
+      if (!Number.isFinite(v) || v <= 0 || v > 86_400) throw new UsageError('--duration must be a number of seconds, more than 0 and at most 86400');
+      args.durationS = v;
+    }
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else {
       args.command = argv.slice(i);
       break;
     }
   }
-  if (args.command.length === 0) throw new UsageError('missing the command to profile (put it after --)');
+  if (args.pid !== undefined) {
+    if (args.command.length > 0) throw new UsageError('give either --pid or a command to run, not both');
+    return args;
+  }
+  if (args.durationS !== undefined) throw new UsageError('--duration goes with --pid');
+  if (args.command.length === 0) throw new UsageError('missing the command to profile (put it after --, or give --pid)');
   return args;
 }
 
@@ -163,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(CPU_USAGE);
     return 0;
   }
+  if (args.pid !== undefined) return profileRunningProcess(args.pid, args);
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-cpu-'));
   try {
     const { exitCode, nodePid } = await runChild(args.command, dir, args.intervalUs);
@@ -184,18 +209,11 @@ export async function run(argv: string[]): Promise<number> {
       return id && id.pid === nodePid && id.threadId === 0 ? 1 : 0;
     };
     loaded.sort((a, b) => isMain(b.name) - isMain(a.name) || b.busyMs - a.busyMs);
-    const out = args.out ?? defaultOut();
-    const saved: string[] = [];
-    for (let i = 0; i < loaded.length; i++) saved.push(await (loaded[i] as (typeof loaded)[number]).profile.writeFile(i === 0 ? out : withSuffix(out, i + 1)));
-    const main = (loaded[0] as (typeof loaded)[number]).profile;
-    let stats = main.stats().sort(args.sort);
-    if (args.top > 0) stats = stats.top(args.top);
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify({ exitCode, profiles: saved, stats: stats.toJSON() })}\n`);
-    } else {
-      process.stdout.write(stats.format());
-      process.stderr.write(`hangwatch cpu: profile saved to ${saved[0]}${saved.length > 1 ? ` (+${saved.length - 1} more from other processes/threads: ${saved.slice(1).join(', ')})` : ''}\n`);
-    }
+    await reportProfiles(
+      loaded.map((l) => l.profile),
+      args,
+      { exitCode },
+    );
     return exitCode;
   } catch (err) {
     process.stderr.write(`hangwatch cpu: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -203,4 +221,39 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Save the profiles (the first at --out, the others next to it) and print the first one's table
+ * (or JSON with `extra` merged in). Shared by a command run under the profiler and `--pid`.
+ */
+async function reportProfiles(profiles: CpuProfile[], args: CpuArgs, extra: object): Promise<void> {
+  const out = args.out ?? defaultOut();
+  const saved: string[] = [];
+  for (let i = 0; i < profiles.length; i++) saved.push(await (profiles[i] as CpuProfile).writeFile(i === 0 ? out : withSuffix(out, i + 1)));
+  let stats = (profiles[0] as CpuProfile).stats().sort(args.sort);
+  if (args.top > 0) stats = stats.top(args.top);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ ...extra, profiles: saved, stats: stats.toJSON() })}\n`);
+  } else {
+    process.stdout.write(stats.format());
+    process.stderr.write(`hangwatch cpu: profile saved to ${saved[0]}${saved.length > 1 ? ` (+${saved.length - 1} more from other processes/threads: ${saved.slice(1).join(', ')})` : ''}\n`);
+  }
+}
+
+/** `--pid`: record the running process's main thread for --duration seconds over its inspector. */
+async function profileRunningProcess(pid: number, args: CpuArgs): Promise<number> {
+  const durationMs = (args.durationS ?? DEFAULT_DURATION_S) * 1000;
+  if (!args.json) process.stderr.write(`hangwatch cpu: profiling process ${pid} for ${durationMs / 1000} s (Ctrl-C stops early)…\n`);
+  const outcome = await withAttachedProcess(pid, ({ main, signal }) => recordRemoteCpuProfile(main, { durationMs, intervalUs: args.intervalUs, signal }), {
+    workHandlesInterrupt: true,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const { profile: raw, startEpochMs, truncated } = outcome.result;
+  const profile = new CpuProfile(raw, { samplingIntervalUs: args.intervalUs, backend: 'inspector', startEpochMs, threadId: 0, truncated }).filter({
+    excludeNodeInternals: args.excludeInternals,
+  });
+  await reportProfiles([profile], args, { pid, durationMs: profile.durationMs, truncated });
+  if (outcome.stillListening) process.stderr.write(`hangwatch cpu: warning: ${outcome.stillListening}\n`);
+  return 0;
 }

@@ -5,19 +5,25 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HangwatchError } from '../errors.js';
+import { UsageError as PidUsageError } from './cli-args.js';
 import { diffHeapSnapshots, type HeapDiff } from '../heap/heap-diff.js';
 import { findLeaks, leakPathSegments, type LeakPathStep, type LeakReport } from '../heap/find-leaks.js';
 import type { ClassSummary, HeapSnapshot } from '../heap/heap-snapshot.js';
 import { loadHeapSnapshot } from '../heap/load-heap-snapshot.js';
 import { createProgressBar, type ProgressBar } from './progress-bar.js';
+import { pidArg } from './pid-arg.js';
+import { snapshotOfProcess } from './process-heap-snapshot.js';
 
 const usage = `usage:
+  hangwatch heap snapshot PID [-o FILE]       take a heap snapshot of a running Node.js process (through
+                                              its inspector, closed again afterwards; Linux/macOS)
   hangwatch heap summary FILE                 objects grouped by constructor (DevTools Summary view)
   hangwatch heap diff BEFORE AFTER            new/deleted objects per constructor (Comparison view);
                                               --retained adds what the new objects retain
   hangwatch heap leaks BASELINE TARGET FINAL  three-snapshot leak finding, clustered by retainer path
 
 options:
+  -o, --out FILE         snapshot: where to write it (default ./hangwatch-PID-TIME.heapsnapshot)
   --json                 machine-readable output on stdout
   --top N                rows or clusters to show (default 20 for summary/diff, 10 for leaks)
   --progress             always show progress on stderr (default: only on a terminal, for files > 64 MiB)
@@ -41,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
+        out: { type: 'string', short: 'o' },
         top: { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
@@ -67,6 +74,13 @@ export async function run(argv: string[]): Promise<number> {
     };
     const progress = makeProgress(files, values.progress === true ? true : values['no-progress'] === true ? false : undefined);
     switch (sub) {
+      case 'snapshot': {
+        if (files.length !== 1) throw new UsageError(`"heap snapshot" takes one pid, got ${files.length} arguments`);
+        const pid = pidArg(files[0]!);
+        const { file, bytes } = await snapshotOfProcess(pid, values.out, values['no-progress'] !== true);
+        print(values.json ? json('snapshot', { pid, file, bytes }) : `${file}: ${formatBytes(bytes)}`);
+        return 0;
+      }
       case 'summary': {
         wanted(1, 'summary');
         const snapshot = await load(files[0]!, 'reading', progress);
@@ -111,7 +125,9 @@ export async function run(argv: string[]): Promise<number> {
         return badUsage(`unknown subcommand "${sub}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) return badUsage(error.message);
+    if (error instanceof UsageError || error instanceof PidUsageError) return badUsage(error.message);
+    // Attaching fails with typed errors the dispatcher prints with their code.
+    if (sub === 'snapshot' && error instanceof HangwatchError) throw error;
     process.stderr.write(`\n${error instanceof HangwatchError ? error.message : `hangwatch: ${(error as Error)?.stack ?? String(error)}`}\n`);
     return 1;
   }

@@ -17,7 +17,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   doctor: { summary: 'run a program, sample it and diagnose it; HTML report', load: () => import('./doctor-command.js') },
   top: { summary: 'live CPU and memory of any process', load: () => import('./top-command.js') },
   cpu: { summary: "profile a command's CPU use (pstats-like table, .cpuprofile/pprof/flame graph)", load: () => import('./cpu-command.js') },
-  heap: { summary: 'heap snapshots: summary, diff, leaks', load: () => import('./heap-command.js') },
+  heap: { summary: 'heap snapshots: take one of a running process, summary, diff, leaks', load: () => import('./heap-command.js') },
+  dump: { summary: 'current JavaScript stack of a running Node.js process (pid)', load: () => import('./dump-command.js') },
 };
 
 export const USAGE = `Usage: hangwatch <command> [options]

@@ -32,10 +32,10 @@ export function renderTraceback(frames: StackFrame[], indent = '  '): string {
 /** Pauses slower than this mean the main thread was inside a native call. */
 export const NATIVE_PAUSE_DELAY_MS = 100;
 
-export function nativeCallNote(pauseDelayMs: number | undefined): string | undefined {
+export function nativeCallNote(pauseDelayMs: number | undefined, thread = 'main thread'): string | undefined {
   if (pauseDelayMs === undefined || pauseDelayMs < NATIVE_PAUSE_DELAY_MS) return undefined;
   return (
-    `  (the main thread was inside native code for ~${Math.round(pauseDelayMs)} ms that V8 cannot interrupt — e.g. a big JSON.parse ` +
+    `  (the ${thread} was inside native code for ~${Math.round(pauseDelayMs)} ms that V8 cannot interrupt — e.g. a big JSON.parse ` +
     'or a sync native call; the stack above is where JavaScript made its next call after it returned, so the native call was made ' +
     'by one of these frames or by code that had just returned to them)'
   );
