@@ -13,6 +13,7 @@ import { getHeapStatistics } from 'node:v8';
 import { HangwatchError, InvalidOptionError } from '../errors.js';
 import { enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
 import { chooseHeapSnapshotWriter, type CaptureProgress, type HeapSnapshotBackend } from '../capture/heap-snapshot.js';
+import { buildScriptLineEnds } from '../../native-free-fallbacks/script-line-ends.js';
 import { HeapBackendUnavailableError, HeapSnapshotCaptureError, InsufficientDiskSpaceError } from './errors.js';
 
 export type { CaptureProgress, HeapSnapshotBackend };
@@ -81,6 +82,7 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
       throw new HeapSnapshotCaptureError(code === 'EEXIST' ? `${file} already exists` : `cannot create ${file}: ${(error as Error).message}`, { cause: error });
     }
     try {
+      buildScriptLineEnds();
       await writer.write(file, onProgress);
     } catch (error) {
       await unlink(file).catch(() => undefined);
