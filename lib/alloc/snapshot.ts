@@ -10,7 +10,8 @@
  * the scaling cannot be inverted to an object count). V8 records the allocating *function* — its
  * `line` is the line where that function is defined, not the exact allocating statement.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { PprofBuilder } from '../export/pprof-builder.js';
 import { displayPath } from '../report/display-path.js';
 import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
@@ -251,10 +252,10 @@ export class AllocationSnapshot {
     return new AllocationSnapshot(d.traces, d.meta);
   }
 
-  /** Write to a file (`tracemalloc.Snapshot.dump`). */
+  /** Write to a file (`tracemalloc.Snapshot.dump`), atomically (lib/atomic-file.ts). */
   dump(path: string): void {
     if (typeof path !== 'string' || !path) throw new InvalidOptionError('path', 'a file path', path);
-    writeFileSync(path, JSON.stringify(this));
+    writeFileAtomicSync(path, JSON.stringify(this));
   }
 
   /** Read a file written by `dump()` (`tracemalloc.Snapshot.load`). */

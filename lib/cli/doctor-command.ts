@@ -2,7 +2,8 @@
  * `hangwatch doctor [options] -- <command>`: run a program under the preload, sample it, and
  * say what is wrong with it, with evidence and a next step; writes a self-contained HTML report.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { diffHeapSnapshots } from '../heap/heap-diff.js';
@@ -160,7 +161,7 @@ export async function run(argv: string[]): Promise<number> {
   let failed = false;
   const write = (path: string, body: string, what: string): string | undefined => {
     try {
-      writeFileSync(path, body);
+      writeFileAtomicSync(path, body);
       return path;
     } catch (error) {
       failed = true;

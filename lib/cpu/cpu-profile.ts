@@ -3,7 +3,8 @@
  * callees, and the three outputs (`.cpuprofile`, pprof, flame-graph HTML). Immutable: `filter()`
  * returns a new view over the same recording.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
 import { extname } from 'node:path';
 import { FrameFilter, type FrameFilterOptions } from '../capture/frame-filter.js';
 import type { RawCpuProfile } from '../capture/profile-format.js';
@@ -197,13 +198,13 @@ export class CpuProfile {
     return renderFlameGraphHtml(this.#stacks(), { title: 'CPU flame graph', unit: 'time', ...options });
   }
 
-  /** Write the profile; the format follows the extension (`.cpuprofile`/`.json`, `.pb.gz`/`.pprof`, `.html`) unless given. */
+  /** Write the profile (atomically: complete or absent, lib/atomic-file.ts); the format follows the extension (`.cpuprofile`/`.json`, `.pb.gz`/`.pprof`, `.html`) unless given. */
   async writeFile(path: string, format?: CpuOutputFormat): Promise<string> {
     const file = stringOption('path', path);
     if (!file) throw new InvalidOptionError('path', 'a file path', path);
     const fmt = enumOption<CpuOutputFormat>('format', format, ['cpuprofile', 'pprof', 'html'], formatOfPath(file));
     const data = fmt === 'pprof' ? this.toPprof() : fmt === 'html' ? this.toFlameGraphHtml() : JSON.stringify(this.#raw);
-    await writeFile(file, data);
+    await writeFileAtomic(file, data);
     return file;
   }
 

@@ -11,7 +11,8 @@
  * await exporter.stop();
  * ```
  */
-import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { join, resolve } from 'node:path';
 import { isTrackingAllocations, startAllocationTracking, stopAllocationTracking, takeAllocationSnapshot } from '../alloc/tracking.js';
 import { startCpuProfile, type CpuProfileSession } from '../cpu/session.js';
@@ -74,9 +75,7 @@ export async function startPprofFileExport(options: PprofFileExportOptions): Pro
   const write = (kind: PprofKind, data: Buffer): void => {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `${prefix}-${kind}-${process.pid}-${stamp}.pb.gz`;
-    const tmp = join(dir, `.${name}.tmp`);
-    writeFileSync(tmp, data);
-    renameSync(tmp, join(dir, name));
+    writeFileAtomicSync(join(dir, name), data);
     written++;
     const mine = readdirSync(dir)
       .filter((f) => f.startsWith(`${prefix}-${kind}-`) && f.endsWith('.pb.gz'))

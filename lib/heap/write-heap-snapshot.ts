@@ -3,11 +3,14 @@
  *
  * Before writing, the free space of `dir` is checked against an estimate of the snapshot size (twice the
  * used JS heap plus 16 MiB, unless `minFreeBytes` says otherwise); too little space fails with
- * `InsufficientDiskSpaceError` and writes nothing. A failure while writing (ENOSPC, inspector error)
- * removes the partial file and rejects with `HeapSnapshotCaptureError`. Captures in one thread are
+ * `InsufficientDiskSpaceError` and writes nothing. The snapshot is written under a temporary name in
+ * `dir` and gets its final name only once complete (lib/atomic-file.ts): a crash or `process.exit()`
+ * during the capture never leaves a truncated `.heapsnapshot`. A failure while writing (ENOSPC,
+ * inspector error) removes the partial file and rejects with `HeapSnapshotCaptureError`. Captures in one thread are
  * serialised: V8 stops the world for each, and two at once would only double the pause.
  */
-import { open, statfs, unlink } from 'node:fs/promises';
+import { access, statfs } from 'node:fs/promises';
+import { commitTemporaryFile, discardTemporaryFile, temporaryPathFor } from '../atomic-file.js';
 import { resolve, join, basename } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { HangwatchError, InvalidOptionError } from '../errors.js';
@@ -73,20 +76,19 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
     }
     const writer = await chooseHeapSnapshotWriter(backend);
     if ('unavailable' in writer) throw new HeapBackendUnavailableError(writer.unavailable, writer.reason, { cause: writer.cause });
-    // Claim the name first: an existing file is never overwritten (v8.writeHeapSnapshot would), and on
-    // failure only a file this call created is removed.
-    try {
-      await (await open(file, 'wx')).close();
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new HeapSnapshotCaptureError(code === 'EEXIST' ? `${file} already exists` : `cannot create ${file}: ${(error as Error).message}`, { cause: error });
-    }
+    // An existing file is never overwritten (v8.writeHeapSnapshot would): checked before the capture, and
+    // the final name is claimed atomically when the complete snapshot gets it.
+    if (await access(file).then(() => true, () => false)) throw new HeapSnapshotCaptureError(`${file} already exists`);
+    const temporary = temporaryPathFor(file);
     try {
       buildScriptLineEnds();
-      await writer.write(file, onProgress);
+      await writer.write(temporary, onProgress);
+      commitTemporaryFile(temporary, file, true);
     } catch (error) {
-      await unlink(file).catch(() => undefined);
+      discardTemporaryFile(temporary);
       if (error instanceof HangwatchError) throw error;
+      const code = (error as NodeJS.ErrnoException)?.code;
+      if (code === 'EEXIST') throw new HeapSnapshotCaptureError(`${file} already exists`, { cause: error });
       throw new HeapSnapshotCaptureError(`heap snapshot (${writer.name}) to ${file} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
     return file;
