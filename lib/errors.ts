@@ -37,6 +37,22 @@ export class InvalidOptionError extends HangwatchError {
   }
 }
 
+/**
+ * An options object has a key the function does not know (a misspelling: `timeoutMS` for `timeoutMs`).
+ * Same code as every invalid option; `option` is the unknown key's path, `suggestion` the closest valid key.
+ */
+export class UnknownOptionError extends InvalidOptionError {
+  /** The valid key the unknown one most likely meant, if any is close. */
+  readonly suggestion: string | undefined;
+  constructor(option: string, suggestion: string | undefined, validKeys: readonly string[]) {
+    super(option, 'a known option', undefined);
+    this.suggestion = suggestion;
+    this.message = suggestion
+      ? `hangwatch: unknown option "${option}" (did you mean \`${suggestion}\`?)`
+      : `hangwatch: unknown option "${option}"; valid options: ${validKeys.join(', ')}`;
+  }
+}
+
 /** A capability needs `node:inspector` and it cannot be used (for example, a debugger holds it). */
 export class InspectorUnavailableError extends HangwatchError {
   declare readonly code: 'ERR_INSPECTOR_UNAVAILABLE';

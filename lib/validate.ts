@@ -2,12 +2,42 @@
  * Option validation shared by every public function: each check either returns the
  * (defaulted) value or throws `InvalidOptionError` naming the option.
  */
-import { InvalidOptionError } from './errors.js';
+import { closestName } from './closest-name.js';
+import { InvalidOptionError, UnknownOptionError } from './errors.js';
 
-export function optionalObject<T extends object>(name: string, value: unknown): Partial<T> {
+/** The keys an options object may have (see `optionKeys`), or `ANY_KEYS` for an open map. */
+export interface OptionKeys {
+  readonly list: readonly string[];
+  readonly set: ReadonlySet<string> | undefined;
+}
+
+/** An open map (route → ms, context facts): any key is valid. */
+export const ANY_KEYS: OptionKeys = { list: [], set: undefined };
+
+/**
+ * The keys of an options interface, listed once as `{ key: true, ... }`: TypeScript rejects a list that
+ * misses a key of `T` or has one `T` does not, so the check cannot drift from the type.
+ */
+export function optionKeys<T extends object>(keys: Record<keyof Required<T>, true>): OptionKeys {
+  const list = Object.keys(keys);
+  return { list, set: new Set(list) };
+}
+
+/**
+ * An optional options object: `undefined` gives `{}`; anything but a plain object, or an object with a
+ * key not in `keys` (a misspelling), is an `InvalidOptionError` (`UnknownOptionError` names the closest
+ * valid key). Options objects are checked once where they are received, never per call of a hot path.
+ */
+export function optionalObject<T extends object>(name: string, value: unknown, keys: OptionKeys): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidOptionError(name, 'an object', value);
+  }
+  const known = keys.set;
+  if (known !== undefined) {
+    for (const key in value) {
+      if (!known.has(key)) throw new UnknownOptionError(name === 'options' ? key : `${name}.${key}`, closestName(key, keys.list), keys.list);
+    }
   }
   return value as Partial<T>;
 }

@@ -20,9 +20,11 @@ import type { ProfileFrameResolver } from '../capture/profile-frame.js';
 import { isHangwatchFrame } from '../capture/own-files.js';
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, enumOption, optionalObject } from '../validate.js';
+import { booleanOption, enumOption, optionalObject, optionKeys } from '../validate.js';
 import { InvalidAllocationSnapshotError } from './errors.js';
 import { AllocationFilter, keepTrace, type AllocationFilterSpec } from './filter.js';
+
+const STATISTICS_OPTION_KEYS = optionKeys<StatisticsOptions>({ cumulative: true });
 
 export interface AllocationTrace {
   /** Stack of the allocation, most recent frame first, at most `stackDepth` frames. */
@@ -148,7 +150,7 @@ export class AllocationSnapshot {
   /** Group traces by `key`, biggest first (size, then count), like `tracemalloc.Snapshot.statistics`. */
   statistics(key: StatisticKey = 'line', options: StatisticsOptions = {}): AllocationStatistic[] {
     const k = enumOption('key', key, STATISTIC_KEYS, 'line');
-    const o = optionalObject<StatisticsOptions>('options', options);
+    const o = optionalObject<StatisticsOptions>('options', options, STATISTICS_OPTION_KEYS);
     const cumulative = booleanOption('cumulative', o.cumulative, false);
     if (cumulative && k === 'stack') throw new InvalidOptionError('cumulative', 'false when key is "stack" (as in tracemalloc)', true);
     const groups = new Map<string, AllocationStatistic>();

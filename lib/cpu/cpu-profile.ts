@@ -12,11 +12,15 @@ import { ProfileFrameResolver } from '../capture/profile-frame.js';
 import { PprofBuilder } from '../export/pprof-builder.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, enumOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, enumOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { aggregateCpuProfile, indexNodes, nodeTotals, type ProfileAggregate } from './aggregate.js';
 import { InvalidCpuProfileError, UnknownFunctionError } from './errors.js';
 import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
 import { CpuStats, STATS_SORT_KEYS, type FormatOptions, type FunctionStats, type StatsSortKey } from './stats.js';
+
+const PRINT_OPTION_KEYS = optionKeys<PrintOptions>({ relativeTo: true, sort: true, top: true, stream: true });
+
+const CPU_PROFILE_VIEW_OPTION_KEYS = optionKeys<CpuProfileViewOptions>({ excludeNodeInternals: true, include: true, exclude: true, includeIdle: true, sourceMaps: true });
 
 export interface CpuProfileMeta {
   /** Requested sampling interval (µs); estimated from the samples for loaded files. */
@@ -78,7 +82,7 @@ export class CpuProfile {
       ...(meta.threadId !== undefined ? { threadId: meta.threadId } : {}),
       ...(meta.truncated ? { truncated: true } : {}),
     });
-    const v = optionalObject<CpuProfileViewOptions>('view', view);
+    const v = optionalObject<CpuProfileViewOptions>('view', view, CPU_PROFILE_VIEW_OPTION_KEYS);
     this.#filter = new FrameFilter(v);
     this.#includeIdle = booleanOption('includeIdle', v.includeIdle, false);
     this.#sourceMaps = booleanOption('sourceMaps', v.sourceMaps, true);
@@ -116,7 +120,7 @@ export class CpuProfile {
 
   /** A view of the same recording with other filters (merged over this view's). */
   filter(options: CpuProfileViewOptions): CpuProfile {
-    const o = optionalObject<CpuProfileViewOptions>('options', options);
+    const o = optionalObject<CpuProfileViewOptions>('options', options, CPU_PROFILE_VIEW_OPTION_KEYS);
     const merged: CpuProfileViewOptions = {
       excludeNodeInternals: o.excludeNodeInternals ?? this.#filter.excludeNodeInternals,
       include: o.include ?? [...this.#filter.include],
@@ -151,7 +155,7 @@ export class CpuProfile {
 
   /** Print the stats table (default: sorted by cumulative time, every row) to stdout or `stream`. */
   print(options: PrintOptions = {}): void {
-    const o = optionalObject<PrintOptions>('options', options);
+    const o = optionalObject<PrintOptions>('options', options, PRINT_OPTION_KEYS);
     let s = this.stats().sort(enumOption('sort', o.sort, STATS_SORT_KEYS, 'cumulative'));
     if (o.top !== undefined) s = s.top(o.top);
     s.print(o.stream ?? process.stdout, o);

@@ -26,7 +26,9 @@ import { InvalidOptionError } from '../errors.js';
 import type { BlockEventLike } from '../export/events.js';
 import { writeHeapSnapshot } from '../heap/write-heap-snapshot.js';
 import type { HangReport } from '../report/hang-report.js';
-import { booleanOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+
+const DIAGNOSTICS_HANDLER_OPTION_KEYS = optionKeys<DiagnosticsHandlerOptions>({ token: true, allowRemote: true, endpoints: true, maxDurationSeconds: true, defaultDurationSeconds: true, maxHeapSnapshotBytes: true, dir: true, maxReports: true, loopMonitor: true });
 
 export type DiagnosticsEndpoint = 'cpu-profile' | 'heap-snapshot' | 'allocation-snapshot' | 'loop' | 'reports';
 
@@ -127,7 +129,7 @@ function waitWhileConnected(res: ServerResponse, ms: number): Promise<boolean> {
 }
 
 export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): DiagnosticsHandler {
-  const o = optionalObject<DiagnosticsHandlerOptions>('options', options);
+  const o = optionalObject<DiagnosticsHandlerOptions>('options', options, DIAGNOSTICS_HANDLER_OPTION_KEYS);
   // An empty token (e.g. an environment variable that is set but empty) means "not configured".
   const token = stringOption('token', o.token) || undefined;
   if (token !== undefined && (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))) {

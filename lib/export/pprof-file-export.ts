@@ -17,7 +17,9 @@ import { join, resolve } from 'node:path';
 import { isTrackingAllocations, startAllocationTracking, stopAllocationTracking, takeAllocationSnapshot } from '../alloc/tracking.js';
 import { startCpuProfile, type CpuProfileSession } from '../cpu/session.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+
+const PPROF_FILE_EXPORT_OPTION_KEYS = optionKeys<PprofFileExportOptions>({ dir: true, periodSeconds: true, cpu: true, allocations: true, samplingIntervalUs: true, maxFiles: true, prefix: true, onFile: true, onError: true });
 
 export type PprofKind = 'cpu' | 'alloc';
 
@@ -50,7 +52,7 @@ export interface PprofFileExport {
 }
 
 export async function startPprofFileExport(options: PprofFileExportOptions): Promise<PprofFileExport> {
-  const o = optionalObject<PprofFileExportOptions>('options', options);
+  const o = optionalObject<PprofFileExportOptions>('options', options, PPROF_FILE_EXPORT_OPTION_KEYS);
   const dir = resolve(stringOption('dir', o.dir, ''));
   if (o.dir === undefined || o.dir === '') throw new InvalidOptionError('dir', 'a directory path', o.dir);
   const periodMs = numberOption('periodSeconds', o.periodSeconds, 60, { min: 0.1, max: 3600 }) * 1000;

@@ -14,10 +14,12 @@ import { commitTemporaryFile, discardTemporaryFile, temporaryPathFor } from '../
 import { resolve, join, basename } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { HangwatchError, InvalidOptionError } from '../errors.js';
-import { enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { chooseHeapSnapshotWriter, type CaptureProgress, type HeapSnapshotBackend } from '../capture/heap-snapshot.js';
 import { buildScriptLineEnds } from '../../native-free-fallbacks/script-line-ends.js';
 import { HeapBackendUnavailableError, HeapSnapshotCaptureError, InsufficientDiskSpaceError } from './errors.js';
+
+const WRITE_HEAP_SNAPSHOT_OPTION_KEYS = optionKeys<WriteHeapSnapshotOptions>({ dir: true, filename: true, onProgress: true, backend: true, minFreeBytes: true });
 
 export type { CaptureProgress, HeapSnapshotBackend };
 
@@ -51,7 +53,7 @@ export function writeHeapSnapshot(options?: WriteHeapSnapshotOptions): Promise<s
 }
 
 function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<string> {
-  const opts = optionalObject<WriteHeapSnapshotOptions>('options', options);
+  const opts = optionalObject<WriteHeapSnapshotOptions>('options', options, WRITE_HEAP_SNAPSHOT_OPTION_KEYS);
   const dir = resolve(stringOption('dir', opts.dir, process.cwd()));
   const filename = stringOption('filename', opts.filename);
   if (filename !== undefined && (filename.length === 0 || basename(filename) !== filename)) {
