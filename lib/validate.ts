@@ -110,3 +110,15 @@ export function requiredFunction<F extends (...args: never[]) => unknown>(name: 
   if (typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
   return value as F;
 }
+
+/** A required object argument (a report, an event): anything else is an `InvalidOptionError`. */
+export function requiredObject<T extends object>(name: string, value: unknown, what = 'an object'): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionError(name, what, value);
+  return value as T;
+}
+
+/** A required array argument (stack frames, a path). */
+export function requiredArray<T>(name: string, value: unknown, what = 'an array'): T[] {
+  if (!Array.isArray(value)) throw new InvalidOptionError(name, what, value);
+  return value as T[];
+}

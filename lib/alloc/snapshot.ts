@@ -20,7 +20,7 @@ import type { ProfileFrameResolver } from '../capture/profile-frame.js';
 import { isHangwatchFrame } from '../capture/own-files.js';
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, enumOption, optionalObject, optionKeys } from '../validate.js';
+import { booleanOption, enumOption, optionalObject, optionKeys, requiredArray, requiredObject } from '../validate.js';
 import { InvalidAllocationSnapshotError } from './errors.js';
 import { AllocationFilter, keepTrace, type AllocationFilterSpec } from './filter.js';
 
@@ -275,6 +275,7 @@ export class AllocationSnapshot {
 
 /** One line per statistic, like tracemalloc's `str(stat)`: `file:line: size=1.2 MiB (+1.1 MiB), count=40 (+38), average=31 KiB`. */
 export function formatStatistic(s: AllocationStatistic | AllocationStatisticDiff, base: string | false = process.cwd()): string {
+  requiredArray('statistic.frames', requiredObject<AllocationStatistic>('statistic', s, 'an allocation statistic').frames, 'an array of frames');
   const f = s.frames[0];
   const where =
     s.frames.length > 1

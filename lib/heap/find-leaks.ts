@@ -9,7 +9,7 @@
  * left are clustered by their normalised retainer path and ranked by retained size.
  */
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
+import { booleanOption, functionOption, numberOption, optionalObject, optionKeys, requiredArray } from '../validate.js';
 import { NodeIdIndex } from './id-index.js';
 import { HeapSnapshot, type HeapNode } from './heap-snapshot.js';
 import { loadHeapSnapshot, loadHeapSnapshotIds, type LoadProgress } from './load-heap-snapshot.js';
@@ -324,7 +324,7 @@ function edgeSuffix(edge: { type: string; name: string | number }): string {
 
 /** `a.x / B[3] / C`: each node followed by the edge that leads to the next one. */
 export function formatLeakPath(path: LeakPathStep[]): string {
-  return leakPathSegments(path).join(' / ');
+  return leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)')).join(' / ');
 }
 
 /** The steps of `formatLeakPath`, one string per node. */
