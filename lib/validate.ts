@@ -3,7 +3,7 @@
  * (defaulted) value or throws `InvalidOptionError` naming the option.
  */
 import { closestName } from './closest-name.js';
-import { InvalidOptionError, UnknownOptionError } from './errors.js';
+import { InvalidOptionError } from './errors.js';
 
 /** The keys an options object may have (see `optionKeys`), or `ANY_KEYS` for an open map. */
 export interface OptionKeys {
@@ -25,8 +25,8 @@ export function optionKeys<T extends object>(keys: Record<keyof Required<T>, tru
 
 /**
  * An optional options object: `undefined` gives `{}`; anything but a plain object, or an object with a
- * key not in `keys` (a misspelling), is an `InvalidOptionError` (`UnknownOptionError` names the closest
- * valid key). Options objects are checked once where they are received, never per call of a hot path.
+ * key not in `keys` (a misspelling), is an `InvalidOptionError` (for an unknown key with the closest
+ * valid key in `suggestion`). Options objects are checked once where they are received, never per call of a hot path.
  */
 export function optionalObject<T extends object>(name: string, value: unknown, keys: OptionKeys): Partial<T> {
   if (value === undefined) return {};
@@ -36,7 +36,7 @@ export function optionalObject<T extends object>(name: string, value: unknown, k
   const known = keys.set;
   if (known !== undefined) {
     for (const key in value) {
-      if (!known.has(key)) throw new UnknownOptionError(name === 'options' ? key : `${name}.${key}`, closestName(key, keys.list), keys.list);
+      if (!known.has(key)) throw InvalidOptionError.unknownKey(name === 'options' ? key : `${name}.${key}`, closestName(key, keys.list), keys.list);
     }
   }
   return value as Partial<T>;

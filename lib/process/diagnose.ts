@@ -47,7 +47,6 @@ function validateThresholds(value: unknown): DiagnosisThresholds {
   const given = optionalObject<DiagnosisThresholds>('thresholds', value, DIAGNOSIS_THRESHOLDS_OPTION_KEYS);
   const out = { ...DEFAULT_THRESHOLDS };
   for (const key of Object.keys(given) as (keyof DiagnosisThresholds)[]) {
-    if (!(key in DEFAULT_THRESHOLDS)) throw new InvalidOptionError(`thresholds.${key}`, 'a known threshold', key);
     const share = key === 'blockMinShare' || key === 'ioMaxUtilization' || key === 'gcMinShare';
     out[key] = numberOption(`thresholds.${key}`, given[key], DEFAULT_THRESHOLDS[key], share ? { min: 0, max: 1 } : { min: 0 });
   }
