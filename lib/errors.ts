@@ -26,14 +26,32 @@ export class HangwatchError extends Error {
   }
 }
 
-/** An option or argument of a public function has the wrong type or value. */
+/**
+ * An option or argument of a public function has the wrong type or value — or an options object has a
+ * key the function does not know (a misspelling such as `timeoutMS`: see `InvalidOptionError.unknownKey`).
+ */
 export class InvalidOptionError extends HangwatchError {
   declare readonly code: 'ERR_INVALID_OPTION';
   /** Dotted path of the offending option, e.g. `timeoutMs` or `sink.path`. */
   readonly option: string;
-  constructor(option: string, expected: string, received: unknown) {
-    super('ERR_INVALID_OPTION', `hangwatch: option "${option}" must be ${expected}; received ${describe(received)}`);
+  /** For an unknown key: the valid key it most likely meant, if one is close. */
+  readonly suggestion: string | undefined;
+  constructor(option: string, expected: string, received: unknown, unknownKey?: { suggestion: string | undefined; validKeys: readonly string[] }) {
+    super(
+      'ERR_INVALID_OPTION',
+      !unknownKey
+        ? `hangwatch: option "${option}" must be ${expected}; received ${describe(received)}`
+        : unknownKey.suggestion
+          ? `hangwatch: unknown option "${option}" (did you mean \`${unknownKey.suggestion}\`?)`
+          : `hangwatch: unknown option "${option}"; valid options: ${unknownKey.validKeys.join(', ')}`,
+    );
     this.option = option;
+    this.suggestion = unknownKey?.suggestion;
+  }
+
+  /** The error for an options key the function does not know; `suggestion` is the closest valid key. */
+  static unknownKey(option: string, suggestion: string | undefined, validKeys: readonly string[]): InvalidOptionError {
+    return new InvalidOptionError(option, 'a known option', undefined, { suggestion, validKeys });
   }
 }
 

@@ -2,12 +2,42 @@
  * Option validation shared by every public function: each check either returns the
  * (defaulted) value or throws `InvalidOptionError` naming the option.
  */
+import { closestName } from './closest-name.js';
 import { InvalidOptionError } from './errors.js';
 
-export function optionalObject<T extends object>(name: string, value: unknown): Partial<T> {
+/** The keys an options object may have (see `optionKeys`), or `ANY_KEYS` for an open map. */
+export interface OptionKeys {
+  readonly list: readonly string[];
+  readonly set: ReadonlySet<string> | undefined;
+}
+
+/** An open map (route → ms, context facts): any key is valid. */
+export const ANY_KEYS: OptionKeys = { list: [], set: undefined };
+
+/**
+ * The keys of an options interface, listed once as `{ key: true, ... }`: TypeScript rejects a list that
+ * misses a key of `T` or has one `T` does not, so the check cannot drift from the type.
+ */
+export function optionKeys<T extends object>(keys: Record<keyof Required<T>, true>): OptionKeys {
+  const list = Object.keys(keys);
+  return { list, set: new Set(list) };
+}
+
+/**
+ * An optional options object: `undefined` gives `{}`; anything but a plain object, or an object with a
+ * key not in `keys` (a misspelling), is an `InvalidOptionError` (for an unknown key with the closest
+ * valid key in `suggestion`). Options objects are checked once where they are received, never per call of a hot path.
+ */
+export function optionalObject<T extends object>(name: string, value: unknown, keys: OptionKeys): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidOptionError(name, 'an object', value);
+  }
+  const known = keys.set;
+  if (known !== undefined) {
+    for (const key in value) {
+      if (!known.has(key)) throw InvalidOptionError.unknownKey(name === 'options' ? key : `${name}.${key}`, closestName(key, keys.list), keys.list);
+    }
   }
   return value as Partial<T>;
 }
@@ -79,4 +109,16 @@ export function functionOption<F extends (...args: never[]) => unknown>(name: st
 export function requiredFunction<F extends (...args: never[]) => unknown>(name: string, value: unknown): F {
   if (typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
   return value as F;
+}
+
+/** A required object argument (a report, an event): anything else is an `InvalidOptionError`. */
+export function requiredObject<T extends object>(name: string, value: unknown, what = 'an object'): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionError(name, what, value);
+  return value as T;
+}
+
+/** A required array argument (stack frames, a path). */
+export function requiredArray<T>(name: string, value: unknown, what = 'an array'): T[] {
+  if (!Array.isArray(value)) throw new InvalidOptionError(name, what, value);
+  return value as T[];
 }

@@ -20,7 +20,7 @@ type InspectorModule = typeof import('node:inspector');
 
 let inspectorModule: InspectorModule | null | undefined;
 
-function loadInspector(): InspectorModule | null {
+export function loadInspector(): InspectorModule | null {
   if (inspectorModule === undefined) {
     try {
       // node:inspector is missing from builds configured --without-inspector; require keeps that recoverable.
@@ -40,7 +40,7 @@ function loadInspector(): InspectorModule | null {
  */
 let sharedSession: Session | null = null;
 
-function session(inspector: InspectorModule): Session {
+export function snapshotSession(inspector: InspectorModule): Session {
   if (!sharedSession) {
     const s = new inspector.Session();
     s.connect();
@@ -94,7 +94,7 @@ export function inspectorHeapSnapshotWriter(): HeapSnapshotWriter | null {
         };
         try {
           fd = openSync(file, 'w');
-          s = session(inspector);
+          s = snapshotSession(inspector);
           s.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
           s.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (error) => {
             if (!error && !writeError) report('done');

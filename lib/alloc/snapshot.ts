@@ -10,7 +10,8 @@
  * the scaling cannot be inverted to an object count). V8 records the allocating *function* — its
  * `line` is the line where that function is defined, not the exact allocating statement.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { PprofBuilder } from '../export/pprof-builder.js';
 import { displayPath } from '../report/display-path.js';
 import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
@@ -19,9 +20,11 @@ import type { ProfileFrameResolver } from '../capture/profile-frame.js';
 import { isHangwatchFrame } from '../capture/own-files.js';
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, enumOption, optionalObject } from '../validate.js';
+import { booleanOption, enumOption, optionalObject, optionKeys, requiredArray, requiredObject } from '../validate.js';
 import { InvalidAllocationSnapshotError } from './errors.js';
 import { AllocationFilter, keepTrace, type AllocationFilterSpec } from './filter.js';
+
+const STATISTICS_OPTION_KEYS = optionKeys<StatisticsOptions>({ cumulative: true });
 
 export interface AllocationTrace {
   /** Stack of the allocation, most recent frame first, at most `stackDepth` frames. */
@@ -147,7 +150,7 @@ export class AllocationSnapshot {
   /** Group traces by `key`, biggest first (size, then count), like `tracemalloc.Snapshot.statistics`. */
   statistics(key: StatisticKey = 'line', options: StatisticsOptions = {}): AllocationStatistic[] {
     const k = enumOption('key', key, STATISTIC_KEYS, 'line');
-    const o = optionalObject<StatisticsOptions>('options', options);
+    const o = optionalObject<StatisticsOptions>('options', options, STATISTICS_OPTION_KEYS);
     const cumulative = booleanOption('cumulative', o.cumulative, false);
     if (cumulative && k === 'stack') throw new InvalidOptionError('cumulative', 'false when key is "stack" (as in tracemalloc)', true);
     const groups = new Map<string, AllocationStatistic>();
@@ -251,10 +254,10 @@ export class AllocationSnapshot {
     return new AllocationSnapshot(d.traces, d.meta);
   }
 
-  /** Write to a file (`tracemalloc.Snapshot.dump`). */
+  /** Write to a file (`tracemalloc.Snapshot.dump`), atomically (lib/atomic-file.ts). */
   dump(path: string): void {
     if (typeof path !== 'string' || !path) throw new InvalidOptionError('path', 'a file path', path);
-    writeFileSync(path, JSON.stringify(this));
+    writeFileAtomicSync(path, JSON.stringify(this));
   }
 
   /** Read a file written by `dump()` (`tracemalloc.Snapshot.load`). */
@@ -272,6 +275,7 @@ export class AllocationSnapshot {
 
 /** One line per statistic, like tracemalloc's `str(stat)`: `file:line: size=1.2 MiB (+1.1 MiB), count=40 (+38), average=31 KiB`. */
 export function formatStatistic(s: AllocationStatistic | AllocationStatisticDiff, base: string | false = process.cwd()): string {
+  requiredArray('statistic.frames', requiredObject<AllocationStatistic>('statistic', s, 'an allocation statistic').frames, 'an array of frames');
   const f = s.frames[0];
   const where =
     s.frames.length > 1

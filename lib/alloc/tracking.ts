@@ -5,9 +5,11 @@
  */
 import { createHeapSampler, type HeapSampler } from '../capture/heap-sampler.js';
 import { ProfileFrameResolver } from '../capture/profile-frame.js';
-import { booleanOption, numberOption, optionalObject } from '../validate.js';
+import { booleanOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 import { AllocationTrackingNotStartedError, ProfilerBusyError } from './errors.js';
 import { AllocationSnapshot } from './snapshot.js';
+
+const ALLOCATION_TRACKING_OPTION_KEYS = optionKeys<AllocationTrackingOptions>({ samplingIntervalBytes: true, stackDepth: true, includeCollected: true, peakPollIntervalMs: true, sourceMaps: true });
 
 export interface AllocationTrackingOptions {
   /** Mean bytes between samples (default 32768 = 32 KiB, the inspector default). */
@@ -36,7 +38,7 @@ interface Tracker {
 let tracker: Tracker | undefined;
 
 function parse(options: unknown): Required<AllocationTrackingOptions> {
-  const o = optionalObject<AllocationTrackingOptions>('options', options);
+  const o = optionalObject<AllocationTrackingOptions>('options', options, ALLOCATION_TRACKING_OPTION_KEYS);
   return {
     samplingIntervalBytes: numberOption('samplingIntervalBytes', o.samplingIntervalBytes, DEFAULT_SAMPLING_INTERVAL_BYTES, { min: 1, max: 2 ** 31 - 1, integer: true }),
     stackDepth: numberOption('stackDepth', o.stackDepth, MAX_STACK_DEPTH, { min: 1, max: MAX_STACK_DEPTH, integer: true }),

@@ -16,7 +16,7 @@ export interface CaptureProgress {
 
 export interface HeapSnapshotWriter {
   readonly name: HeapSnapshotBackend;
-  /** Write a snapshot of this isolate to `file`, replacing its content (the caller has created it). */
+  /** Write a snapshot of this isolate to `file` (a temporary name: the caller renames it when complete). */
   write(file: string, onProgress?: (p: CaptureProgress) => void): Promise<void>;
 }
 

@@ -28,7 +28,14 @@ export const CPU_PRELOAD_SOURCE = `'use strict';
         if (err || !res) return;
         var stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '.').slice(0, 15);
         var file = path.join(dir, 'CPU.' + stamp + '.' + process.pid + '.0.hangwatch.cpuprofile');
-        fs.writeFileSync(file, JSON.stringify(res.profile));
+        // Complete or absent (as lib/atomic-file.ts, which this standalone source cannot import).
+        var temporary = file + '.' + process.pid + '.hangwatch-tmp';
+        try {
+          fs.writeFileSync(temporary, JSON.stringify(res.profile));
+          fs.renameSync(temporary, file);
+        } catch (e) {
+          try { fs.unlinkSync(temporary); } catch (e2) { /* never created */ }
+        }
       });
     } catch (e) { /* never break the profiled program's exit */ }
   });

@@ -2,7 +2,8 @@
  * `hangwatch doctor [options] -- <command>`: run a program under the preload, sample it, and
  * say what is wrong with it, with evidence and a next step; writes a self-contained HTML report.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { diffHeapSnapshots } from '../heap/heap-diff.js';
@@ -12,7 +13,7 @@ import { diagnose } from '../process/diagnose.js';
 import { superviseRun } from '../process/supervised-run.js';
 import { renderDoctorText, type DoctorReport } from '../report/doctor-report.js';
 import { renderDoctorHtml } from '../report/render-html-doctor.js';
-import { numberArg, parseCommandLine, Progress, stringArg, UsageError } from './cli-args.js';
+import { exitCodeOf, numberArg, parseCommandLine, Progress, stringArg, UsageError } from './cli-args.js';
 
 export const usage = `Usage: hangwatch doctor [options] -- <command> [args...]
 
@@ -35,8 +36,12 @@ Options:
   --quiet             no progress on stderr
   -h, --help          this help
 
+SIGTERM and SIGHUP sent to the doctor are passed on to the program's process group; the doctor
+waits for it to exit, removes its temporary files and exits with 128 + the signal's number,
+writing no report. Ctrl-C (SIGINT) stops the program and diagnoses what was sampled.
+
 Exit codes: 0 diagnosis done (whatever it found), 1 the program could not be run or no
-report could be written, 2 bad arguments.`;
+report could be written, 2 bad arguments, 128 + n terminated by signal n (SIGTERM: 143).`;
 
 /** V8's own bookkeeping in a snapshot: growth there says nothing about the program's data. */
 const V8_BOOKKEEPING = new Set(['(object shape)', '(system)', '(compiled code)', '(code)', '(hidden)', '(number)', '(bigint)', '(symbol)']);
@@ -134,6 +139,12 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
   }
 
+  if (runResult.forwardedSignal) {
+    // Terminated (SIGTERM, SIGHUP): the program got the signal and has exited; no diagnosis.
+    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
+    progress.log(`hangwatch doctor: ${runResult.forwardedSignal} received; the program was stopped, no report written`);
+    return exitCodeOf(undefined, runResult.forwardedSignal);
+  }
   progress.log(`hangwatch doctor: analysing ${runResult.samples.length} samples…`);
   let growingConstructors: GrowingConstructor[] | undefined;
   if (snapshotDir) {
@@ -150,7 +161,7 @@ export async function run(argv: string[]): Promise<number> {
   let failed = false;
   const write = (path: string, body: string, what: string): string | undefined => {
     try {
-      writeFileSync(path, body);
+      writeFileAtomicSync(path, body);
       return path;
     } catch (error) {
       failed = true;

@@ -132,20 +132,9 @@ export async function run(argv: string[]): Promise<number> {
 
   // The program stays in the terminal's process group: Ctrl-C and terminal input reach it
   // directly, so hangwatch only outlives its SIGINT and waits for the program to exit. A SIGTERM
-  // sent to hangwatch itself is passed on to the program.
-  let programPid: number | undefined;
+  // or SIGHUP sent to hangwatch itself is passed on to the program (superviseRun).
   const onSigint = (): void => {};
-  const onSigterm = (): void => {
-    if (programPid !== undefined) {
-      try {
-        process.kill(programPid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  };
   process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
   let result: SupervisedRun;
   try {
     result = await superviseRun({
@@ -154,13 +143,9 @@ export async function run(argv: string[]): Promise<number> {
       intervalMs,
       detached: false,
       env: { HANGWATCH_BLOCK_MS: String(blockMs), HANGWATCH_FORMAT: format, HANGWATCH_REPORT_DIR: stringArg(values, 'report-dir') ?? 'hangwatch-reports' },
-      onStart: (_stop, pid) => {
-        programPid = pid;
-      },
     });
   } finally {
     process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
   }
   const summary = summarizeRun(result, blockMs);
   process.stderr.write(`${values.json ? JSON.stringify(summary) : renderRunSummaryText(summary, result)}\n`);

@@ -3,7 +3,8 @@
  * callees, and the three outputs (`.cpuprofile`, pprof, flame-graph HTML). Immutable: `filter()`
  * returns a new view over the same recording.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
 import { extname } from 'node:path';
 import { FrameFilter, type FrameFilterOptions } from '../capture/frame-filter.js';
 import type { RawCpuProfile } from '../capture/profile-format.js';
@@ -11,11 +12,15 @@ import { ProfileFrameResolver } from '../capture/profile-frame.js';
 import { PprofBuilder } from '../export/pprof-builder.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, enumOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, enumOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { aggregateCpuProfile, indexNodes, nodeTotals, type ProfileAggregate } from './aggregate.js';
 import { InvalidCpuProfileError, UnknownFunctionError } from './errors.js';
 import { renderFlameGraphHtml, type FlameGraphOptions } from '../report/flame-graph.js';
 import { CpuStats, STATS_SORT_KEYS, type FormatOptions, type FunctionStats, type StatsSortKey } from './stats.js';
+
+const PRINT_OPTION_KEYS = optionKeys<PrintOptions>({ relativeTo: true, sort: true, top: true, stream: true });
+
+const CPU_PROFILE_VIEW_OPTION_KEYS = optionKeys<CpuProfileViewOptions>({ excludeNodeInternals: true, include: true, exclude: true, includeIdle: true, sourceMaps: true });
 
 export interface CpuProfileMeta {
   /** Requested sampling interval (µs); estimated from the samples for loaded files. */
@@ -77,7 +82,7 @@ export class CpuProfile {
       ...(meta.threadId !== undefined ? { threadId: meta.threadId } : {}),
       ...(meta.truncated ? { truncated: true } : {}),
     });
-    const v = optionalObject<CpuProfileViewOptions>('view', view);
+    const v = optionalObject<CpuProfileViewOptions>('view', view, CPU_PROFILE_VIEW_OPTION_KEYS);
     this.#filter = new FrameFilter(v);
     this.#includeIdle = booleanOption('includeIdle', v.includeIdle, false);
     this.#sourceMaps = booleanOption('sourceMaps', v.sourceMaps, true);
@@ -115,7 +120,7 @@ export class CpuProfile {
 
   /** A view of the same recording with other filters (merged over this view's). */
   filter(options: CpuProfileViewOptions): CpuProfile {
-    const o = optionalObject<CpuProfileViewOptions>('options', options);
+    const o = optionalObject<CpuProfileViewOptions>('options', options, CPU_PROFILE_VIEW_OPTION_KEYS);
     const merged: CpuProfileViewOptions = {
       excludeNodeInternals: o.excludeNodeInternals ?? this.#filter.excludeNodeInternals,
       include: o.include ?? [...this.#filter.include],
@@ -150,7 +155,7 @@ export class CpuProfile {
 
   /** Print the stats table (default: sorted by cumulative time, every row) to stdout or `stream`. */
   print(options: PrintOptions = {}): void {
-    const o = optionalObject<PrintOptions>('options', options);
+    const o = optionalObject<PrintOptions>('options', options, PRINT_OPTION_KEYS);
     let s = this.stats().sort(enumOption('sort', o.sort, STATS_SORT_KEYS, 'cumulative'));
     if (o.top !== undefined) s = s.top(o.top);
     s.print(o.stream ?? process.stdout, o);
@@ -197,13 +202,13 @@ export class CpuProfile {
     return renderFlameGraphHtml(this.#stacks(), { title: 'CPU flame graph', unit: 'time', ...options });
   }
 
-  /** Write the profile; the format follows the extension (`.cpuprofile`/`.json`, `.pb.gz`/`.pprof`, `.html`) unless given. */
+  /** Write the profile (atomically: complete or absent, lib/atomic-file.ts); the format follows the extension (`.cpuprofile`/`.json`, `.pb.gz`/`.pprof`, `.html`) unless given. */
   async writeFile(path: string, format?: CpuOutputFormat): Promise<string> {
     const file = stringOption('path', path);
     if (!file) throw new InvalidOptionError('path', 'a file path', path);
     const fmt = enumOption<CpuOutputFormat>('format', format, ['cpuprofile', 'pprof', 'html'], formatOfPath(file));
     const data = fmt === 'pprof' ? this.toPprof() : fmt === 'html' ? this.toFlameGraphHtml() : JSON.stringify(this.#raw);
-    await writeFile(file, data);
+    await writeFileAtomic(file, data);
     return file;
   }
 

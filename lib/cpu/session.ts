@@ -7,9 +7,11 @@
 import { threadId } from 'node:worker_threads';
 import { CPU_PROFILER_BACKENDS, createCpuProfilerBackend, type CpuProfilerBackend, type CpuProfilerBackendName } from '../capture/cpu-profiler.js';
 import type { RawCpuProfile } from '../capture/profile-format.js';
-import { enumOption, numberOption, optionalObject, requiredFunction } from '../validate.js';
+import { enumOption, numberOption, optionalObject, optionKeys, requiredFunction } from '../validate.js';
 import { CpuProfile, type CpuProfileViewOptions } from './cpu-profile.js';
 import { ProfilerNotRunningError } from './errors.js';
+
+const CPU_PROFILE_OPTION_KEYS = optionKeys<CpuProfileOptions>({ excludeNodeInternals: true, include: true, exclude: true, includeIdle: true, sourceMaps: true, samplingIntervalUs: true, backend: true, maxDurationMs: true });
 
 export interface CpuProfileOptions extends CpuProfileViewOptions {
   /** Sampling interval in microseconds (default 1000; 100 for fine detail at higher cost). */
@@ -111,7 +113,7 @@ interface ParsedOptions {
 }
 
 function parseOptions(options: unknown): ParsedOptions {
-  const o = optionalObject<CpuProfileOptions>('options', options);
+  const o = optionalObject<CpuProfileOptions>('options', options, CPU_PROFILE_OPTION_KEYS);
   const intervalUs = numberOption('samplingIntervalUs', o.samplingIntervalUs, DEFAULT_SAMPLING_INTERVAL_US, { min: 1, max: 1_000_000, integer: true });
   const backend = enumOption('backend', o.backend, CPU_PROFILER_BACKENDS, 'inspector');
   const maxDurationMs = o.maxDurationMs === undefined ? undefined : numberOption('maxDurationMs', o.maxDurationMs, 0, { min: 1, max: 2 ** 31 - 1 });

@@ -26,7 +26,9 @@ import { InvalidOptionError } from '../errors.js';
 import type { BlockEventLike } from '../export/events.js';
 import { writeHeapSnapshot } from '../heap/write-heap-snapshot.js';
 import type { HangReport } from '../report/hang-report.js';
-import { booleanOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+
+const DIAGNOSTICS_HANDLER_OPTION_KEYS = optionKeys<DiagnosticsHandlerOptions>({ token: true, allowRemote: true, endpoints: true, maxDurationSeconds: true, defaultDurationSeconds: true, maxHeapSnapshotBytes: true, dir: true, maxReports: true, loopMonitor: true });
 
 export type DiagnosticsEndpoint = 'cpu-profile' | 'heap-snapshot' | 'allocation-snapshot' | 'loop' | 'reports';
 
@@ -68,6 +70,7 @@ const MIN_TOKEN_LENGTH = 16;
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
 export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address !== undefined && typeof address !== 'string') throw new InvalidOptionError('address', 'an IP address string or undefined', address);
   if (!address) return false;
   const a = address.startsWith('::ffff:') ? address.slice(7) : address;
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
@@ -127,7 +130,7 @@ function waitWhileConnected(res: ServerResponse, ms: number): Promise<boolean> {
 }
 
 export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): DiagnosticsHandler {
-  const o = optionalObject<DiagnosticsHandlerOptions>('options', options);
+  const o = optionalObject<DiagnosticsHandlerOptions>('options', options, DIAGNOSTICS_HANDLER_OPTION_KEYS);
   // An empty token (e.g. an environment variable that is set but empty) means "not configured".
   const token = stringOption('token', o.token) || undefined;
   if (token !== undefined && (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))) {

@@ -14,6 +14,7 @@ import type { StackFrame } from '../capture/stack-frame.js';
 import { InvalidOptionError } from '../errors.js';
 import type { HangReport } from '../report/hang-report.js';
 import { frameText, topUserFrame, type BlockEventLike } from './events.js';
+import { requiredObject } from '../validate.js';
 
 const MAX_FRAMES = 12;
 
@@ -22,11 +23,13 @@ function frames(list: readonly StackFrame[] | undefined): string[] | undefined {
 }
 
 export function hangLogMessage(report: HangReport): string {
+  requiredObject('report', report, 'a hang report');
   return `hang: ${report.name} has not finished after ${Math.round(report.elapsedMs)} ms (${report.kind})`;
 }
 
 /** Flat fields of a hang report (no `level`/`time`/`msg`: the logger adds them). */
 export function hangLogFields(report: HangReport): Record<string, unknown> {
+  requiredObject('report', report, 'a hang report');
   const fields: Record<string, unknown> = {
     ...report.context,
     event: 'hangwatch.hang',
@@ -61,6 +64,7 @@ export function hangLogFields(report: HangReport): Record<string, unknown> {
 
 /** Flat fields of an event-loop block event. */
 export function blockLogFields(event: BlockEventLike): Record<string, unknown> {
+  requiredObject('event', event, 'a block event');
   const top = topUserFrame(event.stack);
   const fields: Record<string, unknown> = { event: 'hangwatch.block', durationMs: Math.round(event.durationMs) };
   if (event.id !== undefined) fields.blockId = event.id;
@@ -75,10 +79,12 @@ const HOST = hostname();
 
 /** One complete pino-compatible JSON line (with `level` 40 = warn, `time`, `pid`, `hostname`, `msg`), newline-terminated. */
 export function formatHangLogLine(report: HangReport): string {
+  requiredObject('report', report, 'a hang report');
   return `${JSON.stringify({ level: 40, time: Date.parse(report.detectedAt) || Date.now(), pid: report.pid, hostname: HOST, ...hangLogFields(report), msg: hangLogMessage(report) })}\n`;
 }
 
 export function formatBlockLogLine(event: BlockEventLike): string {
+  requiredObject('event', event, 'a block event');
   return `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: HOST, ...blockLogFields(event), msg: `event loop blocked for ${Math.round(event.durationMs)} ms` })}\n`;
 }
 

@@ -19,8 +19,10 @@ import type { IncomingMessage } from 'node:http';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
 import { renderHangReportText } from '../report/render-hang-text.js';
-import { booleanOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, numberOption, optionalObject, optionKeys, requiredObject, stringOption } from '../validate.js';
 import { frameText, topUserFrame, type BlockEventLike } from './events.js';
+
+const OPEN_TELEMETRY_EXPORTER_OPTION_KEYS = optionKeys<OpenTelemetryExporterOptions>({ name: true, logs: true, standaloneSpans: true, maxTextLength: true });
 
 export interface OpenTelemetryExporterOptions {
   /** Instrumentation scope name of the tracer and logger (default `hangwatch`). */
@@ -53,6 +55,7 @@ function waitingFrame(report: HangReport): StackFrame | undefined {
 }
 
 export function hangAttributes(report: HangReport, maxText = 8192): Attributes {
+  requiredObject('report', report, 'a hang report');
   const a: Attributes = {
     'hangwatch.hang.kind': report.kind,
     'hangwatch.hang.name': report.name,
@@ -88,7 +91,7 @@ function parentFrom(report: HangReport): Context | undefined {
 }
 
 export function createOpenTelemetryExporter(options?: OpenTelemetryExporterOptions): OpenTelemetryExporter {
-  const o = optionalObject<OpenTelemetryExporterOptions>('options', options);
+  const o = optionalObject<OpenTelemetryExporterOptions>('options', options, OPEN_TELEMETRY_EXPORTER_OPTION_KEYS);
   const name = stringOption('name', o.name, 'hangwatch');
   const emitLogs = booleanOption('logs', o.logs, true);
   const standalone = booleanOption('standaloneSpans', o.standaloneSpans, true);

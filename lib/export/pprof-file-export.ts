@@ -11,12 +11,15 @@
  * await exporter.stop();
  * ```
  */
-import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { join, resolve } from 'node:path';
 import { isTrackingAllocations, startAllocationTracking, stopAllocationTracking, takeAllocationSnapshot } from '../alloc/tracking.js';
 import { startCpuProfile, type CpuProfileSession } from '../cpu/session.js';
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+
+const PPROF_FILE_EXPORT_OPTION_KEYS = optionKeys<PprofFileExportOptions>({ dir: true, periodSeconds: true, cpu: true, allocations: true, samplingIntervalUs: true, maxFiles: true, prefix: true, onFile: true, onError: true });
 
 export type PprofKind = 'cpu' | 'alloc';
 
@@ -49,7 +52,7 @@ export interface PprofFileExport {
 }
 
 export async function startPprofFileExport(options: PprofFileExportOptions): Promise<PprofFileExport> {
-  const o = optionalObject<PprofFileExportOptions>('options', options);
+  const o = optionalObject<PprofFileExportOptions>('options', options, PPROF_FILE_EXPORT_OPTION_KEYS);
   const dir = resolve(stringOption('dir', o.dir, ''));
   if (o.dir === undefined || o.dir === '') throw new InvalidOptionError('dir', 'a directory path', o.dir);
   const periodMs = numberOption('periodSeconds', o.periodSeconds, 60, { min: 0.1, max: 3600 }) * 1000;
@@ -74,9 +77,7 @@ export async function startPprofFileExport(options: PprofFileExportOptions): Pro
   const write = (kind: PprofKind, data: Buffer): void => {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `${prefix}-${kind}-${process.pid}-${stamp}.pb.gz`;
-    const tmp = join(dir, `.${name}.tmp`);
-    writeFileSync(tmp, data);
-    renameSync(tmp, join(dir, name));
+    writeFileAtomicSync(join(dir, name), data);
     written++;
     const mine = readdirSync(dir)
       .filter((f) => f.startsWith(`${prefix}-${kind}-`) && f.endsWith('.pb.gz'))

@@ -22,9 +22,11 @@ import * as client from 'prom-client';
 import { InvalidOptionError } from '../errors.js';
 import { monitorGc, type GcMonitor } from '../gc/monitor.js';
 import type { HangReport } from '../report/hang-report.js';
-import { booleanOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { MetricsAlreadyRegisteredError } from './errors.js';
 import type { BlockEventLike } from './events.js';
+
+const PROMETHEUS_EXPORTER_OPTION_KEYS = optionKeys<PrometheusExporterOptions>({ registry: true, prefix: true, eventLoopResolutionMs: true, delayBuckets: true, durationBuckets: true, gc: true, maxLabelLength: true });
 
 export interface PrometheusExporterOptions {
   /** Registry to register on (default: prom-client's global `register`). */
@@ -102,7 +104,7 @@ function delayHistogramMetric(name: string, help: string, h: IntervalHistogram, 
 }
 
 export function createPrometheusExporter(options?: PrometheusExporterOptions): PrometheusExporter {
-  const o = optionalObject<PrometheusExporterOptions>('options', options);
+  const o = optionalObject<PrometheusExporterOptions>('options', options, PROMETHEUS_EXPORTER_OPTION_KEYS);
   const registry = o.registry ?? client.register;
   if (!registry || typeof (registry as client.Registry).registerMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', o.registry);
   const prefix = stringOption('prefix', o.prefix, 'hangwatch_');

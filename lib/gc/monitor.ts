@@ -10,7 +10,9 @@
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { functionOption, numberOption, optionalObject } from '../validate.js';
+import { functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
+
+const GC_MONITOR_OPTION_KEYS = optionKeys<GcMonitorOptions>({ onGc: true, onLeakSuspected: true, consecutiveGrowth: true, minGrowthBytes: true, minTotalGrowthBytes: true, historySize: true });
 
 export type GcKind = 'minor' | 'major' | 'incremental' | 'weakcb' | 'unknown';
 
@@ -170,7 +172,7 @@ function safeCall<T>(fn: ((arg: T) => void) | undefined, arg: T, what: string): 
 }
 
 export function monitorGc(options: GcMonitorOptions = {}): GcMonitor {
-  const o = optionalObject<GcMonitorOptions>('options', options);
+  const o = optionalObject<GcMonitorOptions>('options', options, GC_MONITOR_OPTION_KEYS);
   const onGc = functionOption<(e: GcEvent) => void>('onGc', o.onGc);
   const onLeak = functionOption<(s: LeakSuspicion) => void>('onLeakSuspected', o.onLeakSuspected);
   const n = numberOption('consecutiveGrowth', o.consecutiveGrowth, 5, { min: 1, max: 10_000, integer: true });

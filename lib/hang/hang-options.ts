@@ -5,7 +5,9 @@
 import { InvalidOptionError } from '../errors.js';
 import type { HangAction, HangReport } from '../report/hang-report.js';
 import { resolveSink, type ReportFormat, type ReportOutput, type ReportSink } from '../report/sink.js';
-import { booleanOption, enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+
+const HANG_OPTION_KEYS = optionKeys<HangOptions>({ timeoutMs: true, name: true, action: true, repeatMs: true, asyncTrace: true, onHang: true, output: true, format: true, exitCode: true, captureStack: true, keepAlive: true, context: true });
 
 export interface HangOptions {
   /** Deadline in ms from the call (default 30000). */
@@ -70,7 +72,7 @@ const ACTIONS = ['report', 'reject', 'abort', 'exit'] as const;
 const FORMATS = ['text', 'json'] as const;
 
 export function resolveHangOptions(options: unknown): ResolvedHangOptions {
-  const o = optionalObject<HangOptions>('options', options);
+  const o = optionalObject<HangOptions>('options', options, HANG_OPTION_KEYS);
   const timeoutMs = numberOption('timeoutMs', o.timeoutMs, DEFAULT_TIMEOUT_MS, { min: 0, max: MAX_TIMEOUT_MS });
   const action = enumOption('action', o.action, ACTIONS, 'report');
   const repeatMs = numberOption('repeatMs', o.repeatMs, 0, { min: 0, max: MAX_TIMEOUT_MS });
@@ -93,7 +95,7 @@ export function resolveHangOptions(options: unknown): ResolvedHangOptions {
 
 function contextOption(value: unknown): HangContext | undefined {
   if (value === undefined) return undefined;
-  const context = optionalObject<HangContext>('context', value);
+  const context = optionalObject<HangContext>('context', value, ANY_KEYS);
   for (const key in context) {
     const v = context[key];
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'function') {

@@ -8,10 +8,12 @@
  * `withHangDetection`, and never keeps the process alive.
  */
 import { InvalidOptionError } from '../errors.js';
-import { optionalObject } from '../validate.js';
+import { optionalObject, optionKeys } from '../validate.js';
 import { resolveHangOptions, type HangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
 import { Operation } from './operation.js';
+
+const LOOP_WATCHDOG_OPTION_KEYS = optionKeys<LoopWatchdogOptions>({ timeoutMs: true, name: true, repeatMs: true, onHang: true, output: true, format: true, exitCode: true, action: true });
 
 export type LoopWatchdogOptions = Pick<HangOptions, 'timeoutMs' | 'name' | 'repeatMs' | 'onHang' | 'output' | 'format' | 'exitCode'> & {
   /** `report` (default) or `exit`: a stalled loop cannot be rejected or aborted. */
@@ -23,7 +25,7 @@ export interface LoopWatchdog {
 }
 
 export function watchEventLoop(options?: LoopWatchdogOptions): LoopWatchdog {
-  const o = optionalObject<LoopWatchdogOptions>('options', options);
+  const o = optionalObject<LoopWatchdogOptions>('options', options, LOOP_WATCHDOG_OPTION_KEYS);
   if (o.action !== undefined && o.action !== 'report' && o.action !== 'exit') {
     throw new InvalidOptionError('action', '"report" or "exit"', o.action);
   }

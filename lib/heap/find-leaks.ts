@@ -9,10 +9,12 @@
  * left are clustered by their normalised retainer path and ranked by retained size.
  */
 import { InvalidOptionError } from '../errors.js';
-import { booleanOption, functionOption, numberOption, optionalObject } from '../validate.js';
+import { booleanOption, functionOption, numberOption, optionalObject, optionKeys, requiredArray } from '../validate.js';
 import { NodeIdIndex } from './id-index.js';
 import { HeapSnapshot, type HeapNode } from './heap-snapshot.js';
 import { loadHeapSnapshot, loadHeapSnapshotIds, type LoadProgress } from './load-heap-snapshot.js';
+
+const FIND_LEAKS_OPTION_KEYS = optionKeys<FindLeaksOptions>({ baseline: true, target: true, final: true, includeInternal: true, ignore: true, minRetainedSize: true, maxClusters: true, onProgress: true });
 
 export type SnapshotInput = HeapSnapshot | string;
 
@@ -83,7 +85,7 @@ export interface LeakReport {
 const NONE = 0xffffffff;
 
 export async function findLeaks(options: FindLeaksOptions): Promise<LeakReport> {
-  const opts = optionalObject<FindLeaksOptions>('options', options);
+  const opts = optionalObject<FindLeaksOptions>('options', options, FIND_LEAKS_OPTION_KEYS);
   if (options === undefined) throw new InvalidOptionError('options', 'an object with baseline, target and final', options);
   for (const key of ['baseline', 'target', 'final'] as const) {
     const v = opts[key];
@@ -322,7 +324,7 @@ function edgeSuffix(edge: { type: string; name: string | number }): string {
 
 /** `a.x / B[3] / C`: each node followed by the edge that leads to the next one. */
 export function formatLeakPath(path: LeakPathStep[]): string {
-  return leakPathSegments(path).join(' / ');
+  return leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)')).join(' / ');
 }
 
 /** The steps of `formatLeakPath`, one string per node. */

@@ -3,11 +3,13 @@
  * The file is read in fixed-size chunks into one reused buffer; memory is the graph, not the text.
  */
 import { open } from 'node:fs/promises';
-import { functionOption, numberOption, optionalObject } from '../validate.js';
+import { functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 import { InvalidOptionError } from '../errors.js';
 import { HeapSnapshotReadError } from './errors.js';
 import { HeapSnapshot } from './heap-snapshot.js';
 import { HeapSnapshotParser } from './snapshot-parser.js';
+
+const LOAD_HEAP_SNAPSHOT_OPTION_KEYS = optionKeys<LoadHeapSnapshotOptions>({ onProgress: true, chunkSize: true });
 
 export interface LoadProgress {
   phase: 'read';
@@ -38,7 +40,7 @@ export async function loadHeapSnapshotIds(path: string, options?: LoadHeapSnapsh
 
 async function readSnapshot(path: string, options: LoadHeapSnapshotOptions | undefined, idsOnly: boolean): Promise<HeapSnapshotParser> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a non-empty string', path);
-  const opts = optionalObject<LoadHeapSnapshotOptions>('options', options);
+  const opts = optionalObject<LoadHeapSnapshotOptions>('options', options, LOAD_HEAP_SNAPSHOT_OPTION_KEYS);
   const onProgress = functionOption<(p: LoadProgress) => void>('onProgress', opts.onProgress);
   const chunkSize = numberOption('chunkSize', opts.chunkSize, 4 * 1024 * 1024, { min: 1, max: 1 << 30, integer: true });
 

@@ -3,17 +3,23 @@
  *
  * Before writing, the free space of `dir` is checked against an estimate of the snapshot size (twice the
  * used JS heap plus 16 MiB, unless `minFreeBytes` says otherwise); too little space fails with
- * `InsufficientDiskSpaceError` and writes nothing. A failure while writing (ENOSPC, inspector error)
- * removes the partial file and rejects with `HeapSnapshotCaptureError`. Captures in one thread are
+ * `InsufficientDiskSpaceError` and writes nothing. The snapshot is written under a temporary name in
+ * `dir` and gets its final name only once complete (lib/atomic-file.ts): a crash or `process.exit()`
+ * during the capture never leaves a truncated `.heapsnapshot`. A failure while writing (ENOSPC,
+ * inspector error) removes the partial file and rejects with `HeapSnapshotCaptureError`. Captures in one thread are
  * serialised: V8 stops the world for each, and two at once would only double the pause.
  */
-import { open, statfs, unlink } from 'node:fs/promises';
+import { access, statfs } from 'node:fs/promises';
+import { commitTemporaryFile, discardTemporaryFile, temporaryPathFor } from '../atomic-file.js';
 import { resolve, join, basename } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { HangwatchError, InvalidOptionError } from '../errors.js';
-import { enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { chooseHeapSnapshotWriter, type CaptureProgress, type HeapSnapshotBackend } from '../capture/heap-snapshot.js';
+import { buildScriptLineEnds } from '../../native-free-fallbacks/script-line-ends.js';
 import { HeapBackendUnavailableError, HeapSnapshotCaptureError, InsufficientDiskSpaceError } from './errors.js';
+
+const WRITE_HEAP_SNAPSHOT_OPTION_KEYS = optionKeys<WriteHeapSnapshotOptions>({ dir: true, filename: true, onProgress: true, backend: true, minFreeBytes: true });
 
 export type { CaptureProgress, HeapSnapshotBackend };
 
@@ -47,7 +53,7 @@ export function writeHeapSnapshot(options?: WriteHeapSnapshotOptions): Promise<s
 }
 
 function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<string> {
-  const opts = optionalObject<WriteHeapSnapshotOptions>('options', options);
+  const opts = optionalObject<WriteHeapSnapshotOptions>('options', options, WRITE_HEAP_SNAPSHOT_OPTION_KEYS);
   const dir = resolve(stringOption('dir', opts.dir, process.cwd()));
   const filename = stringOption('filename', opts.filename);
   if (filename !== undefined && (filename.length === 0 || basename(filename) !== filename)) {
@@ -72,19 +78,19 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
     }
     const writer = await chooseHeapSnapshotWriter(backend);
     if ('unavailable' in writer) throw new HeapBackendUnavailableError(writer.unavailable, writer.reason, { cause: writer.cause });
-    // Claim the name first: an existing file is never overwritten (v8.writeHeapSnapshot would), and on
-    // failure only a file this call created is removed.
+    // An existing file is never overwritten (v8.writeHeapSnapshot would): checked before the capture, and
+    // the final name is claimed atomically when the complete snapshot gets it.
+    if (await access(file).then(() => true, () => false)) throw new HeapSnapshotCaptureError(`${file} already exists`);
+    const temporary = temporaryPathFor(file);
     try {
-      await (await open(file, 'wx')).close();
+      buildScriptLineEnds();
+      await writer.write(temporary, onProgress);
+      commitTemporaryFile(temporary, file, true);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new HeapSnapshotCaptureError(code === 'EEXIST' ? `${file} already exists` : `cannot create ${file}: ${(error as Error).message}`, { cause: error });
-    }
-    try {
-      await writer.write(file, onProgress);
-    } catch (error) {
-      await unlink(file).catch(() => undefined);
+      discardTemporaryFile(temporary);
       if (error instanceof HangwatchError) throw error;
+      const code = (error as NodeJS.ErrnoException)?.code;
+      if (code === 'EEXIST') throw new HeapSnapshotCaptureError(`${file} already exists`, { cause: error });
       throw new HeapSnapshotCaptureError(`heap snapshot (${writer.name}) to ${file} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
     return file;

@@ -8,9 +8,11 @@ import { writeSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BlockEvent } from '../report/block-event.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
-import { booleanOption, functionOption, numberOption, optionalObject } from '../validate.js';
+import { booleanOption, functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 import { getLoopHeartbeat, type HeartbeatSubscriber, type MeasuredBlock } from './heartbeat.js';
 import { hotFrames } from './hot-frames.js';
+
+const LOOP_MONITOR_OPTION_KEYS = optionKeys<LoopMonitorOptions>({ thresholdMs: true, captureStacks: true, sampleIntervalMs: true, onBlock: true, maxEvents: true, resolutionMs: true });
 
 export interface LoopMonitorOptions {
   /** A block is the loop not turning for at least this long (default 100 ms, minimum 10). */
@@ -63,7 +65,7 @@ let nextBlockId = 1;
 let warnedNoStacks = false;
 
 export function monitorEventLoop(options?: LoopMonitorOptions): LoopMonitor {
-  const o = optionalObject<LoopMonitorOptions>('options', options);
+  const o = optionalObject<LoopMonitorOptions>('options', options, LOOP_MONITOR_OPTION_KEYS);
   const thresholdMs = numberOption('thresholdMs', o.thresholdMs, 100, { min: 10, max: 3_600_000 });
   const captureStacks = booleanOption('captureStacks', o.captureStacks, true);
   const sampleIntervalMs = numberOption('sampleIntervalMs', o.sampleIntervalMs, 50, { min: 1, max: 3_600_000 });

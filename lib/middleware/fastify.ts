@@ -14,6 +14,7 @@
  * detection off for the route. Fastify is an optional peer dependency (types only here).
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { InvalidOptionError } from '../errors.js';
 import type { HangError } from '../hang/hang-error.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
 import { endWithResponse, RequestOperation } from './request-operation.js';
@@ -71,6 +72,9 @@ class FastifyRequestOperation extends RequestOperation {
 }
 
 function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (err?: Error) => void): void {
+  if (fastify === null || typeof fastify !== 'object' || typeof fastify.hasDecorator !== 'function') {
+    throw new InvalidOptionError('fastify', 'a Fastify instance (register the plugin with fastify.register)', fastify);
+  }
   let config: RequestHangConfig;
   try {
     // Fastify passes its own registration keys (prefix, ...) along with ours.

@@ -11,7 +11,9 @@ import type { Operation, OperationOwner } from '../hang/operation.js';
 import { newRequestId } from './request-id.js';
 import type { HangReport } from '../report/hang-report.js';
 import type { ReportFormat, ReportOutput } from '../report/sink.js';
-import { booleanOption, enumOption, functionOption, numberOption, optionalObject, stringOption } from '../validate.js';
+import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+
+const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({ timeoutMs: true, routes: true, timeoutFor: true, action: true, asyncTrace: true, requestIdHeader: true, extraContext: true, onHang: true, output: true, format: true, repeatMs: true, captureStack: true });
 
 /** What the middleware knows about a request when it picks a deadline. */
 export interface RequestInfo {
@@ -94,7 +96,7 @@ export class RequestHangConfig {
   readonly hasExtraContext: boolean;
 
   constructor(options: unknown) {
-    const o = optionalObject<RequestHangOptions>('options', options);
+    const o = optionalObject<RequestHangOptions>('options', options, REQUEST_HANG_OPTION_KEYS);
     this.defaultTimeoutMs = numberOption('timeoutMs', o.timeoutMs, 30_000, { min: 0, max: MAX_TIMEOUT_MS });
     this.action = enumOption('action', o.action, ['report', 'reject'] as const, 'report');
     this.requestIdHeader = stringOption('requestIdHeader', o.requestIdHeader, 'x-request-id').toLowerCase();
@@ -199,7 +201,7 @@ export class RequestHangConfig {
 
 function compileRoutes(value: unknown): RoutePattern[] {
   if (value === undefined) return [];
-  const routes = optionalObject<Record<string, number>>('routes', value);
+  const routes = optionalObject<Record<string, number>>('routes', value, ANY_KEYS);
   const out: RoutePattern[] = [];
   for (const key of Object.keys(routes)) {
     const timeoutMs = numberOption(`routes["${key}"]`, routes[key], 0, { min: 0, max: MAX_TIMEOUT_MS });

@@ -11,8 +11,12 @@ import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
 import { byRetainedThenSize, type BlockingStack, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Evidence, type Finding, type GrowingConstructor, type TimeRange } from '../report/diagnosis.js';
 import { formatBytes, formatMs, formatPercent, formatRange } from '../report/format-units.js';
-import { numberOption, optionalObject } from '../validate.js';
+import { numberOption, optionalObject, optionKeys } from '../validate.js';
 import type { IntervalSample } from './interval-sampler.js';
+
+const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, thresholds: true });
+
+const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({ blockDelayMs: true, blockMinShare: true, blockMinIntervals: true, blockSevereMs: true, ioMaxCpuPercent: true, ioMaxUtilization: true, ioMinPendingOperations: true, gcMinShare: true, leakMinGrowthBytes: true, handleLeakMinGrowth: true, minSamplesForTrend: true });
 
 export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   blockDelayMs: 100,
@@ -40,10 +44,9 @@ const mean = (values: number[]): number => (values.length ? values.reduce((a, b)
 const max = (values: number[]): number => values.reduce((a, b) => (b > a ? b : a), 0);
 
 function validateThresholds(value: unknown): DiagnosisThresholds {
-  const given = optionalObject<DiagnosisThresholds>('thresholds', value);
+  const given = optionalObject<DiagnosisThresholds>('thresholds', value, DIAGNOSIS_THRESHOLDS_OPTION_KEYS);
   const out = { ...DEFAULT_THRESHOLDS };
   for (const key of Object.keys(given) as (keyof DiagnosisThresholds)[]) {
-    if (!(key in DEFAULT_THRESHOLDS)) throw new InvalidOptionError(`thresholds.${key}`, 'a known threshold', key);
     const share = key === 'blockMinShare' || key === 'ioMaxUtilization' || key === 'gcMinShare';
     out[key] = numberOption(`thresholds.${key}`, given[key], DEFAULT_THRESHOLDS[key], share ? { min: 0, max: 1 } : { min: 0 });
   }
@@ -362,7 +365,7 @@ function findHandleLeak(samples: IntervalSample[], th: DiagnosisThresholds): Fin
  */
 export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): Diagnosis {
   const list = validateSamples(samples);
-  const opts = optionalObject<DiagnoseOptions>('options', options);
+  const opts = optionalObject<DiagnoseOptions>('options', options, DIAGNOSE_OPTION_KEYS);
   const thresholds = validateThresholds(opts.thresholds);
   const blocks = opts.blocks ?? [];
   if (!Array.isArray(blocks)) throw new InvalidOptionError('blocks', 'an array of block events', blocks);

@@ -5,7 +5,9 @@
  * block monitor could capture stacks. Everything is unref'd: the sampler never keeps a program alive.
  */
 import { constants, createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type PerformanceEntry, type RecordableHistogram } from 'node:perf_hooks';
-import { functionOption, numberOption, optionalObject } from '../validate.js';
+import { functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
+
+const INTERVAL_SAMPLER_OPTION_KEYS = optionKeys<IntervalSamplerOptions>({ intervalMs: true, resolutionMs: true, onSample: true });
 
 export interface LoopDelaySummary {
   minMs: number;
@@ -106,7 +108,7 @@ function startDelayProbe(resolutionMs: number): { histogram: RecordableHistogram
 
 /** Start sampling this process. Throws `InvalidOptionError` for bad options. */
 export function startIntervalSampler(options?: IntervalSamplerOptions): IntervalSampler {
-  const opts = optionalObject<IntervalSamplerOptions>('options', options);
+  const opts = optionalObject<IntervalSamplerOptions>('options', options, INTERVAL_SAMPLER_OPTION_KEYS);
   const intervalMs = numberOption('intervalMs', opts.intervalMs, 1000, { min: 20, max: 3_600_000 });
   const resolutionMs = numberOption('resolutionMs', opts.resolutionMs, 20, { min: 1, max: 1000, integer: true });
   const onSample = functionOption<(s: IntervalSample) => void>('onSample', opts.onSample);

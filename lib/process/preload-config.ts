@@ -3,7 +3,47 @@
  * environment variables. A bad value never stops the program: it is reported once on stderr and
  * the default is used.
  */
+import { closestName } from '../closest-name.js';
 import { CHANNEL_ENV } from './doctor-channel.js';
+
+/**
+ * Every `HANGWATCH_*` environment variable hangwatch reads (preload, watchdog, CLI helpers) or documents
+ * (`HANGWATCH_DIAGNOSTICS_TOKEN`, read by the application in the docs' example). Any other `HANGWATCH_`
+ * variable is most likely a misspelling: the preload warns once, naming the closest of these.
+ */
+export const KNOWN_ENV_VARIABLES: readonly string[] = [
+  'HANGWATCH_BLOCK_MS',
+  'HANGWATCH_CAPTURE_STACKS',
+  'HANGWATCH_REPORT_DIR',
+  'HANGWATCH_FORMAT',
+  'HANGWATCH_STDERR',
+  'HANGWATCH_SAMPLE_MS',
+  'HANGWATCH_MAX_REPORTS',
+  CHANNEL_ENV,
+  'HANGWATCH_HANG_MS',
+  'HANGWATCH_HANG_ACTION',
+  'HANGWATCH_HANG_EXIT_CODE',
+  'HANGWATCH_GC',
+  'HANGWATCH_SNAPSHOT_DIR',
+  'HANGWATCH_SNAPSHOT_AT_MS',
+  'HANGWATCH_PROCESS_SAMPLER',
+  'HANGWATCH_STACKS_WITH_DEBUGGER',
+  'HANGWATCH_DEBUG',
+  'HANGWATCH_CPU_PROF_DIR',
+  'HANGWATCH_CPU_PROF_INTERVAL',
+  'HANGWATCH_DIAGNOSTICS_TOKEN',
+];
+
+/** One warning per `HANGWATCH_` variable of `env` that hangwatch does not know, with the closest known name. */
+export function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
+  const warnings: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.toUpperCase().startsWith('HANGWATCH_') || KNOWN_ENV_VARIABLES.includes(name)) continue;
+    const suggestion = closestName(name, KNOWN_ENV_VARIABLES);
+    warnings.push(`${name} is not a hangwatch setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+  }
+  return warnings;
+}
 
 export interface PreloadConfig {
   /** HANGWATCH_BLOCK_MS: a block of the event loop at least this long is reported. Default 100. */
@@ -95,7 +135,7 @@ function parseHangAction(env: NodeJS.ProcessEnv, warnings: string[]): 'report' |
 }
 
 export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedPreloadConfig {
-  const warnings: string[] = [];
+  const warnings: string[] = unknownEnvWarnings(env);
   const rawFormat = env.HANGWATCH_FORMAT?.trim().toLowerCase();
   let format: 'text' | 'json' = PRELOAD_DEFAULTS.format;
   if (rawFormat === 'text' || rawFormat === 'json') format = rawFormat;

@@ -5,8 +5,9 @@
  * never reaches the program.
  */
 import type { HangReport } from '../report/hang-report.js';
-import { mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { formatFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from '../loop/index.js';
 import { formatMs } from '../report/format-units.js';
@@ -97,7 +98,7 @@ export class PreloadReporter {
         this.#dirReady = true;
       }
       const path = join(absolute, name);
-      writeFileSync(path, body);
+      writeFileAtomicSync(path, body);
       this.files.push(path);
     } catch (error) {
       this.#failed = true;

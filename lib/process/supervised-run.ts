@@ -46,6 +46,12 @@ export interface SupervisedRunOptions {
   onProgress?: (p: { elapsedMs: number; samples: number; pid: number | undefined }) => void;
   /** Called once the program is running, with a function that stops it early (as the duration would) and its pid. */
   onStart?: (stop: () => void, pid: number) => void;
+  /**
+   * Signals sent to hangwatch that are passed on to the program (its process group when `detached`)
+   * while it runs, default SIGTERM and SIGHUP: hangwatch then waits for it to exit, removes its
+   * temporary files and lets the caller exit, and never leaves the program running on its own.
+   */
+  forwardSignals?: readonly NodeJS.Signals[];
 }
 
 export interface SupervisedRun {
@@ -57,6 +63,8 @@ export interface SupervisedRun {
   signal: NodeJS.Signals | undefined;
   /** True when the run was ended by its duration or by `stop()` (not by the program itself). */
   stoppedByHangwatch: boolean;
+  /** The first of `forwardSignals` hangwatch received (and passed on to the program) during the run. */
+  forwardedSignal?: NodeJS.Signals;
   /** The preloaded process the samples come from (the first Node process of the command). */
   pid: number | undefined;
   /** Every preloaded process that reported, with its command line. */
@@ -79,6 +87,7 @@ export interface SupervisedRun {
 }
 
 const GRACE_MS = 3000;
+const DEFAULT_FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
 
 function killGroup(pid: number, signal: NodeJS.Signals, group: boolean): void {
   try {
@@ -131,6 +140,16 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       return;
     }
     const childPid = child.pid;
+    let forwardedSignal: NodeJS.Signals | undefined;
+    const forward = (signal: NodeJS.Signals): void => {
+      forwardedSignal ??= signal;
+      if (childPid !== undefined) killGroup(childPid, signal, group);
+    };
+    const forwarded = options.forwardSignals ?? DEFAULT_FORWARDED_SIGNALS;
+    for (const signal of forwarded) process.on(signal, forward);
+    const stopForwarding = (): void => {
+      for (const signal of forwarded) process.off(signal, forward);
+    };
     let closed = false;
     let stopping = false;
     let stoppedByHangwatch = false;
@@ -188,6 +207,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
     if (options.durationMs !== undefined) timers.push(setTimeout(stop, options.durationMs));
 
     child.once('error', (error) => {
+      stopForwarding();
       clearInterval(poll);
       for (const t of timers) clearTimeout(t);
       rmSync(dir, { recursive: true, force: true });
@@ -197,6 +217,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
     child.once('spawn', () => options.onStart?.(stop, childPid as number));
 
     child.once('close', (code, signal) => {
+      stopForwarding();
       closed = true;
       clearInterval(poll);
       for (const t of timers) clearTimeout(t);
@@ -214,6 +235,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         exitCode: code ?? undefined,
         signal: signal ?? undefined,
         stoppedByHangwatch,
+        ...(forwardedSignal ? { forwardedSignal } : {}),
         pid: target?.pid,
         processes: hellos.map((h) => ({ pid: h.pid, ppid: h.ppid, argv: h.argv })),
         samples: (chosen?.samples ?? []).map((s) => ({ ...s, t: s.t + Math.max(0, offset) })),

@@ -2,8 +2,10 @@
 import { formatFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from './block-event.js';
 import { nativeCallNote, renderTraceback } from './render-hang-text.js';
+import { requiredObject } from '../validate.js';
 
 export function renderBlockEventText(event: BlockEvent): string {
+  requiredObject('event', event, 'a block event');
   const out: string[] = [];
   out.push(`hangwatch: the event loop was blocked for ${Math.round(event.durationMs)} ms (threshold ${event.thresholdMs} ms), from ${event.startedAt}`);
   if (event.stack && event.stack.length > 0) {

@@ -4,8 +4,10 @@
  */
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from './hang-report.js';
+import { requiredArray, requiredObject } from '../validate.js';
 
 export function renderTraceback(frames: StackFrame[], indent = '  '): string {
+  requiredArray('frames', frames, 'an array of stack frames');
   // Frames arrive most recent first; a traceback prints them most recent last.
   const lines: string[] = [];
   let internal = 0;
@@ -42,6 +44,7 @@ export function nativeCallNote(pauseDelayMs: number | undefined, thread = 'main 
 }
 
 export function renderHangReportText(report: HangReport): string {
+  requiredObject('report', report, 'a hang report');
   const out: string[] = [];
   const again = report.repeat > 0 ? ` (still hung, report #${report.repeat + 1})` : '';
   out.push(

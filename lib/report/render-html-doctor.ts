@@ -7,7 +7,7 @@
 import { formatFrame, isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from '../loop/index.js';
 import type { Finding } from './diagnosis.js';
-import type { DoctorReport } from './doctor-report.js';
+import { requiredDoctorReport, type DoctorReport } from './doctor-report.js';
 import { formatBytes, formatMs } from './format-units.js';
 import { escapeHtml, renderLineChart, type ChartPoint } from './render-html-charts.js';
 
@@ -108,7 +108,7 @@ window.addEventListener('error', function (e) { document.body.setAttribute('data
 `;
 
 export function renderDoctorHtml(report: DoctorReport): string {
-  const { run, diagnosis } = report;
+  const { run, diagnosis } = requiredDoctorReport(report);
   const samples = run.samples;
   const durationMs = Math.max(run.durationMs, samples.length ? (samples[samples.length - 1]?.t ?? 0) : 0);
   const pts = (f: (s: (typeof samples)[number]) => number): ChartPoint[] => samples.map((s) => ({ t: s.t, v: f(s) }));

@@ -3,12 +3,16 @@
  * event loop is blocked or just before the process exits, when async I/O would never complete.
  * A failing sink never throws into the program; the failure is reported once on stderr.
  */
-import { appendFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { appendFileAtomicSync } from '../atomic-file.js';
 import { InvalidOptionError } from '../errors.js';
 
 export type ReportFormat = 'text' | 'json';
 
-/** `'stderr'` (default), `'none'`, `{ file: path }` (appended), or a function. */
+/**
+ * `'stderr'` (default), `'none'`, `{ file: path }` (appended atomically: the file holds whole reports only,
+ * see lib/atomic-file.ts; one file per process), or a function.
+ */
 export type ReportOutput = 'stderr' | 'none' | { file: string } | ((text: string, report: unknown) => void);
 
 export interface ReportSink {
@@ -65,7 +69,7 @@ export function resolveSink(name: string, output: unknown, format: ReportFormat)
     return {
       write(text, json) {
         try {
-          appendFileSync(file, pick(text, json));
+          appendFileAtomicSync(file, pick(text, json));
         } catch (err) {
           warnOnce(`file:${file}`, `could not write a report to ${file}: ${(err as Error).message}`);
         }

@@ -1,0 +1,55 @@
+// Every function exported by every entry point answers bad input (null, a wrong type) with a
+// HangwatchError that has a stable code — never a bare TypeError. The list of functions comes from
+// the modules' exports, so a new export is covered without editing this test.
+import t from 'tap';
+import { HangwatchError } from '../lib/errors.js';
+
+const ENTRY_POINTS: Record<string, () => Promise<Record<string, unknown>>> = {
+  hangwatch: () => import('../lib/index.js'),
+  'hangwatch/express': () => import('../lib/middleware/express.js'),
+  'hangwatch/fastify': () => import('../lib/middleware/fastify.js'),
+  'hangwatch/prometheus': () => import('../lib/export/prometheus.js'),
+  'hangwatch/opentelemetry': () => import('../lib/export/opentelemetry.js'),
+};
+
+/** Functions whose every parameter is optional and none can be wrong: called with junk they just work. */
+const NO_PARAMETERS = new Set(['stopAllocationTracking', 'getTracedMemory', 'resetTracedMemoryPeak', 'isTrackingAllocations', 'takeAllocationSnapshot']);
+
+/** Bad arguments that are valid for one function: a number is a pid for sampleProcess, a file descriptor for jsonLogOutput. */
+const VALID_FOR: Record<string, string[]> = { sampleProcess: ['a number'], jsonLogOutput: ['a number'] };
+
+const isClass = (fn: Function): boolean => /^class\b/.test(Function.prototype.toString.call(fn));
+
+/** The error a call produced, synchronously or as a rejection; `undefined` when it succeeded. */
+async function failureOf(call: () => unknown): Promise<unknown> {
+  try {
+    const result = call();
+    if (result && typeof (result as Promise<unknown>).then === 'function') await result;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+const BAD_ARGUMENTS: [string, unknown[]][] = [
+  ['null', [null]],
+  ['null, null', [null, null]],
+  ['a number', [42]],
+  ['a symbol', [Symbol('bad')]],
+];
+
+for (const [entry, load] of Object.entries(ENTRY_POINTS)) {
+  t.test(entry, async (t) => {
+    const mod = await load();
+    const functions = Object.entries(mod).filter(([name, value]) => typeof value === 'function' && !isClass(value as Function) && !NO_PARAMETERS.has(name) && name !== 'default');
+    t.ok(functions.length > 0);
+    for (const [name, fn] of functions) {
+      for (const [label, args] of BAD_ARGUMENTS) {
+        if (VALID_FOR[name]?.includes(label)) continue;
+        const error = await failureOf(() => (fn as (...a: unknown[]) => unknown)(...args));
+        const ok = error instanceof HangwatchError && typeof error.code === 'string' && /^ERR_[A-Z_]+$/.test(error.code);
+        t.ok(ok, `${name}(${label}): ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : `no error (${String(error)})`}`);
+      }
+    }
+  });
+}
