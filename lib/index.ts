@@ -8,9 +8,9 @@ export type { StackFrame } from './capture/stack-frame.js';
 // Hang detection (lib/hang)
 export { withHangDetection, createHangDetector, wrapWithHangDetection, HangError, DEFAULT_TIMEOUT_MS } from './hang/index.js';
 export type { HangOptions, HangFunction, HangContext, HangDetector, HangHandle } from './hang/index.js';
-export { watchEventLoop } from './hang/index.js';
+export { watchEventLoop, step } from './hang/index.js';
 export type { LoopWatchdog, LoopWatchdogOptions } from './hang/index.js';
-export type { HangReport, HangKind, HangAction, PendingResource } from './report/hang-report.js';
+export type { HangReport, HangKind, HangAction, PendingResource, HangSteps, StepSummary, StepKind } from './report/hang-report.js';
 export { renderHangReportText, renderTraceback } from './report/render-hang-text.js';
 export { REPORT_SCHEMA_VERSION } from './report/schema.js';
 export type { ReportOutput, ReportFormat } from './report/sink.js';

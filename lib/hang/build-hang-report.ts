@@ -51,6 +51,7 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
   } else if (seen.kind === 'pending') {
     report.hint = 'pass { asyncTrace: true } to see what the operation is waiting on (pending promises, timers, sockets, with creation stacks)';
   }
+  if (op.steps) report.steps = op.steps.summary(seen.now, op.startedAt);
   op.reports++;
   return report;
 }

@@ -27,6 +27,37 @@ export interface PendingResource {
   count: number;
 }
 
+/** What a step is: a `step()` / `handle.step()` of the program, or one recorded automatically. */
+export type StepKind = 'step' | 'http';
+
+/** One step of an operation, as a report shows it. */
+export interface StepSummary {
+  /** 1-based position among the operation's steps. */
+  index: number;
+  /** The step's name; for an HTTP request `GET https://api.example.com/invoices`. */
+  name: string;
+  kind: StepKind;
+  /** When the step began, in ms after the operation began. */
+  startMs: number;
+  /** How long it took; for a running step, how long it has run so far. */
+  durationMs: number;
+  /** The step threw or rejected (an HTTP request failed). */
+  failed?: true;
+}
+
+/** The steps of an operation (`step()`, `handle.step()`, outbound HTTP requests). */
+export interface HangSteps {
+  /** Steps begun so far. */
+  total: number;
+  /** Finished steps in the order they began. */
+  finished: StepSummary[];
+  /** Steps still running, outermost first: the operation is stuck in the last one. */
+  running: StepSummary[];
+  /** Older finished steps left out (an operation keeps its most recent 100) and their total time. */
+  omitted?: number;
+  omittedMs?: number;
+}
+
 export interface HangReport {
   schema: 'hangwatch.hang-report';
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -63,6 +94,8 @@ export interface HangReport {
   pending?: PendingResource[];
   /** Frames of the await chain above the leaf the operation waits on (with `asyncTrace`). */
   awaitChain?: StackFrame[];
+  /** The operation's steps: which one it is stuck in, how long the ones before it took. */
+  steps?: HangSteps;
   /** Hint when the report could say more with other options. */
   hint?: string;
 }

@@ -4,6 +4,7 @@
  */
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from './hang-report.js';
+import { renderStepsText } from './render-steps-text.js';
 import { requiredArray, requiredObject } from '../validate.js';
 
 export function renderTraceback(frames: StackFrame[], indent = '  '): string {
@@ -54,6 +55,7 @@ export function renderHangReportText(report: HangReport): string {
   if (report.context) {
     out.push(`Context: ${Object.entries(report.context).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
   }
+  if (report.steps) out.push(...renderStepsText(report.steps));
   if (report.kind === 'blocked') {
     out.push('The event loop is blocked: the main thread is running synchronous JavaScript.');
     if (report.mainStack && report.mainStack.length > 0) {
