@@ -10,7 +10,12 @@ export { withHangDetection, createHangDetector, wrapWithHangDetection, HangError
 export type { HangOptions, HangFunction, HangContext, HangDetector, HangHandle } from './hang/index.js';
 export { watchEventLoop, step } from './hang/index.js';
 export type { LoopWatchdog, LoopWatchdogOptions } from './hang/index.js';
-export type { HangReport, HangKind, HangAction, PendingResource, HangSteps, StepSummary, StepKind } from './report/hang-report.js';
+export type { HangReport, HangKind, HangAction, PendingResource, HangSteps, StepSummary, StepKind, PoolWait, PoolHolder, PoolCounts } from './report/hang-report.js';
+
+// Who holds a connection pool's resources (lib/pool)
+export { watchPool, type WatchPoolOptions, type PoolWatch } from './pool/watch-pool.js';
+export type { PoolAdapter, PoolCountsInput } from './pool/pool-adapter.js';
+export { UnknownPoolError, PoolAlreadyWatchedError } from './pool/errors.js';
 export { renderHangReportText, renderTraceback } from './report/render-hang-text.js';
 export { REPORT_SCHEMA_VERSION } from './report/schema.js';
 export type { ReportOutput, ReportFormat } from './report/sink.js';

@@ -4,6 +4,7 @@
  */
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from './hang-report.js';
+import { renderPoolWaitsText } from './render-pool-text.js';
 import { renderStepsText } from './render-steps-text.js';
 import { requiredArray, requiredObject } from '../validate.js';
 
@@ -69,6 +70,7 @@ export function renderHangReportText(report: HangReport): string {
   } else {
     out.push('The event loop is free: the operation is waiting on something that never completes.');
   }
+  if (report.pools) out.push(...renderPoolWaitsText(report.pools));
   if (report.pending && report.pending.length > 0) {
     const [leaf, ...rest] = report.pending;
     if (leaf) {
