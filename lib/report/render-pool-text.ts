@@ -27,10 +27,14 @@ export function renderPoolWaitsText(waits: PoolWait[]): string[] {
     lines.push(
       `Holders (${total}${leaked > 0 ? `, ${leaked} held by operations that already finished — never released` : ''}):`,
     );
+    let previousSite = '';
     for (const h of w.holders.slice(0, MAX_TEXT_HOLDERS)) {
       lines.push(`  ${holderLine(h, noun)}`);
-      const source = h.acquiredAt[0]?.sourceLine;
-      if (source) lines.push(`      ${source}`);
+      const top = h.acquiredAt[0];
+      const site = top ? `${top.file}:${top.line}` : '';
+      // The source line once per run of holders acquired at the same line.
+      if (top?.sourceLine && site !== previousSite) lines.push(`      ${top.sourceLine}`);
+      previousSite = site;
     }
     const more = total - Math.min(w.holders.length, MAX_TEXT_HOLDERS);
     if (more > 0) lines.push(`  … and ${more} more`);

@@ -114,6 +114,17 @@ t.test('stop() puts the pool back; the pool can be watched again', async (t) => 
   again.stop();
 });
 
+t.test('acquireStacks: false — holders without a site, still with their operation', async (t) => {
+  const pool = workerPool(1);
+  t.teardown(() => pool.clear());
+  const watch = watchPool(pool, { name: 'fast', acquireStacks: false });
+  t.teardown(() => watch.stop());
+  await withHangDetection(async () => void (await pool.acquire()), { name: 'quick job', output: 'none' });
+  t.same(watch.holders()[0]?.acquiredAt, []);
+  t.equal(watch.holders()[0]?.operation?.name, 'quick job');
+  t.throws(() => watchPool(workerPool(1), { acquireStacks: 'yes' as unknown as boolean }), InvalidOptionError);
+});
+
 t.test('bad input gets typed errors', async (t) => {
   t.throws(() => watchPool({}), UnknownPoolError);
   t.throws(() => watchPool(null as unknown as object), InvalidOptionError);
