@@ -16,6 +16,11 @@ export type { HangReport, HangKind, HangAction, PendingResource, HangSteps, Step
 export { watchPool, type WatchPoolOptions, type PoolWatch } from './pool/watch-pool.js';
 export type { PoolAdapter, PoolCountsInput } from './pool/pool-adapter.js';
 export { UnknownPoolError, PoolAlreadyWatchedError } from './pool/errors.js';
+
+// Synchronous I/O on the main thread by call site (lib/sync-io)
+export { traceSyncIo, SyncIoTracingError, type SyncIoTracer, type TraceSyncIoOptions } from './sync-io/trace-sync-io.js';
+export type { SyncIoReport, SyncIoSite } from './report/sync-io-report.js';
+export { renderSyncIoText } from './report/render-sync-io-text.js';
 export { renderHangReportText, renderTraceback } from './report/render-hang-text.js';
 export { REPORT_SCHEMA_VERSION } from './report/schema.js';
 export type { ReportOutput, ReportFormat } from './report/sink.js';
