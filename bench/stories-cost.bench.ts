@@ -9,10 +9,12 @@
  * 2. `step(name, fn)` with a sync fn inside a step-recording operation, against calling fn;
  *    and outside any operation;
  * 3. a generic-pool acquire + release on a watched pool (with and without acquire stacks)
- *    against an unwatched one.
+ *    against an unwatched one;
+ * 4. `fs.existsSync` (a cheap sync call) with `traceSyncIo` on, against the same call untraced.
  */
 import { createPool } from 'generic-pool';
-import { createHangDetector, step, watchPool } from 'hangwatch';
+import { existsSync } from 'node:fs';
+import { createHangDetector, step, traceSyncIo, watchPool } from 'hangwatch';
 import { fmt, median } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -109,7 +111,22 @@ async function pools(): Promise<void> {
   }
 }
 
+async function syncIo(): Promise<void> {
+  const calls = Math.round(N / 4);
+  const loop = (n: number): void => {
+    for (let i = 0; i < n; i++) existsSync('/nonexistent/hangwatch-bench');
+  };
+  const untraced = await measure([{ name: 'fs.existsSync, untraced', calls, run: loop }]);
+  const tracer = traceSyncIo({ startupMs: 0 });
+  await new Promise((r) => setTimeout(r, 5));
+  const traced = await measure([{ name: 'fs.existsSync, traceSyncIo on', calls, run: loop }]);
+  tracer.stop();
+  const both = new Map([...untraced, ...traced]);
+  print(`4. sync I/O tracing, ${calls.toLocaleString()} calls × ${ROUNDS} rounds (not interleaved: tracing is process-wide)`, both, 'fs.existsSync, untraced');
+}
+
 console.log(`hangwatch bench:stories — node ${process.version}; CPU time per call (median of rounds; min–max in parentheses)`);
 await operations();
 await steps();
 await pools();
+await syncIo();

@@ -24,6 +24,7 @@ import { startIntervalSampler, type IntervalSampler } from './process/interval-s
 import { readPreloadConfig, type PreloadConfig } from './process/preload-config.js';
 import { PreloadReporter } from './process/preload-reporter.js';
 import { traceSyncIo, type SyncIoTracer } from './sync-io/trace-sync-io.js';
+import { installStartupCycleHint } from './cycles/startup-cycle-hint.js';
 
 const STARTED = Symbol.for('hangwatch.preload.started');
 
@@ -150,6 +151,11 @@ function startPreload(): void {
   scheduleHeapSnapshots(process.env, reporter, channel);
   const hangWatchdog = startHangWatchdog(config, reporter);
   const syncIo = startSyncIoTracing(config, reporter);
+  try {
+    installStartupCycleHint(process.argv[1]);
+  } catch (error) {
+    reporter.warn(`import-cycle hint did not start: ${(error as Error).message}`);
+  }
 
   const samplerEpochMs = Date.now();
   // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
