@@ -9,14 +9,17 @@ import t from 'tap';
 import { createHangDetector, InvalidOptionError, renderHangReportText, step, withHangDetection, type HangReport } from '../../lib/index.js';
 import { sleep } from '../helpers.js';
 
-function firstReport(): { report: Promise<HangReport>; onHang: (r: HangReport) => void } {
+function firstReport(when: (r: HangReport) => boolean = () => true): { report: Promise<HangReport>; onHang: (r: HangReport) => void } {
   let resolve!: (r: HangReport) => void;
   const report = new Promise<HangReport>((r) => (resolve = r));
-  return { report, onHang: (r) => resolve(r) };
+  return { report, onHang: (r) => void (when(r) && resolve(r)) };
 }
 
+/** The first report made once the operation is waiting on the slow request (a loaded machine may reach the deadline before). */
+const waitingOnSlow = (r: HangReport): boolean => r.steps?.running.some((s) => s.name.includes('/slow')) ?? false;
+
 t.test('step(name, fn): the report names the step it is stuck in and the durations of the ones before it', async (t) => {
-  const { report, onHang } = firstReport();
+  const { report, onHang } = firstReport((r) => r.steps?.running[0]?.name === 'fetch invoices');
   let release!: () => void;
   const stuck = new Promise<void>((r) => (release = r));
   const run = withHangDetection(
@@ -29,7 +32,7 @@ t.test('step(name, fn): the report names the step it is stuck in and the duratio
       await step('fetch invoices', () => stuck);
       return profile;
     },
-    { timeoutMs: 150, steps: true, output: 'none', onHang, name: 'invoice page' },
+    { timeoutMs: 150, repeatMs: 100, steps: true, output: 'none', onHang, name: 'invoice page' },
   );
   const r = await report;
   release();
@@ -49,7 +52,7 @@ t.test('step(name, fn): the report names the step it is stuck in and the duratio
 });
 
 t.test('a failed step is marked failed; its error passes through unchanged', async (t) => {
-  const { report, onHang } = firstReport();
+  const { report, onHang } = firstReport((r) => r.steps?.running[0]?.name === 'retry');
   const boom = new Error('token expired');
   const run = withHangDetection(
     async () => {
@@ -59,7 +62,7 @@ t.test('a failed step is marked failed; its error passes through unchanged', asy
       t.throws(() => step('parse', () => { throw boom; }), boom);
       await step('retry', () => sleep(400));
     },
-    { timeoutMs: 100, steps: true, output: 'none', onHang },
+    { timeoutMs: 100, repeatMs: 50, steps: true, output: 'none', onHang },
   );
   const r = await report;
   await run;
@@ -93,8 +96,8 @@ t.test('a non-native thenable is awaited once and returned as a promise', async 
 });
 
 t.test('handle.step(name): each marks the start of the next step; end() ends the last', async (t) => {
-  const { report, onHang } = firstReport();
-  const detector = createHangDetector({ timeoutMs: 120, output: 'none', onHang });
+  const { report, onHang } = firstReport((r) => r.steps?.running[0]?.name === 'write rows');
+  const detector = createHangDetector({ timeoutMs: 120, repeatMs: 50, output: 'none', onHang });
   const handle = detector.begin('import job');
   handle.step('download');
   await sleep(20);
@@ -146,7 +149,7 @@ async function slowServer(t: { teardown: (fn: () => void) => void }): Promise<{ 
 
 t.test('fetch requests are steps: the report names the request a stuck operation waits on', async (t) => {
   const { url } = await slowServer(t);
-  const { report, onHang } = firstReport();
+  const { report, onHang } = firstReport(waitingOnSlow);
   const controller = new AbortController();
   const run = withHangDetection(
     async () => {
@@ -154,7 +157,7 @@ t.test('fetch requests are steps: the report names the request a stuck operation
       await (await fetch(`${url}/profile?token=secret`)).text();
       await fetch(`${url}/slow/invoices?page=2`, { signal: controller.signal }).catch(() => undefined);
     },
-    { timeoutMs: 300, steps: true, output: 'none', onHang },
+    { timeoutMs: 300, repeatMs: 100, steps: true, output: 'none', onHang },
   );
   const r = await report;
   controller.abort();
@@ -170,7 +173,7 @@ t.test('node:http client requests are steps; a failed one is marked failed', asy
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const closedPort = (closed.address() as AddressInfo).port;
   await new Promise<void>((r) => closed.close(() => r()));
-  const { report, onHang } = firstReport();
+  const { report, onHang } = firstReport(waitingOnSlow);
   const httpGet = (u: string): Promise<void> =>
     new Promise((resolve) => {
       const req = get(u, (res) => {
@@ -186,7 +189,7 @@ t.test('node:http client requests are steps; a failed one is marked failed', asy
       await httpGet(`http://127.0.0.1:${closedPort}/down`);
       await httpGet(`${url}/slow`);
     },
-    { timeoutMs: 300, steps: true, output: 'none', onHang },
+    { timeoutMs: 300, repeatMs: 100, steps: true, output: 'none', onHang },
   );
   const r = await report;
   t.same(r.steps!.finished.map((s) => [s.name, s.kind, s.failed ?? false]), [
