@@ -13,7 +13,7 @@ import type { HangReport } from '../report/hang-report.js';
 import type { ReportFormat, ReportOutput } from '../report/sink.js';
 import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 
-const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({ timeoutMs: true, routes: true, timeoutFor: true, action: true, asyncTrace: true, requestIdHeader: true, extraContext: true, onHang: true, output: true, format: true, repeatMs: true, captureStack: true });
+const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({ timeoutMs: true, routes: true, timeoutFor: true, action: true, asyncTrace: true, steps: true, requestIdHeader: true, extraContext: true, onHang: true, output: true, format: true, repeatMs: true, captureStack: true });
 
 /** What the middleware knows about a request when it picks a deadline. */
 export interface RequestInfo {

@@ -4,7 +4,7 @@
  * (recognised by their shape); any other pool is described with the `adapter` option.
  */
 import { InvalidOptionError } from '../errors.js';
-import { functionOption, optionalObject, stringOption } from '../validate.js';
+import { functionOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 
 /** Counts a pool reports; `watchPool` fills in what is missing from its own bookkeeping. */
 export interface PoolCountsInput {
@@ -87,6 +87,8 @@ const genericPool: ResolvedPoolAdapter = {
   },
 };
 
+const ADAPTER_KEYS = optionKeys<PoolAdapter>({ kind: true, acquire: true, release: true, resourceRelease: true, counts: true });
+
 function isPgPool(pool: Record<string, unknown>): boolean {
   return typeof pool.connect === 'function' && typeof pool.on === 'function' && 'totalCount' in pool && 'idleCount' in pool && 'waitingCount' in pool;
 }
@@ -105,7 +107,7 @@ export function adapterFor(pool: object, option: unknown): ResolvedPoolAdapter |
 }
 
 function resolveAdapterOption(pool: object, option: unknown): ResolvedPoolAdapter {
-  const o = optionalObject<PoolAdapter>('adapter', option);
+  const o = optionalObject<PoolAdapter>('adapter', option, ADAPTER_KEYS);
   const acquire = stringOption('adapter.acquire', o.acquire);
   if (acquire === undefined) throw new InvalidOptionError('adapter.acquire', 'the name of the pool method that acquires a resource', o.acquire);
   if (typeof (pool as Record<string, unknown>)[acquire] !== 'function') throw new InvalidOptionError('adapter.acquire', 'the name of a method of the pool', acquire);

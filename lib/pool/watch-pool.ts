@@ -9,7 +9,7 @@ import { carryContextForEveryOperation } from '../hang/current-operation.js';
 import type { Operation } from '../hang/operation.js';
 import { addReportExtra } from '../hang/report-extras.js';
 import type { HangReport, PoolCounts, PoolHolder, PoolWait } from '../report/hang-report.js';
-import { booleanOption, optionalObject, stringOption } from '../validate.js';
+import { booleanOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { PoolAlreadyWatchedError, UnknownPoolError } from './errors.js';
 import { adapterFor, type PoolAdapter } from './pool-adapter.js';
 import { PoolWatcher } from './pool-watcher.js';
@@ -40,6 +40,7 @@ export interface PoolWatch {
   stop(): void;
 }
 
+const WATCH_POOL_KEYS = optionKeys<WatchPoolOptions>({ name: true, acquireStacks: true, adapter: true });
 const watched = new Map<object, PoolWatcher>();
 
 /**
@@ -51,7 +52,7 @@ const watched = new Map<object, PoolWatcher>();
  */
 export function watchPool(pool: object, options?: WatchPoolOptions): PoolWatch {
   if (!pool || (typeof pool !== 'object' && typeof pool !== 'function')) throw new InvalidOptionError('pool', 'a pool object', pool);
-  const o = optionalObject<WatchPoolOptions>('options', options);
+  const o = optionalObject<WatchPoolOptions>('options', options, WATCH_POOL_KEYS);
   const name = stringOption('name', o.name, 'pool');
   const acquireStacks = booleanOption('acquireStacks', o.acquireStacks, true);
   const adapter = adapterFor(pool, o.adapter);

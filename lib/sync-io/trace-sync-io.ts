@@ -24,7 +24,7 @@ import { withSourceLines } from '../capture/source-line.js';
 import { HangwatchError } from '../errors.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import type { SyncIoReport, SyncIoSite } from '../report/sync-io-report.js';
-import { numberOption, optionalObject } from '../validate.js';
+import { numberOption, optionalObject, optionKeys } from '../validate.js';
 
 export interface TraceSyncIoOptions {
   /** Calls in the first `startupMs` ms are start-up and not counted (default: until the first turn of the event loop). */
@@ -76,10 +76,11 @@ interface Caller {
   functionName: string;
 }
 
+const TRACE_SYNC_IO_KEYS = optionKeys<TraceSyncIoOptions>({ startupMs: true });
 let active: SyncIoTracer | undefined;
 
 export function traceSyncIo(options?: TraceSyncIoOptions): SyncIoTracer {
-  const o = optionalObject<TraceSyncIoOptions>('options', options);
+  const o = optionalObject<TraceSyncIoOptions>('options', options, TRACE_SYNC_IO_KEYS);
   const startupMs = o.startupMs === undefined ? undefined : numberOption('startupMs', o.startupMs, 0, { min: 0, max: 2 ** 31 - 1 });
   if (!isMainThread) throw new SyncIoTracingError('traceSyncIo() traces the main thread only; call it there');
   if (active) throw new SyncIoTracingError('synchronous I/O is already being traced in this process; stop() that tracer first');

@@ -131,6 +131,8 @@ t.test('bad input gets typed errors', async (t) => {
   t.throws(() => watchPool(workerPool(1), { name: 5 as unknown as string }), InvalidOptionError);
   t.throws(() => watchPool({ take() {} }, { adapter: { acquire: 'missing', release: ['take'] } }), InvalidOptionError);
   t.throws(() => watchPool({ take() {} }, { adapter: { acquire: 'take' } }), InvalidOptionError, 'an adapter must say how resources go back');
+  t.throws(() => watchPool(workerPool(1), { nmae: 'x' } as never), InvalidOptionError, 'an unknown option key');
+  t.throws(() => watchPool({ take() {} }, { adapter: { acquire: 'take', relase: ['take'] } as never }), InvalidOptionError, 'an unknown adapter key');
   const err = t.throws(() => watchPool(new Map())) as UnknownPoolError;
   t.equal(err.code, 'ERR_UNKNOWN_POOL');
   t.match(err.message, /Map/);
