@@ -8,9 +8,19 @@ export type { StackFrame } from './capture/stack-frame.js';
 // Hang detection (lib/hang)
 export { withHangDetection, createHangDetector, wrapWithHangDetection, HangError, DEFAULT_TIMEOUT_MS } from './hang/index.js';
 export type { HangOptions, HangFunction, HangContext, HangDetector, HangHandle } from './hang/index.js';
-export { watchEventLoop } from './hang/index.js';
+export { watchEventLoop, step } from './hang/index.js';
 export type { LoopWatchdog, LoopWatchdogOptions } from './hang/index.js';
-export type { HangReport, HangKind, HangAction, PendingResource } from './report/hang-report.js';
+export type { HangReport, HangKind, HangAction, PendingResource, HangSteps, StepSummary, StepKind, PoolWait, PoolHolder, PoolCounts } from './report/hang-report.js';
+
+// Who holds a connection pool's resources (lib/pool)
+export { watchPool, type WatchPoolOptions, type PoolWatch } from './pool/watch-pool.js';
+export type { PoolAdapter, PoolCountsInput } from './pool/pool-adapter.js';
+export { UnknownPoolError, PoolAlreadyWatchedError } from './pool/errors.js';
+
+// Synchronous I/O on the main thread by call site (lib/sync-io)
+export { traceSyncIo, SyncIoTracingError, type SyncIoTracer, type TraceSyncIoOptions } from './sync-io/trace-sync-io.js';
+export type { SyncIoReport, SyncIoSite } from './report/sync-io-report.js';
+export { renderSyncIoText } from './report/render-sync-io-text.js';
 export { renderHangReportText, renderTraceback } from './report/render-hang-text.js';
 export { REPORT_SCHEMA_VERSION } from './report/schema.js';
 export type { ReportOutput, ReportFormat } from './report/sink.js';

@@ -23,6 +23,8 @@ import { ChannelWriter } from './process/doctor-channel.js';
 import { startIntervalSampler, type IntervalSampler } from './process/interval-sampler.js';
 import { readPreloadConfig, type PreloadConfig } from './process/preload-config.js';
 import { PreloadReporter } from './process/preload-reporter.js';
+import { traceSyncIo, type SyncIoTracer } from './sync-io/trace-sync-io.js';
+import { installStartupCycleHint } from './cycles/startup-cycle-hint.js';
 
 const STARTED = Symbol.for('hangwatch.preload.started');
 
@@ -64,6 +66,17 @@ function startHangWatchdog(config: PreloadConfig, reporter: PreloadReporter): Lo
     });
   } catch (error) {
     reporter.warn(`hang watchdog did not start: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** HANGWATCH_SYNC_IO=1: synchronous I/O after start-up, by call site, reported when the program ends. */
+function startSyncIoTracing(config: PreloadConfig, reporter: PreloadReporter): SyncIoTracer | undefined {
+  if (!config.syncIo) return undefined;
+  try {
+    return traceSyncIo();
+  } catch (error) {
+    reporter.warn(`sync I/O tracing did not start: ${(error as Error).message}`);
     return undefined;
   }
 }
@@ -137,6 +150,12 @@ function startPreload(): void {
   const gcMonitor = startGcMonitor(config, reporter);
   scheduleHeapSnapshots(process.env, reporter, channel);
   const hangWatchdog = startHangWatchdog(config, reporter);
+  const syncIo = startSyncIoTracing(config, reporter);
+  try {
+    installStartupCycleHint(process.argv[1]);
+  } catch (error) {
+    reporter.warn(`import-cycle hint did not start: ${(error as Error).message}`);
+  }
 
   const samplerEpochMs = Date.now();
   // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
@@ -166,6 +185,16 @@ function startPreload(): void {
       hangWatchdog?.stop();
     } catch {
       // stopping must not change how the program exits
+    }
+    if (syncIo) {
+      try {
+        const report = syncIo.report();
+        syncIo.stop();
+        reporter.syncIo(report);
+        channel?.write({ type: 'sync-io', pid: process.pid, report });
+      } catch (error) {
+        reporter.warn(`sync I/O report failed: ${(error as Error).message}`);
+      }
     }
     channel?.write({ type: 'exit', pid: process.pid, exitCode, reportFiles: reporter.files });
     channel?.close();

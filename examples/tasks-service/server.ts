@@ -5,6 +5,8 @@
  * Prints `listening on http://127.0.0.1:<port>` on stdout once ready.
  */
 import type { AddressInfo } from 'node:net';
+// In your service: import { watchPool } from 'hangwatch'; (here: the repository's source)
+import { watchPool } from '../../lib/index.js';
 import { createTasksApp } from './app.js';
 import { createPool, migrate } from './db.js';
 
@@ -14,6 +16,9 @@ if (!url) {
   process.exit(2);
 }
 const pool = createPool(url, Number(process.env.POOL_MAX ?? 5));
+// Who holds the connections: a stuck request's report lists the holders, and flags those whose
+// request already finished without releasing (the leak).
+const poolWatch = watchPool(pool, { name: 'tasks-db' });
 await migrate(pool);
 const app = createTasksApp({
   pool,
@@ -30,6 +35,7 @@ server.maxConnections = 2_000;
 const stop = (): void => {
   server.close();
   server.closeAllConnections();
+  poolWatch.stop();
   void pool.end().catch(() => undefined);
   setTimeout(() => process.exit(0), 500).unref();
 };

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   cpu: { summary: "profile a command's CPU use (pstats-like table, .cpuprofile/pprof/flame graph)", load: () => import('./cpu-command.js') },
   heap: { summary: 'heap snapshots: take one of a running process, summary, diff, leaks', load: () => import('./heap-command.js') },
   dump: { summary: 'current JavaScript stack of a running Node.js process (pid)', load: () => import('./dump-command.js') },
+  cycles: { summary: 'list the import cycles reachable from an entry file (exit 1 if any: for CI)', load: () => import('./cycles-command.js') },
 };
 
 export const USAGE = `Usage: hangwatch <command> [options]

@@ -3,6 +3,7 @@
  * and GC sampling); reports go to files and stderr as they happen, and a summary of what was
  * caught is printed on stderr when the program exits. Exits with the program's exit code.
  */
+import type { SyncIoSite } from '../report/sync-io-report.js';
 import { formatFrame, isNodeInternal } from '../capture/stack-frame.js';
 import { topBlockingStacks } from '../process/diagnose.js';
 import { superviseRun, type SupervisedRun } from '../process/supervised-run.js';
@@ -45,6 +46,8 @@ export interface RunSummary {
   peakHeapUsedBytes: number;
   reportFiles: string[];
   blockStacksError?: string;
+  /** Synchronous I/O after start-up, top call sites (the program ran with HANGWATCH_SYNC_IO=1). */
+  syncIo?: { totalCalls: number; totalMs: number; sites: SyncIoSite[] };
 }
 
 /** Largest value of a long list (no spread: lists can be longer than the argument limit). */
@@ -79,6 +82,7 @@ export function summarizeRun(run: SupervisedRun, blockThresholdMs: number): RunS
     reportFiles: run.reportFiles,
   };
   if (run.blockStacksError) summary.blockStacksError = run.blockStacksError;
+  if (run.syncIo) summary.syncIo = { totalCalls: run.syncIo.totalCalls, totalMs: run.syncIo.totalMs, sites: run.syncIo.sites.slice(0, 10) };
   return summary;
 }
 
@@ -102,6 +106,13 @@ export function renderRunSummaryText(summary: RunSummary, run: SupervisedRun): s
   if (caught && summary.blockStacksError) lines.push(`    (no stacks: ${summary.blockStacksError})`);
   lines.push(`  GC: ${summary.gc.count} collections (${summary.gc.majorCount} major), ${formatMs(summary.gc.pauseMs)} paused, longest ${formatMs(summary.gc.maxPauseMs)}`);
   lines.push(`  memory: peak RSS ${formatBytes(summary.peakRssBytes)}, peak heap used ${formatBytes(summary.peakHeapUsedBytes)}`);
+  if (summary.syncIo) {
+    const io = summary.syncIo;
+    lines.push(`  synchronous I/O after start-up: ${io.totalCalls} call(s), ${formatMs(io.totalMs)}${io.sites.length ? ', by call site:' : ''}`);
+    for (const site of io.sites.slice(0, 5)) {
+      lines.push(`    ${site.call} ×${site.count}, ${formatMs(site.totalMs)} in ${site.caller.functionName} (${site.caller.file}:${site.caller.line})`);
+    }
+  }
   if (summary.reportFiles.length) {
     lines.push(`  reports (${summary.reportFiles.length}):`);
     for (const f of summary.reportFiles.slice(0, 10)) lines.push(`    ${f}`);

@@ -21,6 +21,7 @@ import { getHeapStatistics } from 'node:v8';
 import * as client from 'prom-client';
 import { InvalidOptionError } from '../errors.js';
 import { monitorGc, type GcMonitor } from '../gc/monitor.js';
+import { watchedPools } from '../pool/watch-pool.js';
 import type { HangReport } from '../report/hang-report.js';
 import { booleanOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 import { MetricsAlreadyRegisteredError } from './errors.js';
@@ -116,7 +117,7 @@ export function createPrometheusExporter(options?: PrometheusExporterOptions): P
   const maxLabel = numberOption('maxLabelLength', o.maxLabelLength, 100, { min: 1, max: 1000, integer: true });
 
   const n = (s: string): string => `${prefix}${s}`;
-  const names = ['event_loop_delay_seconds', 'event_loop_delay_max_seconds', 'event_loop_utilization', 'event_loop_blocks_total', 'event_loop_block_duration_seconds', 'hangs_total', 'gc_pause_seconds', 'heap_bytes'].map(n);
+  const names = ['event_loop_delay_seconds', 'event_loop_delay_max_seconds', 'event_loop_utilization', 'event_loop_blocks_total', 'event_loop_block_duration_seconds', 'hangs_total', 'gc_pause_seconds', 'heap_bytes', 'pool_resources'].map(n);
   // Check every name before starting anything, so a refused exporter leaves nothing behind.
   const taken = names.find((name) => registry.getSingleMetric(name) !== undefined);
   if (taken) throw new MetricsAlreadyRegisteredError(taken);
@@ -170,6 +171,29 @@ export function createPrometheusExporter(options?: PrometheusExporterOptions): P
   const gcPause = register(
     () => new client.Histogram({ name: n('gc_pause_seconds'), help: 'Garbage-collection pauses, by kind', labelNames: ['kind'], buckets: durationBuckets, registers: [] }),
     n('gc_pause_seconds'),
+  );
+  register(
+    () =>
+      new client.Gauge({
+        name: n('pool_resources'),
+        help: 'Resources of each pool watched with watchPool, by state: size, max, idle, checked_out, waiting, held_after_end (checked out by operations that already ended: leaks)',
+        labelNames: ['pool', 'state'],
+        registers: [],
+        collect() {
+          this.reset();
+          for (const w of watchedPools()) {
+            const c = w.counts();
+            const pool = w.name.slice(0, maxLabel);
+            this.set({ pool, state: 'size' }, c.size);
+            if (c.max !== undefined) this.set({ pool, state: 'max' }, c.max);
+            this.set({ pool, state: 'idle' }, c.idle);
+            this.set({ pool, state: 'checked_out' }, c.checkedOut);
+            this.set({ pool, state: 'waiting' }, c.waiting);
+            this.set({ pool, state: 'held_after_end' }, w.heldAfterEnd());
+          }
+        },
+      }),
+    n('pool_resources'),
   );
   register(
     () =>

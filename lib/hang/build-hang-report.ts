@@ -2,10 +2,11 @@
 import { threadId } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangKind, HangReport } from '../report/hang-report.js';
-import type { HangContext, HangContextValue } from './hang-options.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import { pendingOf } from './async-trace.js';
 import type { Operation } from './operation.js';
+import { applyReportExtras } from './report-extras.js';
+import { contextOfOperation } from './resolve-context.js';
 
 export interface Observation {
   kind: HangKind;
@@ -35,8 +36,8 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
     pid: process.pid,
     threadId,
   };
-  const context = op.owner ? op.owner.hangContext() : op.context ?? op.config.context;
-  if (context) report.context = resolveContext(context);
+  const context = contextOfOperation(op);
+  if (context) report.context = context;
   if (seen.kind === 'blocked') {
     if (seen.mainStack && seen.mainStack.length > 0) {
       report.mainStack = seen.mainStack;
@@ -51,25 +52,8 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
   } else if (seen.kind === 'pending') {
     report.hint = 'pass { asyncTrace: true } to see what the operation is waiting on (pending promises, timers, sockets, with creation stacks)';
   }
+  if (op.steps) report.steps = op.steps.summary(seen.now, op.startedAt);
+  applyReportExtras(op, report, seen.now);
   op.reports++;
   return report;
-}
-
-/** Copy the context, calling function values (a failing one gives its error message). */
-function resolveContext(context: HangContext): Record<string, HangContextValue> {
-  const out: Record<string, HangContextValue> = {};
-  for (const key of Object.keys(context)) {
-    const v = context[key];
-    if (typeof v !== 'function') {
-      out[key] = v as HangContextValue;
-      continue;
-    }
-    try {
-      const r = v();
-      out[key] = typeof r === 'string' || typeof r === 'number' || typeof r === 'boolean' ? r : String(r);
-    } catch (err) {
-      out[key] = `(error: ${(err as Error)?.message ?? String(err)})`;
-    }
-  }
-  return out;
 }

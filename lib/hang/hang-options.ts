@@ -7,7 +7,7 @@ import type { HangAction, HangReport } from '../report/hang-report.js';
 import { resolveSink, type ReportFormat, type ReportOutput, type ReportSink } from '../report/sink.js';
 import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 
-const HANG_OPTION_KEYS = optionKeys<HangOptions>({ timeoutMs: true, name: true, action: true, repeatMs: true, asyncTrace: true, onHang: true, output: true, format: true, exitCode: true, captureStack: true, keepAlive: true, context: true });
+const HANG_OPTION_KEYS = optionKeys<HangOptions>({ timeoutMs: true, name: true, action: true, repeatMs: true, asyncTrace: true, steps: true, onHang: true, output: true, format: true, exitCode: true, captureStack: true, keepAlive: true, context: true });
 
 export interface HangOptions {
   /** Deadline in ms from the call (default 30000). */
@@ -26,6 +26,13 @@ export interface HangOptions {
   repeatMs?: number;
   /** Record what the operation waits on (pending promises, timers, sockets, with creation stacks). */
   asyncTrace?: boolean;
+  /**
+   * Record the operation's steps — `step(name, fn)` calls and outbound HTTP requests (fetch,
+   * undici, `node:http`) made inside it — so that a report names the step it is stuck in
+   * (default false; always on while a pool is watched). Costs an AsyncLocalStorage context per
+   * operation: see docs/hang.md.
+   */
+  steps?: boolean;
   /** Called with each report (on the main thread, once the event loop runs). */
   onHang?: (report: HangReport) => void;
   /** Where the text/JSON report is written: `'stderr'` (default), `'none'`, `{ file }`, or a function. */
@@ -58,6 +65,7 @@ export interface ResolvedHangOptions {
   action: HangAction;
   repeatMs: number;
   asyncTrace: boolean;
+  steps: boolean;
   onHang: ((report: HangReport) => void) | undefined;
   sink: ReportSink;
   exitCode: number;
@@ -84,6 +92,7 @@ export function resolveHangOptions(options: unknown): ResolvedHangOptions {
     action,
     repeatMs,
     asyncTrace: booleanOption('asyncTrace', o.asyncTrace, false),
+    steps: booleanOption('steps', o.steps, false),
     onHang: functionOption<(report: HangReport) => void>('onHang', o.onHang),
     sink: resolveSink('output', o.output, format),
     exitCode: numberOption('exitCode', o.exitCode, 1, { min: 0, max: 255, integer: true }),

@@ -51,6 +51,7 @@ class HangRuntime {
     this.scheduler.remove(op);
     if (op.scope) closeScope(op.scope);
     const now = Date.now();
+    op.endedAt = now;
     let last: HangReport | undefined;
     if (op.undelivered) {
       last = this.deliverUndelivered(op);
@@ -116,6 +117,7 @@ class HangRuntime {
       case 'abort':
       case 'reject': {
         op.settled = true;
+        op.endedAt = now;
         if (op.scope) closeScope(op.scope);
         const err = hangErrorOf(op, report);
         op.reject?.(err);

@@ -5,10 +5,13 @@
  */
 import type { HangReport } from '../report/hang-report.js';
 import { runInScope, type TraceScope } from './async-trace.js';
+import { runAsCurrent } from './current-operation.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
 import type { HangError } from './hang-error.js';
 import type { HangContext, ResolvedHangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
+import type { StepLog } from './step-log.js';
+import { checkStep, markStep, runStep } from './step.js';
 
 let nextId = 1;
 
@@ -32,6 +35,14 @@ export interface HangHandle {
    * `asyncTrace` it just calls `fn`.
    */
   run<R>(fn: () => R): R;
+  /**
+   * Record a step of the operation. `step(name)` ends the step begun by the previous
+   * `step(name)` and begins this one (`end()` ends the last); `step(name, fn)` runs `fn` as a
+   * step and returns its value (a returned promise ends the step when it settles). A hang report
+   * names the step the operation is stuck in and how long the ones before it took.
+   */
+  step(name: string): void;
+  step<R>(name: string, fn: () => R): R;
   /** End the operation (the deadline no longer applies). Later calls do nothing. */
   end(): void;
 }
@@ -76,6 +87,12 @@ export class Operation implements DeadlineEntry, HangHandle {
   /** Per-call context (createHangDetector); else the options' context is used. */
   context: HangContext | undefined;
   owner: OperationOwner | undefined;
+  /** Runs as the current operation (`steps: true`, or a pool is watched): see current-operation.ts. */
+  carriesContext = false;
+  /** Its steps, from the first one on. */
+  steps: StepLog | undefined;
+  /** When it ended (0 while running): a pool holder whose operation ended long ago is a leak. */
+  endedAt = 0;
 
   constructor(
     readonly config: ResolvedHangOptions,
@@ -99,10 +116,23 @@ export class Operation implements DeadlineEntry, HangHandle {
   }
 
   run<R>(fn: () => R): R {
-    return this.scope ? runInScope(this.scope, fn) : fn();
+    const scope = this.scope;
+    if (this.carriesContext) return runAsCurrent(this, scope ? () => runInScope(scope, fn) : fn);
+    return scope ? runInScope(scope, fn) : fn();
+  }
+
+  step(name: string): void;
+  step<R>(name: string, fn: () => R): R;
+  step<R>(name: string, fn?: () => R): R | void {
+    checkStep(name, fn);
+    if (fn) return this.settled ? fn() : runStep(this, name, fn);
+    if (!this.settled) markStep(this, name);
   }
 
   end(): void {
-    if (!this.settled) getHangRuntime().finish(this);
+    if (this.settled) return;
+    const marker = this.steps?.marker;
+    if (marker) this.steps?.end(marker, Date.now(), false);
+    getHangRuntime().finish(this);
   }
 }

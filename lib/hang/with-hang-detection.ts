@@ -5,7 +5,9 @@
  * and one list removal: no timer, no message to the watchdog.
  */
 import { InvalidOptionError } from '../errors.js';
-import { openScope, runInScope } from './async-trace.js';
+import { openScope } from './async-trace.js';
+import { recordHttpSteps } from './auto-steps.js';
+import { carriesContext } from './current-operation.js';
 import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
 import { Operation, type HangHandle, type OperationOwner } from './operation.js';
@@ -68,6 +70,10 @@ export function beginOperation(config: ResolvedHangOptions, name: string, contex
   if (context) op.context = context;
   if (owner) op.owner = owner;
   if (config.asyncTrace) op.scope = openScope();
+  if (carriesContext(config.steps)) {
+    op.carriesContext = true;
+    recordHttpSteps();
+  }
   getHangRuntime().start(op, now);
   return op;
 }
@@ -103,7 +109,7 @@ function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?
   let value: T | PromiseLike<T>;
   try {
     const signal = op.controller?.signal as AbortSignal;
-    value = op.scope ? runInScope(op.scope, () => fn(signal)) : fn(signal);
+    value = op.scope || op.carriesContext ? op.run(() => fn(signal)) : fn(signal);
   } catch (err) {
     const hang = runtime.finish(op);
     if (hang && err !== undefined) Object.defineProperty(hang, 'cause', { value: err, configurable: true, writable: true });

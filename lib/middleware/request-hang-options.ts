@@ -13,7 +13,7 @@ import type { HangReport } from '../report/hang-report.js';
 import type { ReportFormat, ReportOutput } from '../report/sink.js';
 import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 
-const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({ timeoutMs: true, routes: true, timeoutFor: true, action: true, asyncTrace: true, requestIdHeader: true, extraContext: true, onHang: true, output: true, format: true, repeatMs: true, captureStack: true });
+const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({ timeoutMs: true, routes: true, timeoutFor: true, action: true, asyncTrace: true, steps: true, requestIdHeader: true, extraContext: true, onHang: true, output: true, format: true, repeatMs: true, captureStack: true });
 
 /** What the middleware knows about a request when it picks a deadline. */
 export interface RequestInfo {
@@ -48,6 +48,11 @@ export interface RequestHangOptions {
    * (default). It costs a lot per traced request — see docs/production.md.
    */
   asyncTrace?: boolean | number;
+  /**
+   * Record each request's steps — `step(name, fn)` calls and outbound HTTP requests — so that a
+   * report names the step a stuck request is in (default false; always on while a pool is watched).
+   */
+  steps?: boolean;
   /** Header carrying the correlation id, read from the request or generated, and set on the response (default `x-request-id`). */
   requestIdHeader?: string;
   /**
@@ -113,6 +118,7 @@ export class RequestHangConfig {
     this.#hangOptions = {
       action: this.action,
       asyncTrace: false,
+      steps: booleanOption('steps', o.steps, false),
       repeatMs: numberOption('repeatMs', o.repeatMs, 0, { min: 0, max: MAX_TIMEOUT_MS }),
       captureStack: booleanOption('captureStack', o.captureStack, true),
       // The request's socket keeps the process alive; not toggling the deadline timer's ref per request saves a native call.

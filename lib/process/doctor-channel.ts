@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
 import type { BlockEvent } from '../loop/index.js';
+import type { SyncIoReport } from '../report/sync-io-report.js';
 import type { IntervalSample } from './interval-sampler.js';
 
 export const CHANNEL_ENV = 'HANGWATCH_CHANNEL';
@@ -48,7 +49,13 @@ export interface HeapSnapshotRecord {
   path: string;
   takenAt: string;
 }
-export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord | HeapSnapshotRecord;
+/** Synchronous I/O after start-up by call site (HANGWATCH_SYNC_IO=1), written when the program ends. */
+export interface SyncIoRecord {
+  type: 'sync-io';
+  pid: number;
+  report: SyncIoReport;
+}
+export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord | HeapSnapshotRecord | SyncIoRecord;
 
 export class ChannelWriter {
   #fd: number | undefined;

@@ -24,6 +24,7 @@ export const KNOWN_ENV_VARIABLES: readonly string[] = [
   'HANGWATCH_HANG_ACTION',
   'HANGWATCH_HANG_EXIT_CODE',
   'HANGWATCH_GC',
+  'HANGWATCH_SYNC_IO',
   'HANGWATCH_SNAPSHOT_DIR',
   'HANGWATCH_SNAPSHOT_AT_MS',
   'HANGWATCH_PROCESS_SAMPLER',
@@ -78,6 +79,8 @@ export interface PreloadConfig {
    * preload must not impose silently; under run/doctor the sampler observes GCs anyway.
    */
   gcMonitor: boolean;
+  /** HANGWATCH_SYNC_IO: trace synchronous fs/child_process/zlib/crypto calls after start-up, reported by call site when the program ends (0/1). Default 0. */
+  syncIo: boolean;
 }
 
 export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
@@ -93,6 +96,7 @@ export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
   hangAction: 'report',
   hangExitCode: 70,
   gcMonitor: false,
+  syncIo: false,
 });
 
 export interface ParsedPreloadConfig {
@@ -155,6 +159,7 @@ export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedP
     hangAction: parseHangAction(env, warnings),
     hangExitCode: Math.floor(parseNumber(env, 'HANGWATCH_HANG_EXIT_CODE', PRELOAD_DEFAULTS.hangExitCode, 0, 255, warnings)),
     gcMonitor: parseFlag(env, 'HANGWATCH_GC', Boolean(env[CHANNEL_ENV]) || PRELOAD_DEFAULTS.gcMonitor, warnings),
+    syncIo: parseFlag(env, 'HANGWATCH_SYNC_IO', PRELOAD_DEFAULTS.syncIo, warnings),
   };
   return { config, warnings };
 }

@@ -4,6 +4,8 @@
  * after) and bounded (`maxReports` reports per process); a failing write is reported once and
  * never reaches the program.
  */
+import { renderSyncIoText } from '../report/render-sync-io-text.js';
+import type { SyncIoReport } from '../report/sync-io-report.js';
 import type { HangReport } from '../report/hang-report.js';
 import { mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -145,6 +147,15 @@ export class PreloadReporter {
     const body = json ? `${JSON.stringify({ schema: 'hangwatch.gc-leak-suspicion', schemaVersion: 1, pid: process.pid, ...suspicion })}\n` : `hangwatch: ${suspicion.message} (pid ${process.pid})\n`;
     this.#stderr(body);
     this.#file(`gc-leak-${process.pid}-${Date.now()}.${json ? 'json' : 'txt'}`, body);
+  }
+
+  /** Synchronous I/O after start-up by call site (HANGWATCH_SYNC_IO=1), when the program ends; nothing when there was none. */
+  syncIo(report: SyncIoReport): void {
+    if (report.sites.length === 0 || !this.#budget()) return;
+    const json = this.#config.format === 'json';
+    const body = json ? `${JSON.stringify(report)}\n` : renderSyncIoText(report);
+    this.#stderr(body);
+    this.#file(`sync-io-${process.pid}.${json ? 'json' : 'txt'}`, body);
   }
 
   delay(block: DelayBlock): void {

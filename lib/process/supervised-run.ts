@@ -6,6 +6,7 @@
  * outside (CPU %, RSS: /proc on Linux, pidusage elsewhere), which keeps working while its event
  * loop is blocked.
  */
+import type { SyncIoReport } from '../report/sync-io-report.js';
 import { spawn, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,8 @@ export interface SupervisedRun {
   blocks: BlockEvent[];
   /** Heap snapshots `pid` wrote on request (HANGWATCH_SNAPSHOT_AT_MS), oldest first. */
   heapSnapshots: string[];
+  /** Synchronous I/O of `pid` after start-up by call site, when it ran with HANGWATCH_SYNC_IO=1. */
+  syncIo?: SyncIoReport;
   /** Why block stacks were not captured, when they were not. */
   blockStacksError?: string;
   /** Report files the preload wrote (all processes). */
@@ -116,7 +119,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
   const startedAt = new Date().toISOString();
 
   const hellos: HelloRecord[] = [];
-  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[] }>();
+  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[]; syncIo?: SyncIoReport }>();
   const reportFiles: string[] = [];
   const external: ExternalSample[] = [];
   let target: HelloRecord | undefined;
@@ -170,6 +173,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         else if (record.type === 'block') entry.blocks.push(record.event);
         else if (record.type === 'exit') reportFiles.push(...record.reportFiles);
         else if (record.type === 'heap-snapshot') entry.snapshots.push(record.path);
+        else if (record.type === 'sync-io') entry.syncIo = record.report;
       }
     };
 
@@ -243,6 +247,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         ...(external.length ? { externalSource: outsideReader.source } : {}),
         blocks: chosen?.blocks ?? [],
         heapSnapshots: chosen?.snapshots ?? [],
+        ...(chosen?.syncIo ? { syncIo: chosen.syncIo } : {}),
         reportFiles,
         malformedRecords: reader.malformed,
       };

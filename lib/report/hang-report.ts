@@ -27,6 +27,81 @@ export interface PendingResource {
   count: number;
 }
 
+/** What a step is: a `step()` / `handle.step()` of the program, or one recorded automatically. */
+export type StepKind = 'step' | 'http';
+
+/** One step of an operation, as a report shows it. */
+export interface StepSummary {
+  /** 1-based position among the operation's steps. */
+  index: number;
+  /** The step's name; for an HTTP request `GET https://api.example.com/invoices`. */
+  name: string;
+  kind: StepKind;
+  /** When the step began, in ms after the operation began. */
+  startMs: number;
+  /** How long it took; for a running step, how long it has run so far. */
+  durationMs: number;
+  /** The step threw or rejected (an HTTP request failed). */
+  failed?: true;
+}
+
+/** The steps of an operation (`step()`, `handle.step()`, outbound HTTP requests). */
+export interface HangSteps {
+  /** Steps begun so far. */
+  total: number;
+  /** Finished steps in the order they began. */
+  finished: StepSummary[];
+  /** Steps still running, outermost first: the operation is stuck in the last one. */
+  running: StepSummary[];
+  /** Older finished steps left out (an operation keeps its most recent 100) and their total time. */
+  omitted?: number;
+  omittedMs?: number;
+}
+
+/** Resource counts of a watched pool (`watchPool`). */
+export interface PoolCounts {
+  /** Resources the pool has (checked out and idle). */
+  size: number;
+  /** The pool's maximum size, when it has one. */
+  max?: number;
+  idle: number;
+  checkedOut: number;
+  /** Acquisitions waiting for a resource. */
+  waiting: number;
+}
+
+/** Who holds a resource of a watched pool. */
+export interface PoolHolder {
+  /** Since when, in ms before the report. */
+  heldMs: number;
+  /** The operation that acquired it; absent when it was acquired outside any operation. */
+  operation?: {
+    id: number;
+    /** The operation's name, for a request `GET /tasks/:id` (method and route pattern) when the route is known. */
+    name: string;
+    context?: Record<string, string | number | boolean>;
+    /** The operation ended this long ago (ms) and still holds the resource: a leak. */
+    endedMsAgo?: number;
+  };
+  /** Where it was acquired (most recent call first; the first frame is the caller's, source-mapped). */
+  acquiredAt: StackFrame[];
+}
+
+/** A watched pool the operation waits on, and who holds its resources. */
+export interface PoolWait {
+  /** `name` given to `watchPool`. */
+  pool: string;
+  /** `pg.Pool`, `generic-pool`, or the adapter's `kind`. */
+  kind: string;
+  /** How long the operation has waited to acquire a resource. */
+  waitingMs: number;
+  counts: PoolCounts;
+  /** Holders, those whose operation already ended first, then the longest held. */
+  holders: PoolHolder[];
+  /** Holders left out of `holders` (at most 50 are listed). */
+  holdersOmitted?: number;
+}
+
 export interface HangReport {
   schema: 'hangwatch.hang-report';
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -63,6 +138,10 @@ export interface HangReport {
   pending?: PendingResource[];
   /** Frames of the await chain above the leaf the operation waits on (with `asyncTrace`). */
   awaitChain?: StackFrame[];
+  /** The operation's steps: which one it is stuck in, how long the ones before it took. */
+  steps?: HangSteps;
+  /** Watched pools the operation waits on, with who holds their resources (`watchPool`). */
+  pools?: PoolWait[];
   /** Hint when the report could say more with other options. */
   hint?: string;
 }

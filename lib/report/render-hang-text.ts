@@ -4,6 +4,8 @@
  */
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from './hang-report.js';
+import { renderPoolWaitsText } from './render-pool-text.js';
+import { renderStepsText } from './render-steps-text.js';
 import { requiredArray, requiredObject } from '../validate.js';
 
 export function renderTraceback(frames: StackFrame[], indent = '  '): string {
@@ -54,6 +56,7 @@ export function renderHangReportText(report: HangReport): string {
   if (report.context) {
     out.push(`Context: ${Object.entries(report.context).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
   }
+  if (report.steps) out.push(...renderStepsText(report.steps));
   if (report.kind === 'blocked') {
     out.push('The event loop is blocked: the main thread is running synchronous JavaScript.');
     if (report.mainStack && report.mainStack.length > 0) {
@@ -67,6 +70,7 @@ export function renderHangReportText(report: HangReport): string {
   } else {
     out.push('The event loop is free: the operation is waiting on something that never completes.');
   }
+  if (report.pools) out.push(...renderPoolWaitsText(report.pools));
   if (report.pending && report.pending.length > 0) {
     const [leaf, ...rest] = report.pending;
     if (leaf) {

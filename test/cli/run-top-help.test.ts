@@ -106,3 +106,18 @@ t.test('bad arguments exit 2 with a clear message and the usage', async (t) => {
     t.match(r.stderr, /Usage: hangwatch/);
   }
 });
+
+t.test('run with HANGWATCH_SYNC_IO=1: synchronous I/O after start-up, by call site, in the report and the summary', async (t) => {
+  const r = await runCli(['run', '--interval', '100', '--report-dir', 'off', '--', process.execPath, fixture('sync-io-handler.mjs')], { env: { HANGWATCH_SYNC_IO: '1' } });
+  t.equal(r.code, 0);
+  t.match(r.stderr, /hangwatch: synchronous I\/O on the main thread after start-up: 20 calls/, 'the report: 20 handler reads, not the start-up read');
+  t.match(r.stderr, /fs\.readFileSync ×20, [\d.]+ m?s total \(max [\d.]+ m?s\) in handleRequest \([^)]*sync-io-handler\.mjs:5\)/);
+  t.match(r.stderr, /SYNC-READ/, 'with its source line');
+  t.match(r.stderr, /synchronous I\/O after start-up: 20 call\(s\), [\d.]+ m?s, by call site:\n\s+fs\.readFileSync ×20, .* in handleRequest \([^)]*sync-io-handler\.mjs:5\)/, 'in the run summary');
+});
+
+t.test('run without HANGWATCH_SYNC_IO: no sync I/O tracing', async (t) => {
+  const r = await runCli(['run', '--interval', '100', '--report-dir', 'off', '--', process.execPath, fixture('sync-io-handler.mjs')]);
+  t.equal(r.code, 0);
+  t.notMatch(r.stderr, /synchronous I\/O/);
+});

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
 import t from 'tap';
-import { InvalidOptionError, type HangReport } from '../../lib/index.js';
+import { InvalidOptionError, step, type HangReport } from '../../lib/index.js';
 import { hangwatchExpress } from '../../lib/middleware/express.js';
 import { hangwatchFastify } from '../../lib/middleware/fastify.js';
 
@@ -336,4 +336,32 @@ t.test('fastify: extraContext, timeoutFor with the route pattern, and a throwing
   t.equal(reports.length, 1);
   t.equal(reports[0]?.name, 'GET /slow/:id');
   t.same(reports[0]?.context, { method: 'GET', route: '/slow/:id', path: '/slow/3', requestId: 'r-3', tenant: 'acme' });
+});
+
+t.test('steps: true — a stuck request names its step (express and fastify)', async (t) => {
+  const reports: HangReport[] = [];
+  const app = express();
+  app.use(hangwatchExpress({ timeoutMs: 150, steps: true, output: 'none', onHang: (r) => reports.push(r) }));
+  app.get('/invoices', async (_req, res) => {
+    await step('authenticate', () => sleep(5));
+    await step('fetch invoices', () => sleep(500));
+    res.json({ ok: true });
+  });
+  const { url, server } = await listenExpress(app);
+  t.teardown(() => server.close());
+  const fastify = Fastify();
+  await fastify.register(hangwatchFastify, { timeoutMs: 150, steps: true, output: 'none', onHang: (r: HangReport) => reports.push(r) });
+  fastify.get('/invoices', async () => {
+    await step('load profile', () => sleep(5));
+    await step('render', () => sleep(500));
+    return { ok: true };
+  });
+  await fastify.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => fastify.close());
+  const fastifyUrl = `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`;
+  await Promise.all([fetch(`${url}/invoices`), fetch(`${fastifyUrl}/invoices`)]);
+  const byName = (n: string): HangReport | undefined => reports.find((r) => r.steps?.running[0]?.name === n);
+  t.same(byName('fetch invoices')?.steps?.finished.map((s) => s.name), ['authenticate']);
+  t.same(byName('render')?.steps?.finished.map((s) => s.name), ['load profile']);
+  t.equal(reports.length, 2, 'one report per stuck request, its own steps only');
 });

@@ -36,7 +36,10 @@ if (!pg.ok) {
     const svc = await startChildService(server, { DATABASE_URL: pg.value.url, PORT: '0', HANGWATCH_TIMEOUT_MS: '1000', HANGWATCH_FORMAT: 'json' });
     t.teardown(() => svc.stop());
     // Five requests for an unknown project: 404, each keeps a connection.
-    const leaks = await concurrentGets(Array.from({ length: 5 }, () => `${svc.url}/tasks?project=nope`));
+    const leaks = await concurrentGets(
+      Array.from({ length: 5 }, () => `${svc.url}/tasks?project=nope`),
+      (i) => ({ headers: { 'x-request-id': `leak-${i}` } }),
+    );
     t.same(leaks, [404, 404, 404, 404, 404], 'the leaking path answers 404');
     // Now the pool is exhausted: concurrent list requests wait forever in pool.connect().
     const ids = Array.from({ length: 40 }, (_, i) => `load-${i}`);
@@ -71,6 +74,20 @@ if (!pg.ok) {
       t.equal(frame?.line, connectLine, `waits on app.ts:${connectLine}, the pool.connect() line`);
       t.match(frame?.functionName, /listTasks/, 'in the leaking handler');
       t.match(frame?.sourceLine, /pool\.connect\(\)/);
+      // watchPool: who holds the connections — the five 404 requests, finished, never released.
+      const wait = r.pools?.[0];
+      t.equal(wait?.pool, 'tasks-db', 'the report names the pool it waits on');
+      t.equal(wait?.kind, 'pg.Pool');
+      t.same(wait && { checkedOut: wait.counts.checkedOut, max: wait.counts.max, idle: wait.counts.idle }, { checkedOut: 5, max: 5, idle: 0 });
+      t.ok((wait?.counts.waiting ?? 0) >= 1, 'this request among the waiting');
+      t.equal(wait?.holders.length, 5, 'five holders');
+      for (const h of wait?.holders ?? []) {
+        t.equal(h.operation?.name, 'GET /tasks', 'held by a GET /tasks request');
+        t.ok(h.operation?.endedMsAgo !== undefined, 'whose request already finished: the leak');
+        t.ok(String(h.operation?.context?.requestId).startsWith('leak-'), 'named by its request id');
+        t.equal(h.acquiredAt[0]?.file, appFile);
+        t.equal(h.acquiredAt[0]?.line, connectLine, 'acquired at the pool.connect() line');
+      }
     }
   });
 

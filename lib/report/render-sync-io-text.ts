@@ -1,0 +1,20 @@
+/** Text rendering of a SyncIoReport: the call sites that block the main thread with synchronous I/O, costliest first. */
+import { formatMs } from './format-units.js';
+import type { SyncIoReport } from './sync-io-report.js';
+
+export function renderSyncIoText(report: SyncIoReport, maxSites = 10): string {
+  if (report.sites.length === 0) return 'hangwatch: no synchronous I/O on the main thread after start-up\n';
+  const total = report.sites.length + (report.sitesOmitted ?? 0);
+  const out = [
+    `hangwatch: synchronous I/O on the main thread after start-up: ${report.totalCalls} call${report.totalCalls === 1 ? '' : 's'}, ` +
+      `${formatMs(report.totalMs)} in total, from ${total} call site${total === 1 ? '' : 's'} (costliest first):`,
+  ];
+  for (const s of report.sites.slice(0, maxSites)) {
+    const c = s.caller;
+    out.push(`  ${s.call} ×${s.count}, ${formatMs(s.totalMs)} total (max ${formatMs(s.maxMs)}) in ${c.functionName} (${c.file}:${c.line})`);
+    if (c.sourceLine) out.push(`      ${c.sourceLine}`);
+    if (s.via) out.push(`    called from ${s.via.functionName} (${s.via.file}:${s.via.line})`);
+  }
+  if (total > maxSites) out.push(`  … and ${total - maxSites} more call sites`);
+  return `${out.join('\n')}\n`;
+}
