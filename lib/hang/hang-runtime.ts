@@ -1,16 +1,17 @@
 /**
  * The process-wide state behind `withHangDetection`: one deadline scheduler, the watchdog hook
  * for operations whose deadline passes while the event loop is blocked, and the delivery of
- * reports (sink, onHang, action). Main thread and worker threads each have their own runtime;
- * only the main thread's can capture stacks of a blocked loop (the watchdog pauses the main thread).
+ * reports (sink, onHang, action). Main thread and worker threads each have their own runtime,
+ * shared by every copy of hangwatch loaded in the thread (lib/watchdog/process-registry.ts):
+ * operations begun by any copy are handled here, by the copy that came first.
  */
 import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
 import { renderHangReportText } from '../report/render-hang-text.js';
+import { processSingleton } from '../watchdog/process-registry.js';
 import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js';
-import { closeScope } from './async-trace.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
@@ -37,7 +38,13 @@ class HangRuntime {
   private reportingUntil = 0;
 
   start(op: Operation, now: number): void {
-    if (op.config.captureStack && !this.watchdogTried) this.startWatchdog();
+    if (op.config.captureStack && !this.watchdogTried) {
+      this.startWatchdog();
+      // Starting the worker is hangwatch's own time (a thread start, ~20 ms on a loaded machine):
+      // the operation's deadline counts from after it, or a short timeout would pass while
+      // hangwatch starts and be reported as "blocked".
+      now = Math.max(now, Date.now());
+    }
     this.scheduler.add(op, op.config.timeoutMs, now);
   }
 
@@ -49,7 +56,7 @@ class HangRuntime {
     if (op.settled) return undefined;
     op.settled = true;
     this.scheduler.remove(op);
-    if (op.scope) closeScope(op.scope);
+    op.closeScope();
     const now = Date.now();
     let last: HangReport | undefined;
     if (op.undelivered) {
@@ -116,7 +123,7 @@ class HangRuntime {
       case 'abort':
       case 'reject': {
         op.settled = true;
-        if (op.scope) closeScope(op.scope);
+        op.closeScope();
         const err = hangErrorOf(op, report);
         op.reject?.(err);
         if (op.owner) callOwner(op.owner, err);
@@ -234,9 +241,7 @@ function exitProcess(code: number): void {
   process.exit(code);
 }
 
-let runtime: HangRuntime | undefined;
-
+/** The thread's hang runtime, shared by every copy of hangwatch loaded in it (see process-registry.ts). */
 export function getHangRuntime(): HangRuntime {
-  runtime ??= new HangRuntime();
-  return runtime;
+  return processSingleton('hang-runtime', () => new HangRuntime());
 }

@@ -24,6 +24,7 @@ import {
   wakeWorker,
   type SharedState,
 } from './shared-state.js';
+import { processSingleton } from './process-registry.js';
 import { WATCHDOG_WORKER_SOURCE } from './worker-source.js';
 
 /** A frame as the worker sends it: inspector positions (0-based) and the script's source map URL. */
@@ -90,7 +91,9 @@ export class Watchdog {
   private readyWaiters: Array<() => void> = [];
   private isReady = false;
 
-  constructor() {
+  /** @param unavailable set: this watchdog never starts a worker, for this reason. */
+  constructor(unavailable?: string) {
+    this.stackUnavailable = unavailable;
     Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
     const hooks = {
       onDeadlineBlocked: (json: string): void => this.onDeadlineBlocked(json),
@@ -289,7 +292,6 @@ export class Watchdog {
   }
 }
 
-let instance: Watchdog | undefined;
 
 /** Why a stack of the blocked main thread cannot be captured from this thread, if it cannot. */
 export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined {
@@ -298,8 +300,10 @@ export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined 
 }
 
 
-/** The process's watchdog (main thread only). */
+/**
+ * The process's watchdog (main thread only), shared by every copy of hangwatch loaded in the
+ * process. A copy that cannot join the registry gets a watchdog that never starts (no stacks).
+ */
 export function getWatchdog(): Watchdog {
-  instance ??= new Watchdog();
-  return instance;
+  return processSingleton('watchdog', () => new Watchdog(), (reason) => new Watchdog(reason));
 }
