@@ -11,14 +11,13 @@ import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
 import { renderHangReportText } from '../report/render-hang-text.js';
 import { processSingleton } from '../watchdog/process-registry.js';
+import { DEADLINE_GRACE_MS } from '../watchdog/shared-state.js';
 import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
 import type { Operation, OperationOwner } from './operation.js';
 
-/** A deadline missed by less than this is not a hang (timers are never exact). */
-export const DEADLINE_GRACE_MS = 20;
 /** The timer ran this late: the loop was blocked at the deadline (used when no stack was captured). */
 const LATE_MEANS_BLOCKED_MS = 100;
 
@@ -152,11 +151,11 @@ class HangRuntime {
    * operation that is due, write the reports now (the loop may never come back), leave onHang
    * and the action for when it does — except `exit`, which happens right here.
    */
-  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined, pauseDelayMs: number): void {
+  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined, pauseDelayMs: number): number | undefined {
     const watchdog = this.watchdog;
-    if (!watchdog) return;
+    if (!watchdog) return undefined;
     // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
-    if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return;
+    if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return undefined;
     let exitCode: number | undefined;
     let nextCapture = Infinity;
     const exiting: Operation[] = [];
@@ -184,13 +183,16 @@ class HangRuntime {
         exiting.push(op);
       }
     }
-    if (exitCode !== undefined) {
-      for (const op of exiting) this.deliverUndelivered(op);
-      exitProcess(exitCode);
-    }
     watchdog.markDeadlinesDone(capturedAt);
     const next = Math.min(nextCapture, this.scheduler.nextAfter(capturedAt));
     watchdog.publishNextDeadline(next === Infinity ? 0 : next);
+    if (exitCode === undefined) return undefined;
+    for (const op of exiting) this.deliverUndelivered(op);
+    // Not process.exit() here: this runs inside the watchdog's inspector session, and exiting
+    // with a debugger session connected makes Node print "Waiting for the debugger to
+    // disconnect...". The watchdog ends the blocked JavaScript; the exit comes on the next turn.
+    scheduleExit(exitCode);
+    return exitCode;
   }
 }
 
@@ -230,6 +232,11 @@ function warn(what: string, err: unknown): void {
   } catch {
     // nothing left to tell
   }
+}
+
+function scheduleExit(code: number): void {
+  process.exitCode = code;
+  setImmediate(() => exitProcess(code));
 }
 
 function exitProcess(code: number): void {

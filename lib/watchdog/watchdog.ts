@@ -16,9 +16,12 @@ import {
   F_DEADLINES_DONE,
   F_HEARTBEAT,
   F_NEXT_DEADLINE,
+  DEADLINE_GRACE_MS,
   I32_SLOTS,
   I_BLOCK_THRESHOLD,
   I_DEADLINE_GRACE,
+  I_EXIT_ACK,
+  I_EXITING,
   I_SAMPLE_INTERVAL,
   createSharedState,
   wakeWorker,
@@ -53,19 +56,24 @@ export interface BlockSamplesMessage {
   error: string;
 }
 
-/** Called on the main thread while it is paused, blocked past a hang deadline. */
+/**
+ * Called on the main thread while it is paused, blocked past a hang deadline. Returns an exit
+ * code when the process must exit (action "exit"): the handler has scheduled `process.exit()` for
+ * the next turn of the loop, and the watchdog ends the blocked JavaScript so that it comes.
+ */
 export type BlockedDeadlineHandler = (
   frames: StackFrame[] | undefined,
   capturedAt: number,
   stackUnavailable: string | undefined,
   pauseDelayMs: number,
-) => void;
+) => number | undefined;
 
-const DEADLINE_GRACE_MS = 10;
 const COMMAND_TIMEOUT_MS = 1000;
 /** How long a capture waits for the main thread to come out of a native call it cannot interrupt. */
 const PAUSE_TIMEOUT_MS = 10_000;
 const MAX_SAMPLES_PER_BLOCK = 50;
+/** How long exit waits, at most, for the worker to drop its inspector session. */
+const EXIT_ACK_TIMEOUT_MS = 200;
 /** `whenReady()` resolves after this even if the worker never answered. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -96,7 +104,7 @@ export class Watchdog {
     this.stackUnavailable = unavailable;
     Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
     const hooks = {
-      onDeadlineBlocked: (json: string): void => this.onDeadlineBlocked(json),
+      onDeadlineBlocked: (json: string): number | undefined => this.onDeadlineBlocked(json),
     };
     Object.defineProperty(globalThis, Symbol.for(this.hookKey), { value: hooks, configurable: true });
   }
@@ -141,6 +149,7 @@ export class Watchdog {
       });
       worker.unref();
       this.worker = worker;
+      process.on('exit', this.onExit);
     } catch (err) {
       this.disable(`the watchdog worker could not start: ${(err as Error).message}`);
     }
@@ -258,9 +267,9 @@ export class Watchdog {
   }
 
   /** Runs on the main thread while the worker holds it paused (see worker-source.ts). */
-  private onDeadlineBlocked(json: string): void {
+  private onDeadlineBlocked(json: string): number | undefined {
     const handler = this.deadlineHandler;
-    if (!handler) return;
+    if (!handler) return undefined;
     let frames: StackFrame[] | undefined;
     let unavailable: string | undefined;
     let capturedAt = Date.now();
@@ -273,7 +282,7 @@ export class Watchdog {
     } catch (err) {
       unavailable = `the captured stack could not be read: ${(err as Error).message}`;
     }
-    handler(frames, capturedAt, unavailable, pauseDelayMs);
+    return handler(frames, capturedAt, unavailable, pauseDelayMs);
   }
 
   private disable(reason: string): void {
@@ -282,9 +291,26 @@ export class Watchdog {
     this.settleReady();
   }
 
+  /**
+   * The process is exiting: have the worker drop its inspector session (if it holds one) before
+   * Node checks for connected debuggers — a session still connected to the main thread makes exit
+   * print "Waiting for the debugger to disconnect...". Bounded: exit never waits long on hangwatch.
+   */
+  private readonly onExit = (): void => {
+    if (!this.worker) return;
+    const i32 = this.state.i32;
+    Atomics.store(i32, I_EXITING, 1);
+    Atomics.notify(i32, I_EXITING);
+    Atomics.wait(i32, I_EXIT_ACK, 0, EXIT_ACK_TIMEOUT_MS);
+    // The end of the session is a message to this thread, handled at its next interrupt check:
+    // run a little JavaScript so that it is handled before Node's own exit checks.
+    drainInterrupts();
+  };
+
   private stopWorker(): void {
     const worker = this.worker;
     if (!worker) return;
+    process.off('exit', this.onExit);
     this.worker = undefined;
     this.isReady = false;
     this.flushReadyWaiters();
@@ -292,6 +318,13 @@ export class Watchdog {
   }
 }
 
+
+function drainInterrupts(): void {
+  // Function calls are interrupt checks; a few suffice.
+  for (let i = 0; i < 4; i++) noop();
+}
+
+function noop(): void {}
 
 /** Why a stack of the blocked main thread cannot be captured from this thread, if it cannot. */
 export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined {

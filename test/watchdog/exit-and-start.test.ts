@@ -1,0 +1,37 @@
+import t from 'tap';
+import { fixture, runFixture } from '../helpers.js';
+
+// Exiting while the watchdog holds an inspector session to the main thread used to make Node
+// print "Waiting for the debugger to disconnect..." (and, under --inspect, wait for it).
+const RUNS = 3;
+
+t.test('process.exit() during a sampled block: no debugger message, exits at once', async (t) => {
+  for (let i = 0; i < RUNS; i++) {
+    const r = await runFixture(fixture('exit-during-capture.ts'), { args: ['block-exit'] });
+    t.equal(r.code, 0, 'exit code');
+    t.match(r.stdout, /exit 0 after/, 'exited through process.exit');
+    t.notMatch(r.stderr, /Waiting for the debugger/, `run ${i + 1}: nothing printed about a debugger`);
+  }
+});
+
+t.test('action "exit" from the watchdog while the loop is blocked: the code, no debugger message, no waiting for the block', async (t) => {
+  for (let i = 0; i < RUNS; i++) {
+    const r = await runFixture(fixture('exit-during-capture.ts'), { args: ['hang-exit'] });
+    t.equal(r.code, 3, 'the exit code of the action');
+    t.match(r.stderr, /exiting with code 3 \(action "exit"\)/, 'says why it exits');
+    t.notMatch(r.stderr, /Waiting for the debugger/, `run ${i + 1}: nothing printed about a debugger`);
+    const after = Number(/exit 3 after (\d+) ms/.exec(r.stdout)?.[1]);
+    t.ok(after < 60_000, `exited while the 60 s block was still running (${after} ms)`);
+  }
+});
+
+t.test('the first operation of a process with a 0.5 ms timeout: the watchdog\'s start is not a block', async (t) => {
+  // Before, starting the watchdog worker (~20 ms) inside the first operation's deadline made it
+  // "blocked" in most runs.
+  for (let i = 0; i < 4; i++) {
+    const r = await runFixture(fixture('first-short-operation.ts'));
+    t.equal(r.code, 0, r.stderr);
+    const reports = JSON.parse(r.stdout) as { kind: string }[];
+    t.same(reports.filter((x) => x.kind === 'blocked'), [], `run ${i + 1}: no "blocked" report (${r.stdout.trim()})`);
+  }
+});
