@@ -11,7 +11,7 @@ const built = existsSync(`${root}/dist/esm/lib/index.js`) && existsSync(`${root}
 
 interface Seen {
   results: string[];
-  copies: { entry: string; blocks: { durationMs: number; stack: string[]; stackError?: string }[]; hangs: { state: string; stack: string[] }[] }[];
+  copies: { entry: string; blocks: { startedAt: string; durationMs: number; stack: string[]; stackError?: string }[]; hangs: { state: string; stack: string[] }[] }[];
   crossInstanceof: boolean[][];
 }
 
@@ -35,9 +35,12 @@ t.test('three copies of hangwatch in one process share one watchdog', { skip: bu
     const seen = JSON.parse(r.stdout) as Seen;
     t.same(seen.results, ['ok', 'ok', 'ok'], 'every wrapped operation resolved');
     for (const c of seen.copies) {
-      const long = c.blocks.filter((b) => b.durationMs >= 500);
-      t.equal(long.length, 1, `${c.entry}: one report of the 600 ms block`);
-      t.ok(long[0]?.stack.includes('blockInNamedFunction'), `${c.entry}: the block's stack shows the blocking function (${long[0]?.stack} ${long[0]?.stackError ?? ''})`);
+      // On a loaded machine the loop can also be starved (not blocked) for a while: those blocks
+      // are real too; what must not happen is two reports of one block.
+      const named = c.blocks.filter((b) => b.stack.includes('blockInNamedFunction'));
+      t.equal(named.length, 1, `${c.entry}: one report of the block in blockInNamedFunction (${JSON.stringify(c.blocks)})`);
+      t.ok((named[0]?.durationMs ?? 0) >= 550, `${c.entry}: it lasted the 600 ms`);
+      t.equal(new Set(c.blocks.map((b) => b.startedAt)).size, c.blocks.length, `${c.entry}: no block reported twice`);
       t.equal(c.hangs.length, 1, `${c.entry}: one hang report`);
       t.equal(c.hangs[0]?.state, 'blocked', `${c.entry}: reported as blocked`);
       t.ok(c.hangs[0]?.stack.includes('blockInNamedFunction'), `${c.entry}: the hang report's stack shows the blocking function`);
@@ -50,8 +53,9 @@ t.test('three copies of hangwatch in one process share one watchdog', { skip: bu
     t.equal(r.code, 0, `exits by itself; stderr: ${r.stderr.slice(0, 500)}`);
     const seen = JSON.parse(r.stdout) as Seen;
     for (const c of seen.copies) {
-      const long = c.blocks.filter((b) => b.durationMs >= 500);
-      t.equal(long.length, 1, `${c.entry}: one report of the 600 ms block`);
+      const long = c.blocks.filter((b) => b.durationMs >= 550);
+      t.ok(long.length >= 1, `${c.entry}: the 600 ms block is reported`);
+      t.equal(new Set(c.blocks.map((b) => b.startedAt)).size, c.blocks.length, `${c.entry}: no block reported twice`);
       t.same(long[0]?.stack, [], 'no stack');
       t.match(long[0]?.stackError ?? '', /another copy of hangwatch \(registry protocol 999/, 'says why');
       t.equal(c.hangs[0]?.state, 'blocked', 'the hang is still reported, from the late timer');
