@@ -5,7 +5,7 @@
  * shared by every copy of hangwatch loaded in the thread (lib/watchdog/process-registry.ts):
  * operations begun by any copy are handled here, by the copy that came first.
  */
-import { writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
@@ -151,11 +151,11 @@ class HangRuntime {
    * operation that is due, write the reports now (the loop may never come back), leave onHang
    * and the action for when it does — except `exit`, which happens right here.
    */
-  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined, pauseDelayMs: number): number | undefined {
+  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined, pauseDelayMs: number): void {
     const watchdog = this.watchdog;
-    if (!watchdog) return undefined;
+    if (!watchdog) return;
     // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
-    if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return undefined;
+    if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return;
     let exitCode: number | undefined;
     let nextCapture = Infinity;
     const exiting: Operation[] = [];
@@ -183,16 +183,18 @@ class HangRuntime {
         exiting.push(op);
       }
     }
+    if (exitCode !== undefined) {
+      // Here, inside the watchdog's inspector session: the loop may never come back, so this is
+      // the only place to exit. (Ending the blocked JavaScript instead, to exit on the next turn
+      // without the session, is not safe: Runtime.terminateExecution inside a callback corrupts
+      // Node's async-hooks stack and the process aborts.)
+      for (const op of exiting) this.deliverUndelivered(op);
+      process.on('exit', muteDebuggerNotice);
+      exitProcess(exitCode);
+    }
     watchdog.markDeadlinesDone(capturedAt);
     const next = Math.min(nextCapture, this.scheduler.nextAfter(capturedAt));
     watchdog.publishNextDeadline(next === Infinity ? 0 : next);
-    if (exitCode === undefined) return undefined;
-    for (const op of exiting) this.deliverUndelivered(op);
-    // Not process.exit() here: this runs inside the watchdog's inspector session, and exiting
-    // with a debugger session connected makes Node print "Waiting for the debugger to
-    // disconnect...". The watchdog ends the blocked JavaScript; the exit comes on the next turn.
-    scheduleExit(exitCode);
-    return exitCode;
   }
 }
 
@@ -234,9 +236,21 @@ function warn(what: string, err: unknown): void {
   }
 }
 
-function scheduleExit(code: number): void {
-  process.exitCode = code;
-  setImmediate(() => exitProcess(code));
+/**
+ * The last exit listener of an exit made inside the watchdog's session (every other exit handler
+ * has run): Node is about to print "Waiting for the debugger to disconnect..." to stderr because
+ * that session is still connected — it cannot end while this thread is inside one of its commands.
+ * Point fd 2 at /dev/null (`open` takes the lowest free descriptor, 2) so that the program's
+ * stderr ends with hangwatch's own "exiting" line. POSIX only.
+ */
+function muteDebuggerNotice(): void {
+  if (process.platform === 'win32') return;
+  try {
+    closeSync(2);
+    openSync('/dev/null', 'w');
+  } catch {
+    // stderr stays as it is
+  }
 }
 
 function exitProcess(code: number): void {

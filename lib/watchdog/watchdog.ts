@@ -56,17 +56,13 @@ export interface BlockSamplesMessage {
   error: string;
 }
 
-/**
- * Called on the main thread while it is paused, blocked past a hang deadline. Returns an exit
- * code when the process must exit (action "exit"): the handler has scheduled `process.exit()` for
- * the next turn of the loop, and the watchdog ends the blocked JavaScript so that it comes.
- */
+/** Called on the main thread while it is paused, blocked past a hang deadline. */
 export type BlockedDeadlineHandler = (
   frames: StackFrame[] | undefined,
   capturedAt: number,
   stackUnavailable: string | undefined,
   pauseDelayMs: number,
-) => number | undefined;
+) => void;
 
 const COMMAND_TIMEOUT_MS = 1000;
 /** How long a capture waits for the main thread to come out of a native call it cannot interrupt. */
@@ -104,7 +100,7 @@ export class Watchdog {
     this.stackUnavailable = unavailable;
     Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
     const hooks = {
-      onDeadlineBlocked: (json: string): number | undefined => this.onDeadlineBlocked(json),
+      onDeadlineBlocked: (json: string): void => this.onDeadlineBlocked(json),
     };
     Object.defineProperty(globalThis, Symbol.for(this.hookKey), { value: hooks, configurable: true });
   }
@@ -267,9 +263,9 @@ export class Watchdog {
   }
 
   /** Runs on the main thread while the worker holds it paused (see worker-source.ts). */
-  private onDeadlineBlocked(json: string): number | undefined {
+  private onDeadlineBlocked(json: string): void {
     const handler = this.deadlineHandler;
-    if (!handler) return undefined;
+    if (!handler) return;
     let frames: StackFrame[] | undefined;
     let unavailable: string | undefined;
     let capturedAt = Date.now();
@@ -282,7 +278,7 @@ export class Watchdog {
     } catch (err) {
       unavailable = `the captured stack could not be read: ${(err as Error).message}`;
     }
-    return handler(frames, capturedAt, unavailable, pauseDelayMs);
+    handler(frames, capturedAt, unavailable, pauseDelayMs);
   }
 
   private disable(reason: string): void {

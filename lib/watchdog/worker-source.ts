@@ -212,15 +212,7 @@ async function handleBlockedDeadline(deadline) {
       if (f64[F_DEADLINES_DONE] >= deadline) return;
       const expression = 'globalThis[Symbol.for(' + JSON.stringify(hookKey) + ')].onDeadlineBlocked(' +
         JSON.stringify(JSON.stringify(capture)) + ')';
-      const answer = await send('Runtime.evaluate', { expression: expression, returnByValue: true, silent: true });
-      const exitCode = answer && answer.result && answer.result.value;
-      if (typeof exitCode === 'number') {
-        // Action "exit": the main thread has written its reports and scheduled process.exit()
-        // for its next turn. End the blocked JavaScript so that the turn comes (V8 answers once
-        // the stack has unwound, after the resume that follows: not awaited). The session is
-        // closed before the exit runs, so exit neither prints nor waits for a debugger.
-        send('Runtime.terminateExecution', {}).catch(function (e) { debug('terminate: ' + e.message); });
-      }
+      await send('Runtime.evaluate', { expression: expression, returnByValue: true, silent: true });
     });
   } catch (err) {
     // No stack: still tell the main thread, so the report is written while it is blocked... it is

@@ -25,6 +25,15 @@ t.test('action "exit" from the watchdog while the loop is blocked: the code, no 
   }
 });
 
+t.test('watchEventLoop action "exit" while a timer callback spins forever: the code, exit handlers, no debugger message', async (t) => {
+  for (let i = 0; i < RUNS; i++) {
+    const r = await runFixture(fixture('exit-during-capture.ts'), { args: ['loop-exit'] });
+    t.equal(r.code, 4, `the exit code of the action (stderr: ${r.stderr.slice(0, 300)})`);
+    t.match(r.stdout, /exit 4 after/, 'exit handlers ran');
+    t.notMatch(r.stderr, /Waiting for the debugger/, `run ${i + 1}: nothing printed about a debugger`);
+  }
+});
+
 t.test('the first operation of a process with a 0.5 ms timeout: the watchdog\'s start is not a block', async (t) => {
   // Before, starting the watchdog worker (~20 ms) inside the first operation's deadline made it
   // "blocked" in most runs.
