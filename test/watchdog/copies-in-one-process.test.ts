@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fixture, root, runFixture } from '../helpers.js';
 
 // The ESM build, the CommonJS build and a copy of the package in another folder, in one process:
-// each monitors the loop and wraps an operation; one 600 ms block. Before the process-wide
+// each monitors the loop and wraps an operation; one 1500 ms block. Before the process-wide
 // registry each copy started its own watchdog worker and the process hung (or died of SIGTRAP).
 const built = existsSync(`${root}/dist/esm/lib/index.js`) && existsSync(`${root}/dist/cjs/lib/index.js`);
 
@@ -39,11 +39,11 @@ t.test('three copies of hangwatch in one process share one watchdog', { skip: bu
       // are real too; what must not happen is two reports of one block.
       const named = c.blocks.filter((b) => b.stack.includes('blockInNamedFunction'));
       t.equal(named.length, 1, `${c.entry}: one report of the block in blockInNamedFunction (${JSON.stringify(c.blocks)})`);
-      t.ok((named[0]?.durationMs ?? 0) >= 550, `${c.entry}: it lasted the 600 ms`);
+      t.ok((named[0]?.durationMs ?? 0) >= 1400, `${c.entry}: it lasted the 1500 ms`);
       t.equal(new Set(c.blocks.map((b) => b.startedAt)).size, c.blocks.length, `${c.entry}: no block reported twice`);
       t.equal(c.hangs.length, 1, `${c.entry}: one hang report`);
       t.equal(c.hangs[0]?.state, 'blocked', `${c.entry}: reported as blocked`);
-      t.ok(c.hangs[0]?.stack.includes('blockInNamedFunction'), `${c.entry}: the hang report's stack shows the blocking function`);
+      t.ok(c.hangs[0]?.stack.includes('blockInNamedFunction'), `${c.entry}: the hang report's stack shows the blocking function (${JSON.stringify(c.hangs[0])})`);
     }
     t.same(seen.crossInstanceof, [[true, true, true], [true, true, true], [true, true, true]], 'an error of any copy is instanceof every copy\'s classes');
   });
@@ -53,8 +53,8 @@ t.test('three copies of hangwatch in one process share one watchdog', { skip: bu
     t.equal(r.code, 0, `exits by itself; stderr: ${r.stderr.slice(0, 500)}`);
     const seen = JSON.parse(r.stdout) as Seen;
     for (const c of seen.copies) {
-      const long = c.blocks.filter((b) => b.durationMs >= 550);
-      t.ok(long.length >= 1, `${c.entry}: the 600 ms block is reported`);
+      const long = c.blocks.filter((b) => b.durationMs >= 1400);
+      t.ok(long.length >= 1, `${c.entry}: the 1500 ms block is reported`);
       t.equal(new Set(c.blocks.map((b) => b.startedAt)).size, c.blocks.length, `${c.entry}: no block reported twice`);
       t.same(long[0]?.stack, [], 'no stack');
       t.match(long[0]?.stackError ?? '', /another copy of hangwatch \(registry protocol 999/, 'says why');
