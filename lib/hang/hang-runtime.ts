@@ -262,7 +262,13 @@ function exitProcess(code: number): void {
   process.exit(code);
 }
 
-/** The thread's hang runtime, shared by every copy of hangwatch loaded in it (see process-registry.ts). */
+let runtime: HangRuntime | undefined;
+
+/**
+ * The thread's hang runtime, shared by every copy of hangwatch loaded in it (see
+ * process-registry.ts). Cached here after the first look-up: it is on every operation's path.
+ */
 export function getHangRuntime(): HangRuntime {
-  return processSingleton('hang-runtime', () => new HangRuntime());
+  runtime ??= processSingleton('hang-runtime', () => new HangRuntime());
+  return runtime;
 }

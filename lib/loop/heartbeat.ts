@@ -180,7 +180,10 @@ function withSamples(block: MeasuredBlock, msg: BlockSamplesMessage): MeasuredBl
   return block;
 }
 
+let heartbeat: LoopHeartbeat | undefined;
+
 /** The thread's heartbeat, shared by every copy of hangwatch loaded in it (see process-registry.ts). */
 export function getLoopHeartbeat(): LoopHeartbeat {
-  return processSingleton('loop-heartbeat', () => new LoopHeartbeat());
+  heartbeat ??= processSingleton('loop-heartbeat', () => new LoopHeartbeat());
+  return heartbeat;
 }

@@ -328,11 +328,13 @@ export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined 
   return watchdog?.stackUnavailable;
 }
 
+let instance: Watchdog | undefined;
 
 /**
  * The process's watchdog (main thread only), shared by every copy of hangwatch loaded in the
  * process. A copy that cannot join the registry gets a watchdog that never starts (no stacks).
  */
 export function getWatchdog(): Watchdog {
-  return processSingleton('watchdog', () => new Watchdog(), (reason) => new Watchdog(reason));
+  instance ??= processSingleton('watchdog', () => new Watchdog(), (reason) => new Watchdog(reason));
+  return instance;
 }
