@@ -244,7 +244,8 @@ function warn(what: string, err: unknown): void {
  * stderr ends with hangwatch's own "exiting" line. POSIX only.
  */
 function muteDebuggerNotice(): void {
-  if (process.platform === 'win32') return;
+  // fd 2 is the process's: only the main thread, whose exit is the process's, may touch it.
+  if (process.platform === 'win32' || !isMainThread) return;
   try {
     closeSync(2);
     openSync('/dev/null', 'w');

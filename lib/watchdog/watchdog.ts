@@ -314,7 +314,6 @@ export class Watchdog {
   }
 }
 
-
 function drainInterrupts(): void {
   // Function calls are interrupt checks; a few suffice.
   for (let i = 0; i < 4; i++) noop();
