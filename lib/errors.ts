@@ -11,9 +11,37 @@ export interface HangwatchErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Brand of hangwatch's errors, the same in every copy of hangwatch loaded in a process: its value
+ * on an error is the list of the error's class names, from its own class up to HangwatchError.
+ */
+const ERROR_BRAND = Symbol.for('hangwatch.error-classes');
+
 export class HangwatchError extends Error {
   /** Stable, documented identifier of the failure, e.g. `ERR_INVALID_OPTION`. */
   readonly code: string;
+
+  /**
+   * `instanceof` holds across copies of hangwatch (the ESM and the CommonJS build, two versions):
+   * an error made by another copy is an instance of this copy's class of the same name. Every
+   * subclass inherits this; within one copy it is the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (value === null || typeof value !== 'object') return false;
+    const classes = (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND];
+    return Array.isArray(classes) && classes.includes(this.name);
+  }
+
+  /** The class names of this error up to HangwatchError (computed on access, nothing stored). */
+  get [ERROR_BRAND](): string[] {
+    const names: string[] = [];
+    for (let p: object | null = Object.getPrototypeOf(this); p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
+      const ctor = (p as { constructor?: { name?: unknown } }).constructor;
+      if (typeof ctor?.name === 'string') names.push(ctor.name);
+    }
+    return names;
+  }
 
   constructor(code: string, message: string, options: HangwatchErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -1,23 +1,23 @@
 /**
  * The process-wide state behind `withHangDetection`: one deadline scheduler, the watchdog hook
  * for operations whose deadline passes while the event loop is blocked, and the delivery of
- * reports (sink, onHang, action). Main thread and worker threads each have their own runtime;
- * only the main thread's can capture stacks of a blocked loop (the watchdog pauses the main thread).
+ * reports (sink, onHang, action). Main thread and worker threads each have their own runtime,
+ * shared by every copy of hangwatch loaded in the thread (lib/watchdog/process-registry.ts):
+ * operations begun by any copy are handled here, by the copy that came first.
  */
-import { writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
 import { renderHangReportText } from '../report/render-hang-text.js';
+import { processSingleton } from '../watchdog/process-registry.js';
+import { DEADLINE_GRACE_MS } from '../watchdog/shared-state.js';
 import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js';
-import { closeScope } from './async-trace.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
 import type { Operation, OperationOwner } from './operation.js';
 
-/** A deadline missed by less than this is not a hang (timers are never exact). */
-export const DEADLINE_GRACE_MS = 20;
 /** The timer ran this late: the loop was blocked at the deadline (used when no stack was captured). */
 const LATE_MEANS_BLOCKED_MS = 100;
 
@@ -37,7 +37,13 @@ class HangRuntime {
   private reportingUntil = 0;
 
   start(op: Operation, now: number): void {
-    if (op.config.captureStack && !this.watchdogTried) this.startWatchdog();
+    if (op.config.captureStack && !this.watchdogTried) {
+      this.startWatchdog();
+      // Starting the worker is hangwatch's own time (a thread start, ~20 ms on a loaded machine):
+      // the operation's deadline counts from after it, or a short timeout would pass while
+      // hangwatch starts and be reported as "blocked".
+      now = Math.max(now, Date.now());
+    }
     this.scheduler.add(op, op.config.timeoutMs, now);
   }
 
@@ -49,7 +55,7 @@ class HangRuntime {
     if (op.settled) return undefined;
     op.settled = true;
     this.scheduler.remove(op);
-    if (op.scope) closeScope(op.scope);
+    op.closeScope();
     const now = Date.now();
     op.endedAt = now;
     let last: HangReport | undefined;
@@ -118,7 +124,7 @@ class HangRuntime {
       case 'reject': {
         op.settled = true;
         op.endedAt = now;
-        if (op.scope) closeScope(op.scope);
+        op.closeScope();
         const err = hangErrorOf(op, report);
         op.reject?.(err);
         if (op.owner) callOwner(op.owner, err);
@@ -180,7 +186,12 @@ class HangRuntime {
       }
     }
     if (exitCode !== undefined) {
+      // Here, inside the watchdog's inspector session: the loop may never come back, so this is
+      // the only place to exit. (Ending the blocked JavaScript instead, to exit on the next turn
+      // without the session, is not safe: Runtime.terminateExecution inside a callback corrupts
+      // Node's async-hooks stack and the process aborts.)
       for (const op of exiting) this.deliverUndelivered(op);
+      process.on('exit', muteDebuggerNotice);
       exitProcess(exitCode);
     }
     watchdog.markDeadlinesDone(capturedAt);
@@ -227,6 +238,24 @@ function warn(what: string, err: unknown): void {
   }
 }
 
+/**
+ * The last exit listener of an exit made inside the watchdog's session (every other exit handler
+ * has run): Node is about to print "Waiting for the debugger to disconnect..." to stderr because
+ * that session is still connected — it cannot end while this thread is inside one of its commands.
+ * Point fd 2 at /dev/null (`open` takes the lowest free descriptor, 2) so that the program's
+ * stderr ends with hangwatch's own "exiting" line. POSIX only.
+ */
+function muteDebuggerNotice(): void {
+  // fd 2 is the process's: only the main thread, whose exit is the process's, may touch it.
+  if (process.platform === 'win32' || !isMainThread) return;
+  try {
+    closeSync(2);
+    openSync('/dev/null', 'w');
+  } catch {
+    // stderr stays as it is
+  }
+}
+
 function exitProcess(code: number): void {
   try {
     writeSync(2, `hangwatch: exiting with code ${code} (action "exit")\n`);
@@ -238,7 +267,11 @@ function exitProcess(code: number): void {
 
 let runtime: HangRuntime | undefined;
 
+/**
+ * The thread's hang runtime, shared by every copy of hangwatch loaded in it (see
+ * process-registry.ts). Cached here after the first look-up: it is on every operation's path.
+ */
 export function getHangRuntime(): HangRuntime {
-  runtime ??= new HangRuntime();
+  runtime ??= processSingleton('hang-runtime', () => new HangRuntime());
   return runtime;
 }

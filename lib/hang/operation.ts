@@ -4,7 +4,7 @@
  * to the caller (`HangHandle`): no second object per operation.
  */
 import type { HangReport } from '../report/hang-report.js';
-import { runInScope, type TraceScope } from './async-trace.js';
+import { closeScope, runInScope, type TraceScope } from './async-trace.js';
 import { runAsCurrent } from './current-operation.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
 import type { HangError } from './hang-error.js';
@@ -134,5 +134,13 @@ export class Operation implements DeadlineEntry, HangHandle {
     const marker = this.steps?.marker;
     if (marker) this.steps?.end(marker, Date.now(), false);
     getHangRuntime().finish(this);
+  }
+
+  /**
+   * Close the trace scope with the async-trace module that opened it: the runtime ending the
+   * operation may belong to another copy of hangwatch (process-registry.ts).
+   */
+  closeScope(): void {
+    if (this.scope) closeScope(this.scope);
   }
 }

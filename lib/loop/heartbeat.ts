@@ -7,6 +7,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
+import { processSingleton } from '../watchdog/process-registry.js';
 import { F_BLOCK_KEY } from '../watchdog/shared-state.js';
 import { getWatchdog, whyNoStacks, type BlockSamplesMessage, type Watchdog } from '../watchdog/watchdog.js';
 
@@ -181,7 +182,8 @@ function withSamples(block: MeasuredBlock, msg: BlockSamplesMessage): MeasuredBl
 
 let heartbeat: LoopHeartbeat | undefined;
 
+/** The thread's heartbeat, shared by every copy of hangwatch loaded in it (see process-registry.ts). */
 export function getLoopHeartbeat(): LoopHeartbeat {
-  heartbeat ??= new LoopHeartbeat();
+  heartbeat ??= processSingleton('loop-heartbeat', () => new LoopHeartbeat());
   return heartbeat;
 }

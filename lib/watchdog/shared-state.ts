@@ -5,6 +5,13 @@
  * threads read from the same clock.
  */
 
+/**
+ * A deadline missed by less than this is not a hang: timers are never exact. The hang runtime
+ * does not report an operation that finished this little late, and the watchdog waits this long
+ * past a deadline before it counts the thread as blocked.
+ */
+export const DEADLINE_GRACE_MS = 20;
+
 /** Float64 slots. */
 export const F_NEXT_DEADLINE = 0; // earliest hang deadline the main thread is waiting for, 0 = none
 export const F_DEADLINES_DONE = 1; // when the main thread last processed deadlines (timer ran or hook ran)
@@ -16,7 +23,9 @@ export const F64_SLOTS = 8;
 export const I_WAKE = 0; // bumped (and notified) whenever the worker must re-read the state
 export const I_BLOCK_THRESHOLD = 1; // block monitor threshold in ms, 0 = monitor off
 export const I_SAMPLE_INTERVAL = 2; // ms between stack samples while one block lasts
-export const I_DEADLINE_GRACE = 3; // ms the main thread may be late on a deadline before it counts as blocked
+export const I_DEADLINE_GRACE = 3; // DEADLINE_GRACE_MS, for the worker
+export const I_EXITING = 4; // set (and notified) by the main thread when the process exits
+export const I_EXIT_ACK = 5; // set (and notified) by the worker once it holds no inspector session
 export const I32_SLOTS = 8;
 
 export interface SharedState {

@@ -16,14 +16,18 @@ import {
   F_DEADLINES_DONE,
   F_HEARTBEAT,
   F_NEXT_DEADLINE,
+  DEADLINE_GRACE_MS,
   I32_SLOTS,
   I_BLOCK_THRESHOLD,
   I_DEADLINE_GRACE,
+  I_EXIT_ACK,
+  I_EXITING,
   I_SAMPLE_INTERVAL,
   createSharedState,
   wakeWorker,
   type SharedState,
 } from './shared-state.js';
+import { processSingleton } from './process-registry.js';
 import { WATCHDOG_WORKER_SOURCE } from './worker-source.js';
 
 /** A frame as the worker sends it: inspector positions (0-based) and the script's source map URL. */
@@ -60,11 +64,12 @@ export type BlockedDeadlineHandler = (
   pauseDelayMs: number,
 ) => void;
 
-const DEADLINE_GRACE_MS = 10;
 const COMMAND_TIMEOUT_MS = 1000;
 /** How long a capture waits for the main thread to come out of a native call it cannot interrupt. */
 const PAUSE_TIMEOUT_MS = 10_000;
 const MAX_SAMPLES_PER_BLOCK = 50;
+/** How long exit waits, at most, for the worker to drop its inspector session. */
+const EXIT_ACK_TIMEOUT_MS = 200;
 /** `whenReady()` resolves after this even if the worker never answered. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -90,7 +95,9 @@ export class Watchdog {
   private readyWaiters: Array<() => void> = [];
   private isReady = false;
 
-  constructor() {
+  /** @param unavailable set: this watchdog never starts a worker, for this reason. */
+  constructor(unavailable?: string) {
+    this.stackUnavailable = unavailable;
     Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
     const hooks = {
       onDeadlineBlocked: (json: string): void => this.onDeadlineBlocked(json),
@@ -138,6 +145,7 @@ export class Watchdog {
       });
       worker.unref();
       this.worker = worker;
+      process.on('exit', this.onExit);
     } catch (err) {
       this.disable(`the watchdog worker could not start: ${(err as Error).message}`);
     }
@@ -279,9 +287,26 @@ export class Watchdog {
     this.settleReady();
   }
 
+  /**
+   * The process is exiting: have the worker drop its inspector session (if it holds one) before
+   * Node checks for connected debuggers — a session still connected to the main thread makes exit
+   * print "Waiting for the debugger to disconnect...". Bounded: exit never waits long on hangwatch.
+   */
+  private readonly onExit = (): void => {
+    if (!this.worker) return;
+    const i32 = this.state.i32;
+    Atomics.store(i32, I_EXITING, 1);
+    Atomics.notify(i32, I_EXITING);
+    Atomics.wait(i32, I_EXIT_ACK, 0, EXIT_ACK_TIMEOUT_MS);
+    // The end of the session is a message to this thread, handled at its next interrupt check:
+    // run a little JavaScript so that it is handled before Node's own exit checks.
+    drainInterrupts();
+  };
+
   private stopWorker(): void {
     const worker = this.worker;
     if (!worker) return;
+    process.off('exit', this.onExit);
     this.worker = undefined;
     this.isReady = false;
     this.flushReadyWaiters();
@@ -289,7 +314,12 @@ export class Watchdog {
   }
 }
 
-let instance: Watchdog | undefined;
+function drainInterrupts(): void {
+  // Function calls are interrupt checks; a few suffice.
+  for (let i = 0; i < 4; i++) noop();
+}
+
+function noop(): void {}
 
 /** Why a stack of the blocked main thread cannot be captured from this thread, if it cannot. */
 export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined {
@@ -297,9 +327,13 @@ export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined 
   return watchdog?.stackUnavailable;
 }
 
+let instance: Watchdog | undefined;
 
-/** The process's watchdog (main thread only). */
+/**
+ * The process's watchdog (main thread only), shared by every copy of hangwatch loaded in the
+ * process. A copy that cannot join the registry gets a watchdog that never starts (no stacks).
+ */
 export function getWatchdog(): Watchdog {
-  instance ??= new Watchdog();
+  instance ??= processSingleton('watchdog', () => new Watchdog(), (reason) => new Watchdog(reason));
   return instance;
 }

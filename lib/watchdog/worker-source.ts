@@ -20,7 +20,7 @@ const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 
 const F_NEXT_DEADLINE = 0, F_DEADLINES_DONE = 1, F_HEARTBEAT = 2, F_BLOCK_KEY = 3;
-const I_WAKE = 0, I_BLOCK_THRESHOLD = 1, I_SAMPLE_INTERVAL = 2, I_DEADLINE_GRACE = 3;
+const I_WAKE = 0, I_BLOCK_THRESHOLD = 1, I_SAMPLE_INTERVAL = 2, I_DEADLINE_GRACE = 3, I_EXITING = 4, I_EXIT_ACK = 5;
 const buffer = workerData.buffer;
 const f64 = new Float64Array(buffer, 0, workerData.f64Slots);
 const i32 = new Int32Array(buffer, workerData.f64Slots * 8, workerData.i32Slots);
@@ -61,7 +61,11 @@ let expectingPause = false;
 // inside a native call (a big JSON.parse, a sync native addon) nothing is answered.
 let outstanding = 0;
 
+// Set once the process exits: no session is opened any more.
+let exiting = false;
+
 function openSession() {
+  if (exiting) throw new Error('the process is exiting');
   if (session) return session;
   const s = new inspector.Session();
   s.connectToMainThread();
@@ -186,6 +190,20 @@ async function pauseAndRead(whilePaused) {
 }
 
 let stackError = inspector ? '' : 'node:inspector is not usable in this process';
+
+// The process is exiting (the main thread waits for the acknowledgement, briefly): drop the
+// session now, so that exit neither prints "Waiting for the debugger to disconnect..." nor waits.
+(async function watchExit() {
+  while (Atomics.load(i32, I_EXITING) === 0) {
+    const r = Atomics.waitAsync(i32, I_EXITING, 0);
+    if (r.async) await r.value;
+  }
+  exiting = true;
+  expectingPause = false;
+  closeSession();
+  Atomics.store(i32, I_EXIT_ACK, 1);
+  Atomics.notify(i32, I_EXIT_ACK);
+})();
 
 async function handleBlockedDeadline(deadline) {
   try {
