@@ -7,10 +7,12 @@ import { cpuProfile, startCpuProfile } from '../../lib/cpu/session.js';
 import { ProfilerBusyError, ProfilerNotRunningError } from '../../lib/cpu/errors.js';
 import type { FunctionStats } from '../../lib/cpu/stats.js';
 import { topFunction } from './fixtures/call-graph.js';
+import { nativeAddonUnavailable } from '../native-addons.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/call-graph.ts', import.meta.url));
 const tsLine = (needle: string) => readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
 const UNITS = 100_000;
+const nativeProfilerMissing = nativeAddonUnavailable('v8-profiler-next');
 const ROUNDS = 30;
 
 function only(stats: Iterable<FunctionStats>, name: string): FunctionStats {
@@ -52,7 +54,7 @@ t.test('the hot function dominates self and cumulative time, at its TypeScript l
   t.same(names(profile.callers(hot)), ['middleFunction'], 'a FunctionStats works as a reference');
 });
 
-t.test('the v8-profiler-next backend gives the same analysis', async (t) => {
+t.test('the v8-profiler-next backend gives the same analysis', { skip: nativeProfilerMissing }, async (t) => {
   const { profile } = await cpuProfile(() => topFunction(UNITS, ROUNDS), { samplingIntervalUs: 500, backend: 'v8-profiler-next' });
   t.equal(profile.meta.backend, 'v8-profiler-next');
   const stats = profile.stats();
@@ -67,7 +69,7 @@ t.test('the v8-profiler-next backend gives the same analysis', async (t) => {
   );
 });
 
-t.test('v8-profiler-next cannot record two intervals at once: ProfilerBusyError', async (t) => {
+t.test('v8-profiler-next cannot record two intervals at once: ProfilerBusyError', { skip: nativeProfilerMissing }, async (t) => {
   const first = await startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 1000 });
   try {
     await t.rejects(startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 100 }), ProfilerBusyError);
