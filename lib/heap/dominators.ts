@@ -5,8 +5,9 @@
  * and `shortcut` edges retain only when they leave the synthetic root (that is how V8 marks user roots).
  * Self edges are ignored. Nodes the root cannot reach through such edges (held only by weak references,
  * or by cycles of such nodes) are attached under the root, as DevTools and memlab do: first the nodes with
- * no retaining edge at all, then whatever is still unreached, so that a weakly-held subgraph keeps its inner
- * dominators.
+ * no retaining edge at all, then whatever is still unreached. Unlike DevTools, which attaches each node of
+ * that second group to the root, a depth-first search runs from each, so that a weakly-held subgraph keeps
+ * its inner dominators. DevTools' page-owned filter and WeakMap-table rule are not applied (docs/memory.md).
  */
 
 export interface DominatorGraph {

@@ -7,10 +7,12 @@ import { cpuProfile, startCpuProfile } from '../../lib/cpu/session.js';
 import { ProfilerBusyError, ProfilerNotRunningError } from '../../lib/cpu/errors.js';
 import type { FunctionStats } from '../../lib/cpu/stats.js';
 import { topFunction } from './fixtures/call-graph.js';
+import { nativeAddonUnavailable } from '../native-addons.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/call-graph.ts', import.meta.url));
 const tsLine = (needle: string) => readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
 const UNITS = 100_000;
+const nativeProfilerMissing = nativeAddonUnavailable('v8-profiler-next');
 const ROUNDS = 30;
 
 function only(stats: Iterable<FunctionStats>, name: string): FunctionStats {
@@ -52,7 +54,7 @@ t.test('the hot function dominates self and cumulative time, at its TypeScript l
   t.same(names(profile.callers(hot)), ['middleFunction'], 'a FunctionStats works as a reference');
 });
 
-t.test('the v8-profiler-next backend gives the same analysis', async (t) => {
+t.test('the v8-profiler-next backend gives the same analysis', { skip: nativeProfilerMissing }, async (t) => {
   const { profile } = await cpuProfile(() => topFunction(UNITS, ROUNDS), { samplingIntervalUs: 500, backend: 'v8-profiler-next' });
   t.equal(profile.meta.backend, 'v8-profiler-next');
   const stats = profile.stats();
@@ -67,7 +69,7 @@ t.test('the v8-profiler-next backend gives the same analysis', async (t) => {
   );
 });
 
-t.test('v8-profiler-next cannot record two intervals at once: ProfilerBusyError', async (t) => {
+t.test('v8-profiler-next cannot record two intervals at once: ProfilerBusyError', { skip: nativeProfilerMissing }, async (t) => {
   const first = await startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 1000 });
   try {
     await t.rejects(startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 100 }), ProfilerBusyError);
@@ -85,7 +87,10 @@ t.test('inspector sessions may overlap; stop twice is a typed error', async (t) 
   topFunction(UNITS, 5);
   const pb = await b.stop();
   const pa = await a.stop();
-  t.ok(pa.stats().find('hotFunction').length === 1 && pb.stats().find('hotFunction').length === 1, 'both recorded the work');
+  // topFunction, not hotFunction: on Node 22 and 24, V8 counts a callee inlined into code optimised before the
+  // profile started (the earlier tests warmed these functions) as its caller, so hotFunction may not appear.
+  const recorded = (p: typeof pa) => p.stats().find('topFunction')[0]?.totalSamples ?? 0;
+  t.ok(recorded(pa) > 0 && recorded(pb) > 0, `both recorded the work (${recorded(pa)} and ${recorded(pb)} samples)`);
   t.ok(pb.sampleCount > pa.sampleCount, 'the finer session has more samples');
   t.equal(a.active, false);
   await t.rejects(a.stop(), ProfilerNotRunningError);
@@ -122,7 +127,7 @@ t.test('maxDurationMs ends sampling by itself; stop() still returns what was rec
   while (Date.now() - after < 150) hotAfterLimit();
   const profile = await session.stop();
   t.equal(profile.meta.truncated, true);
-  t.ok(profile.stats().find('hotFunction').length === 1, 'work before the limit is there');
+  t.ok(profile.stats().find('topFunction').length === 1, 'work before the limit is there (its callees may be inlined, see above)');
   t.equal(profile.stats().find('hotAfterLimit').length, 0, 'work after the limit is not');
   t.ok(profile.durationMs <= elapsedBeforeLoop, `recording lasted ${profile.durationMs.toFixed(0)} ms, not into the later loop`);
   await t.rejects(session.stop(), ProfilerNotRunningError);
