@@ -4,10 +4,10 @@
  * (lib/atomic-file.ts), and the file gets its final name only once the snapshot is complete — a
  * failed or interrupted snapshot never leaves a half-written file under the final name.
  *
- * Before the capture the target's Debugger domain is enabled and disabled again, which builds the
- * line-end table of every script it loaded: without it, a Node 20 target with a big bundle loaded
- * spends minutes finding each function's line (native-free-fallbacks/script-line-ends.ts). Both
- * commands are sent back to back; on Node 22 and 24 they cost a few ms.
+ * Before the capture the target's CPU profiler is started and stopped, which builds the line-end
+ * table of every script it loaded: without it, a Node 20 target with a big bundle loaded spends
+ * minutes finding each function's line (native-free-fallbacks/script-line-ends.ts). The commands are
+ * sent back to back; on Node 22 and 24 they cost a few ms.
  *
  * Progress (`reportProgress`) is safe here, unlike on a same-thread session: the notifications
  * are sent to another process, not run as JavaScript inside the walk of the heap.
@@ -66,7 +66,7 @@ export async function takeRemoteHeapSnapshot(channel: CdpChannel, file: string, 
   try {
     await channel.send('HeapProfiler.enable', {});
     // Line-end tables first (see above); a target that refuses only makes the snapshot slower.
-    await Promise.all([channel.sendQuietly('Debugger.enable', {}), channel.sendQuietly('Debugger.disable', {})]);
+    await Promise.all(['Profiler.enable', 'Profiler.start', 'Profiler.stop', 'Profiler.disable'].map((method) => channel.sendQuietly(method, {})));
     await channel.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     await writing;
     if (failure) throw failure;
