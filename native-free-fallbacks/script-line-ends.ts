@@ -4,15 +4,15 @@
  * A heap snapshot records the line and column of every closure. On V8 before 12 (Node 20), a script
  * whose line-end table was never built answers each of those questions by scanning its source from the
  * start: a process that loaded an 11 MB bundle of 60,000 small functions spends minutes in that scan
- * (measured: 82 s for a 40 MB snapshot, docs/benchmarks.md). Enabling the inspector's Debugger domain
- * builds the table of every script (it reports each script's end line), after which the same snapshot
- * takes seconds. V8 12 (Node 22, 24) builds the table itself, so nothing is done there.
+ * (measured: 82 s for a 40 MB snapshot, docs/benchmarks.md). Starting the CPU profiler builds the table
+ * of every script with compiled code (it logs each compiled function with its line), after which the
+ * same snapshot takes seconds. V8 12 (Node 22, 24) builds the table itself, so nothing is done there.
  *
- * The domain is enabled and disabled again in one synchronous step on hangwatch's own in-thread session:
- * no JavaScript of the program runs while it is on (a `debugger` statement cannot pause the thread), and
- * a program never runs with the debugger enabled on hangwatch's account. The tables stay with the
- * scripts. Doing it before every snapshot (not once per process) covers scripts loaded since the last
- * one; for scripts whose table already exists it costs milliseconds.
+ * Enabling the Debugger domain builds the tables too, but even enabled and disabled at once it changes
+ * what V8 does afterwards: object ids of later snapshots were reused for other objects (a leak diff
+ * miscounted), so the profiler is used. It is started and stopped in one synchronous step on hangwatch's
+ * own in-thread session, collecting no sample. The tables stay with the scripts. Doing it before every
+ * snapshot covers scripts loaded since the last one; for scripts whose table exists it costs milliseconds.
  */
 import { loadInspector, snapshotSession } from './inspector-heap-snapshot.js';
 
@@ -29,12 +29,14 @@ export function buildScriptLineEnds(): boolean {
   if (!inspector) return false;
   try {
     const session = snapshotSession(inspector);
-    let enabled = false;
-    session.post('Debugger.enable', (error) => {
-      enabled = !error;
+    let started = false;
+    session.post('Profiler.enable', () => undefined);
+    session.post('Profiler.start', (error) => {
+      started = !error;
     });
-    session.post('Debugger.disable', () => undefined);
-    return enabled;
+    session.post('Profiler.stop', () => undefined);
+    session.post('Profiler.disable', () => undefined);
+    return started;
   } catch {
     return false;
   }

@@ -41,7 +41,16 @@ const BAD_ARGUMENTS: [string, unknown[]][] = [
 for (const [entry, load] of Object.entries(ENTRY_POINTS)) {
   t.test(entry, async (t) => {
     const mod = await load();
-    const functions = Object.entries(mod).filter(([name, value]) => typeof value === 'function' && !isClass(value as Function) && !NO_PARAMETERS.has(name) && name !== 'default');
+    const exported = Object.entries(mod).filter(([name, value]) => typeof value === 'function' && name !== 'default') as [string, Function][];
+    // Plain functions, and the static methods of exported classes (their factories: fromJSON, load, …).
+    // Constructors are not called: instances come from those factories and the functions above.
+    const functions = exported.filter(([name, fn]) => !isClass(fn) && !NO_PARAMETERS.has(name));
+    for (const [className, cls] of exported.filter(([, fn]) => isClass(fn) && !(fn.prototype instanceof Error))) {
+      for (const key of Object.getOwnPropertyNames(cls)) {
+        const member = (cls as unknown as Record<string, unknown>)[key];
+        if (typeof member === 'function' && !isClass(member as Function)) functions.push([`${className}.${key}`, (member as Function).bind(cls)]);
+      }
+    }
     t.ok(functions.length > 0);
     for (const [name, fn] of functions) {
       for (const [label, args] of BAD_ARGUMENTS) {

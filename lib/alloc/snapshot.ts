@@ -108,6 +108,9 @@ export class AllocationSnapshot {
 
   /** Convert V8's sampling tree into traces: one per node holding live samples. */
   static fromSamplingProfile(raw: RawSamplingHeapProfile, meta: AllocationSnapshotMeta, resolver: ProfileFrameResolver): AllocationSnapshot {
+    requiredObject('raw.head', requiredObject<RawSamplingHeapProfile>('raw', raw, 'a sampling heap profile').head, 'the root node of a sampling heap profile');
+    requiredObject('meta', meta, 'allocation snapshot metadata');
+    requiredObject('resolver', resolver, 'a profile frame resolver');
     const perNode = new Map<number, { size: number; count: number }>();
     for (const s of raw.samples ?? []) {
       const t = perNode.get(s.nodeId);

@@ -9,6 +9,7 @@ import { computeDominators, type DominatorResult } from './dominators.js';
 import { NodeIdIndex } from './id-index.js';
 import { computeRetainerTree, NO_EDGE, type PathGraph, type RetainerTree } from './shortest-paths.js';
 import type { RawHeapSnapshot, SnapshotMeta } from './snapshot-parser.js';
+import { requiredObject } from '../validate.js';
 
 /** A node of the heap graph. */
 export interface HeapNode {
@@ -77,6 +78,7 @@ export class HeapSnapshot {
   private reverse: { first: Uint32Array; edges: Uint32Array; from: Uint32Array } | null = null;
 
   constructor(raw: RawHeapSnapshot, source = '<memory>') {
+    requiredObject('raw.meta', requiredObject<RawHeapSnapshot>('raw', raw, 'a parsed heap snapshot (see parseHeapSnapshot)').meta, 'snapshot metadata');
     this.raw = raw;
     this.source = source;
     this.meta = raw.meta;

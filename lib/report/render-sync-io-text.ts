@@ -1,8 +1,10 @@
 /** Text rendering of a SyncIoReport: the call sites that block the main thread with synchronous I/O, costliest first. */
 import { formatMs } from './format-units.js';
 import type { SyncIoReport } from './sync-io-report.js';
+import { requiredArray, requiredObject } from '../validate.js';
 
 export function renderSyncIoText(report: SyncIoReport, maxSites = 10): string {
+  requiredArray('report.sites', requiredObject<SyncIoReport>('report', report, 'a synchronous I/O report').sites, 'an array of call sites');
   if (report.sites.length === 0) return 'hangwatch: no synchronous I/O on the main thread after start-up\n';
   const total = report.sites.length + (report.sitesOmitted ?? 0);
   const out = [
