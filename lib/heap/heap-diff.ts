@@ -82,9 +82,8 @@ export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot, opt
   }
   totals.sizeDelta = totals.allocatedSize - totals.freedSize;
   if (options.retainedSizes) {
-    const index = before.idIndex();
-    const ids = after.raw.nodeId;
-    const retained = after.retainedSizeByClass((v) => !index.has(ids[v]!));
+    const existed = presentIn(after, before);
+    const retained = after.retainedSizeByClass((v) => !existed(v));
     const { names } = after.classTable();
     for (let c = 0; c < names.length; c++) {
       const r = rows.get(names[c]!);
@@ -95,16 +94,34 @@ export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot, opt
   return { classes, totals, commonCount: after.nodeCount - totals.newCount };
 }
 
-/** Per class of `a`: count and self size of the nodes of `a` whose id `b` does not have. */
-function onlyIn(a: HeapSnapshot, b: HeapSnapshot): { names: string[]; count: Float64Array; size: Float64Array } {
+/**
+ * For each node of `a`: is the same object in `b`? Node ids are stable within a process, but V8
+ * keys them by address between snapshots: a new object allocated where a dead one was can inherit
+ * its id. An id found in `b` on a node of another class is therefore a different object (Chrome
+ * DevTools' comparison view also matches ids per class).
+ */
+function presentIn(a: HeapSnapshot, b: HeapSnapshot): (v: number) => boolean {
   const { classOf, names } = a.classTable();
+  const other = b.classTable();
+  const otherClass = new Map(other.names.map((name, c) => [name, c]));
+  const sameClass = Int32Array.from(names, (name) => otherClass.get(name) ?? -1);
   const index = b.idIndex();
   const ids = a.raw.nodeId;
+  return (v) => {
+    const o = index.get(ids[v]!);
+    return o >= 0 && other.classOf[o] === sameClass[classOf[v]!];
+  };
+}
+
+/** Per class of `a`: count and self size of the nodes of `a` that are not in `b`. */
+function onlyIn(a: HeapSnapshot, b: HeapSnapshot): { names: string[]; count: Float64Array; size: Float64Array } {
+  const { classOf, names } = a.classTable();
+  const present = presentIn(a, b);
   const self = a.raw.nodeSelfSize;
   const count = new Float64Array(names.length);
   const size = new Float64Array(names.length);
   for (let v = 0; v < a.nodeCount; v++) {
-    if (index.has(ids[v]!)) continue;
+    if (present(v)) continue;
     const c = classOf[v]!;
     count[c]!++;
     size[c]! += self[v]!;
