@@ -11,6 +11,8 @@ const event: BlockEvent = {
   schemaVersion: 1,
   thresholdMs: 100,
   pid: 1,
+  threadId: 0,
+  cause: 'blocked',
   id: 7,
   startedAt: '2026-01-01T00:00:00.000Z',
   durationMs: 250,
