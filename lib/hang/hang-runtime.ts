@@ -73,7 +73,7 @@ class HangRuntime {
     }
     if (!last) return undefined;
     const action = op.config.action;
-    if (action === 'exit') exitProcess(op.config.exitCode);
+    if (action === 'exit' && !starved(last)) exitProcess(op.config.exitCode);
     return action === 'reject' || action === 'abort' ? hangErrorOf(op, last) : undefined;
   }
 
@@ -90,6 +90,11 @@ class HangRuntime {
     return whyNoStacks(this.watchdog) ?? this.watchdog?.lastCaptureError ?? fallback;
   }
 
+  /** Resolves once the watchdog can capture stacks (or is known not to), at once without a watchdog. */
+  whenReady(): Promise<void> {
+    return this.watchdog ? this.watchdog.whenReady() : Promise.resolve();
+  }
+
   /** The timer ran (the loop is free): the operation's deadline (or repeat time) has passed. */
   private expire(op: Operation, now: number): void {
     if (op.settled) return;
@@ -99,6 +104,13 @@ class HangRuntime {
     } else {
       const late = now - Math.max(op.deadline, this.reportingUntil);
       const blocked = late > LATE_MEANS_BLOCKED_MS;
+      if (!blocked && op.renewOnTimer) {
+        // A loop watch whose renewing interval has not run yet (a starved process runs due
+        // timers in any order): this timer running on time is itself the loop turning.
+        op.settled = true;
+        op.renewOnTimer(now);
+        return;
+      }
       last = this.report(op, {
         kind: blocked ? 'blocked' : 'pending',
         now,
@@ -118,7 +130,9 @@ class HangRuntime {
         if (op.config.repeatMs > 0) this.scheduler.add(op, op.config.repeatMs, now);
         return;
       case 'exit':
-        exitProcess(op.config.exitCode);
+        // A stall that is the process not being scheduled: the program is not hung, watch on.
+        if (starved(report)) this.scheduler.add(op, op.config.timeoutMs, now);
+        else exitProcess(op.config.exitCode);
         return;
       case 'abort':
       case 'reject': {
@@ -178,9 +192,11 @@ class HangRuntime {
       writeToSink(op, report);
       (op.undelivered ??= []).push(report);
       const repeat = op.config.action === 'report' && op.config.repeatMs > 0;
-      op.blockedCaptureAfter = repeat ? capturedAt + op.config.repeatMs : Infinity;
-      if (repeat) nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
-      if (op.config.action === 'exit') {
+      // action exit on a starved process (not hung): look again a timeout later instead.
+      const recheck = op.config.action === 'exit' && starved(report);
+      op.blockedCaptureAfter = repeat ? capturedAt + op.config.repeatMs : recheck ? capturedAt + op.config.timeoutMs : Infinity;
+      if (repeat || recheck) nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
+      if (op.config.action === 'exit' && !recheck) {
         exitCode ??= op.config.exitCode;
         exiting.push(op);
       }
@@ -254,6 +270,15 @@ function muteDebuggerNotice(): void {
   } catch {
     // stderr stays as it is
   }
+}
+
+/**
+ * A `watchEventLoop` stall whose main thread barely ran (BlockEvent.cause rule): the process was not
+ * scheduled. Action `exit` is not taken for it — ending a process because the machine is busy
+ * would turn load into a crash loop.
+ */
+function starved(report: HangReport): boolean {
+  return report.cause === 'starved';
 }
 
 function exitProcess(code: number): void {
