@@ -27,7 +27,7 @@ t.test('a finite stall is reported with its stack; the watchdog keeps nothing al
   // Its first reports may be too early to tell (little CPU used yet); the later ones say blocked.
   const cause = threadCpuClock() ? 'blocked' : 'unknown';
   const stall = reports.find((r) => r.cause === cause);
-  t.same(stall, { kind: 'blocked', cause, name: 'event loop', top: 'busyLoopCpu' }, JSON.stringify(reports));
+  t.same(stall, { kind: 'blocked', cause, name: 'event loop', top: 'busyLoop' }, JSON.stringify(reports));
   // Exited right after its last callback (the watchdog's worker and timers are unref'd): a
   // loaded machine makes startup slow, not this.
   const last = Number(/last callback at (\d+)/.exec(res.stderr)?.[1]);
