@@ -14,6 +14,7 @@ import { processSingleton } from '../watchdog/process-registry.js';
 import { DEADLINE_GRACE_MS } from '../watchdog/shared-state.js';
 import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
+import { classifyCpuWindow, ThreadCpuWindow } from '../loop/thread-cpu.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
 import type { Operation, OperationOwner } from './operation.js';
@@ -24,9 +25,18 @@ const LATE_MEANS_BLOCKED_MS = 100;
 class HangRuntime {
   private readonly scheduler = new DeadlineScheduler<Operation>(
     (op, now) => this.expire(op, now),
-    (deadline) => this.watchdog?.publishNextDeadline(deadline),
+    (deadline) => {
+      this.watchdog?.publishNextDeadline(deadline);
+      if (deadline > 0) this.cpu.mark(Date.now());
+    },
     (now) => this.watchdog?.markDeadlinesDone(now),
   );
+  /**
+   * The main thread's CPU time since the deadline timer was last armed: a timer that ran late
+   * because synchronous work held the loop (blocked) or because the process was not scheduled
+   * (starved — the loop was free, the operation is just late: not a blocked report).
+   */
+  private readonly cpu = new ThreadCpuWindow();
   private watchdog: Watchdog | undefined;
   private watchdogTried = false;
   /**
@@ -103,7 +113,7 @@ class HangRuntime {
       last = this.deliverUndelivered(op) as HangReport;
     } else {
       const late = now - Math.max(op.deadline, this.reportingUntil);
-      const blocked = late > LATE_MEANS_BLOCKED_MS;
+      const blocked = late > LATE_MEANS_BLOCKED_MS && classifyCpuWindow(late, LATE_MEANS_BLOCKED_MS, this.cpu.measure(now)).cause !== 'starved';
       if (!blocked && op.renewOnTimer) {
         // A loop watch whose renewing interval has not run yet (a starved process runs due
         // timers in any order): this timer running on time is itself the loop turning.
