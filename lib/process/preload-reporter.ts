@@ -121,6 +121,9 @@ export class PreloadReporter {
   }
 
   block(event: BlockEvent): void {
+    // The process was not scheduled (BlockEvent.cause): not the program's block, nothing to fix in
+    // it. Still on the channel (the doctor and `run` summary see it), not on stderr or in a file.
+    if (event.cause === 'starved') return;
     if (!this.#budget()) return;
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);

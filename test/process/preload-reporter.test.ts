@@ -44,6 +44,16 @@ t.test('files in the report dir, one per report, within the budget', async (t) =
   t.match(JSON.parse(readFileSync(join(dir, 'sub', leak), 'utf8')), { schema: 'hangwatch.gc-leak-suspicion', message: /consecutive/ });
 });
 
+t.test('a starved block (the process was not scheduled) is not reported as the program\'s block', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hw-reporter-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const reporter = new PreloadReporter({ ...PRELOAD_DEFAULTS, reportDir: dir, stderr: false });
+  reporter.block({ ...event, cause: 'starved', cpuMs: 4, stack: undefined, stackError: 'the watchdog did not see this block' });
+  t.same(readdirSync(dir), [], 'no report file');
+  reporter.block(event);
+  t.equal(readdirSync(dir).length, 1, 'a blocked one is reported');
+});
+
 t.test('an unwritable report dir degrades to stderr only, without throwing or hanging', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hw-reporter-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
