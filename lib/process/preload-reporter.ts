@@ -136,6 +136,8 @@ export class PreloadReporter {
    * is synchronous. `text` is the traceback rendering of `report`.
    */
   hang(report: HangReport, text: string): void {
+    // A stall of a starved process (HangReport.cause): not the program's hang, as for blocks.
+    if (report.cause === 'starved') return;
     if (!this.#budget()) return;
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(report)}\n` : text;
