@@ -155,7 +155,7 @@ class EventLoopMonitor implements LoopMonitor {
       durationMs: block.durationMs,
       thresholdMs: this.thresholdMs,
       samples,
-      hotFrames: hotFrames(samples),
+      hotFrames: hotFrames(samples, block.durationMs),
       cause: 'unknown',
       pid: process.pid,
       threadId,

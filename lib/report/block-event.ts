@@ -16,7 +16,7 @@ export interface BlockSample {
 
 export interface HotFrame {
   frame: StackFrame;
-  /** Share of the samples in which this frame was on the stack (0..1). */
+  /** Share of the sampled time this frame was on the stack (0..1): each sample stands for the time to the next. */
   ratio: number;
   samples: number;
 }
