@@ -45,7 +45,10 @@ t.test('blocking calls are detected with the right function and source-mapped li
   t.teardown(() => monitor.stop());
 
   const busy = await blockOf(monitor, events, () => busyLoop(400), 'busyLoop');
-  t.equal(frameIn(busy, 'busyLoop')?.line, lineOf('busy'), `busy loop → busyLoop at its line (${busy?.stackError ?? ''})`);
+  // A sample in the loop itself (on a loaded machine a pause queued while the process was not
+  // scheduled can land on busyLoop's first line, in the first sample).
+  const busyLines = (busy?.samples ?? []).map((x) => x.frames.find((f) => f.functionName === 'busyLoop' && f.file === FIXTURE)?.line);
+  t.ok(busyLines.includes(lineOf('busy')), `busy loop → busyLoop at its line (${busy?.stackError ?? busyLines.join(', ')})`);
   // The measured block spans the work (to within a heartbeat tick of 25 ms) and starts no earlier
   // than the turn of the loop that scheduled it: bounds from what this run's scheduler did.
   const ran = lastWork.get(busy!);
@@ -154,7 +157,16 @@ t.test('stop() leaves no handle behind', async (t) => {
   t.equal(res.code, 0, res.stderr);
   const out = JSON.parse(res.stdout) as { before: string[]; after: string[]; blocks: number; started: string[]; leftOver: string[] };
   t.equal(out.blocks, 1, 'the block was seen');
-  t.same(out.after, out.before, 'same active resources as before the monitor');
+  // Nothing added: each resource left is one that was there before (a loaded machine may still
+  // have been connecting the child's stdio pipes when `before` was taken).
+  const left = [...out.before];
+  const added = out.after.filter((r) => {
+    const i = left.indexOf(r);
+    if (i < 0) return true;
+    left.splice(i, 1);
+    return false;
+  });
+  t.same(added, [], `no active resource added by the monitor (before: ${out.before.join(', ')}; after: ${out.after.join(', ')})`);
   t.ok(out.started.includes('Timeout') && out.started.includes('WORKER'), `the monitor had started its heartbeat and worker (${out.started.join(', ')})`);
   t.same(out.leftOver, [], 'every timer, worker and port it created is gone (unref\'d ones included)');
 });
