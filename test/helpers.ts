@@ -49,6 +49,19 @@ export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtur
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Wait until `done()` holds (checked every 10 ms), at most `limitMs`: for an event that comes
+ * "soon" on an idle machine and whenever the scheduler allows on a loaded one. Returns whether it held.
+ */
+export async function waitFor(done: () => boolean, limitMs = 20_000): Promise<boolean> {
+  const until = Date.now() + limitMs;
+  while (!done()) {
+    if (Date.now() > until) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+/**
  * Whether the servers some tests need (Chromium, PostgreSQL, Prometheus) must be there: under CI
  * (`.ci/run` sets HANGWATCH_TEST_SERVICES=required; `CI` counts too) a missing one fails its test
  * instead of skipping it, so a green CI run cannot hide skipped end-to-end tests.

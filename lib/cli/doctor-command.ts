@@ -116,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
       args,
       intervalMs,
       ...(durationS !== undefined ? { durationMs: durationS * 1000 } : {}),
+      ...(snapshotDir ? { awaitHeapSnapshots: 2 } : {}),
       // The doctor shows everything in its report: keep the preload's own reports out of the way.
       env: {
         HANGWATCH_STDERR: '0',

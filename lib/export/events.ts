@@ -15,6 +15,11 @@ export interface BlockEventLike {
   /** Main-thread stack while blocked, most recent call first. */
   stack?: StackFrame[];
   stackError?: string;
+  /** `blocked` (the thread was on CPU), `starved` (it was not running) or `unknown`. */
+  cause?: string;
+  /** CPU time the thread used during the block. */
+  cpuMs?: number;
+  loadAverage?: number;
 }
 
 /** `file:line` of the first frame that is not Node's own, for one-line summaries. */

@@ -72,6 +72,9 @@ export function blockLogFields(event: BlockEventLike): Record<string, unknown> {
   if (top) fields.blockedAt = frameText(top);
   if (event.stack) fields.stack = frames(event.stack);
   if (event.stackError) fields.stackError = event.stackError;
+  if (event.cause) fields.cause = event.cause;
+  if (event.cpuMs !== undefined) fields.cpuMs = event.cpuMs;
+  if (event.loadAverage !== undefined) fields.loadAverage = event.loadAverage;
   return fields;
 }
 

@@ -3,6 +3,7 @@ import { threadId } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { HangKind, HangReport } from '../report/hang-report.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
+import { classifyCpuWindow, schedulingContext } from '../loop/thread-cpu.js';
 import { pendingOf } from './async-trace.js';
 import type { Operation } from './operation.js';
 import { applyReportExtras } from './report-extras.js';
@@ -44,6 +45,16 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
       if (seen.pauseDelayMs !== undefined) report.pauseDelayMs = seen.pauseDelayMs;
     }
     else report.stackUnavailable = seen.stackUnavailable ?? 'the stack was not captured';
+    if (op.cpuWindow) {
+      // A loop watch: the loop has not turned since the operation began.
+      const stalledMs = seen.now - op.startedAt;
+      const verdict = classifyCpuWindow(stalledMs, op.config.timeoutMs, op.cpuWindow.measure(seen.now));
+      report.cause = verdict.cause;
+      if (verdict.cpuMs !== undefined) report.cpuMs = verdict.cpuMs;
+      const scheduling = schedulingContext();
+      if (scheduling.loadAverage !== undefined) report.loadAverage = scheduling.loadAverage;
+      report.cpus = scheduling.cpus;
+    }
   }
   if (op.scope) {
     const { pending, awaitChain } = pendingOf(op.scope, seen.now);

@@ -22,12 +22,31 @@ export class DeadlineList {
   tail: DeadlineEntry | null = null;
 }
 
+/** The clock and the one timer of a scheduler: real ones by default, injected by tests. */
+export interface SchedulerClock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): TimerHandle;
+  clearTimer(timer: TimerHandle): void;
+}
+
+/** What the scheduler does with its timer besides clearing it: keep the process alive or not. */
+export interface TimerHandle {
+  ref(): unknown;
+  unref(): unknown;
+}
+
+const REAL_CLOCK: SchedulerClock = {
+  now: Date.now,
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 export class DeadlineScheduler<E extends DeadlineEntry> {
   private readonly lists = new Map<number, DeadlineList>();
   /** The list of the last `add` (most operations share one timeout): skips the map lookup. */
   private lastTimeout = -1;
   private lastList: DeadlineList | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   /** The timer callback; its name marks hangwatch's own frame in captured stacks. */
   private readonly fire: () => void;
   private timerAt = Infinity;
@@ -43,10 +62,11 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     private readonly onExpired: (entry: E, now: number) => void,
     private readonly onArm: (deadline: number) => void,
     private readonly onTimerRan: (now: number) => void,
+    private readonly clock: SchedulerClock = REAL_CLOCK,
   ) {
     const self = this;
     this.fire = function hangwatchDeadlineTimer(): void {
-      self.run(Date.now());
+      self.run(self.clock.now());
     };
   }
 
@@ -117,8 +137,8 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
 
   private arm(at: number): void {
     this.timerAt = at;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(this.fire, Math.max(0, at - Date.now()));
+    if (this.timer) this.clock.clearTimer(this.timer);
+    this.timer = this.clock.setTimer(this.fire, Math.max(0, at - this.clock.now()));
     if (this.keepingAlive === 0) this.timer.unref();
     this.onArm(at);
   }
@@ -138,7 +158,7 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     }
     // Deadlines that fell due while this run was building reports are not missed: the main
     // thread was busy with them here, and the timer re-fires for them at once.
-    this.onTimerRan(Date.now());
+    this.onTimerRan(this.clock.now());
     const next = this.earliest();
     if (next !== Infinity) this.arm(next);
     else this.onArm(0);

@@ -14,6 +14,7 @@ import { processSingleton } from '../watchdog/process-registry.js';
 import { DEADLINE_GRACE_MS } from '../watchdog/shared-state.js';
 import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js';
 import { buildHangReport, type Observation } from './build-hang-report.js';
+import { classifyCpuWindow, ThreadCpuWindow } from '../loop/thread-cpu.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
 import type { Operation, OperationOwner } from './operation.js';
@@ -24,9 +25,18 @@ const LATE_MEANS_BLOCKED_MS = 100;
 class HangRuntime {
   private readonly scheduler = new DeadlineScheduler<Operation>(
     (op, now) => this.expire(op, now),
-    (deadline) => this.watchdog?.publishNextDeadline(deadline),
+    (deadline) => {
+      this.watchdog?.publishNextDeadline(deadline);
+      if (deadline > 0) this.cpu.mark(Date.now());
+    },
     (now) => this.watchdog?.markDeadlinesDone(now),
   );
+  /**
+   * The main thread's CPU time since the deadline timer was last armed: a timer that ran late
+   * because synchronous work held the loop (blocked) or because the process was not scheduled
+   * (starved — the loop was free, the operation is just late: not a blocked report).
+   */
+  private readonly cpu = new ThreadCpuWindow();
   private watchdog: Watchdog | undefined;
   private watchdogTried = false;
   /**
@@ -73,7 +83,7 @@ class HangRuntime {
     }
     if (!last) return undefined;
     const action = op.config.action;
-    if (action === 'exit') exitProcess(op.config.exitCode);
+    if (action === 'exit' && !starved(last)) exitProcess(op.config.exitCode);
     return action === 'reject' || action === 'abort' ? hangErrorOf(op, last) : undefined;
   }
 
@@ -90,6 +100,11 @@ class HangRuntime {
     return whyNoStacks(this.watchdog) ?? this.watchdog?.lastCaptureError ?? fallback;
   }
 
+  /** Resolves once the watchdog can capture stacks (or is known not to), at once without a watchdog. */
+  whenReady(): Promise<void> {
+    return this.watchdog ? this.watchdog.whenReady() : Promise.resolve();
+  }
+
   /** The timer ran (the loop is free): the operation's deadline (or repeat time) has passed. */
   private expire(op: Operation, now: number): void {
     if (op.settled) return;
@@ -98,7 +113,14 @@ class HangRuntime {
       last = this.deliverUndelivered(op) as HangReport;
     } else {
       const late = now - Math.max(op.deadline, this.reportingUntil);
-      const blocked = late > LATE_MEANS_BLOCKED_MS;
+      const blocked = late > LATE_MEANS_BLOCKED_MS && classifyCpuWindow(late, LATE_MEANS_BLOCKED_MS, this.cpu.measure(now)).cause !== 'starved';
+      if (!blocked && op.renewOnTimer) {
+        // A loop watch whose renewing interval has not run yet (a starved process runs due
+        // timers in any order): this timer running on time is itself the loop turning.
+        op.settled = true;
+        op.renewOnTimer(now);
+        return;
+      }
       last = this.report(op, {
         kind: blocked ? 'blocked' : 'pending',
         now,
@@ -118,7 +140,9 @@ class HangRuntime {
         if (op.config.repeatMs > 0) this.scheduler.add(op, op.config.repeatMs, now);
         return;
       case 'exit':
-        exitProcess(op.config.exitCode);
+        // A stall that is the process not being scheduled: the program is not hung, watch on.
+        if (starved(report)) this.scheduler.add(op, op.config.timeoutMs, now);
+        else exitProcess(op.config.exitCode);
         return;
       case 'abort':
       case 'reject': {
@@ -178,9 +202,11 @@ class HangRuntime {
       writeToSink(op, report);
       (op.undelivered ??= []).push(report);
       const repeat = op.config.action === 'report' && op.config.repeatMs > 0;
-      op.blockedCaptureAfter = repeat ? capturedAt + op.config.repeatMs : Infinity;
-      if (repeat) nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
-      if (op.config.action === 'exit') {
+      // action exit on a starved process (not hung): look again a timeout later instead.
+      const recheck = op.config.action === 'exit' && starved(report);
+      op.blockedCaptureAfter = repeat ? capturedAt + op.config.repeatMs : recheck ? capturedAt + op.config.timeoutMs : Infinity;
+      if (repeat || recheck) nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
+      if (op.config.action === 'exit' && !recheck) {
         exitCode ??= op.config.exitCode;
         exiting.push(op);
       }
@@ -254,6 +280,15 @@ function muteDebuggerNotice(): void {
   } catch {
     // stderr stays as it is
   }
+}
+
+/**
+ * A `watchEventLoop` stall whose main thread barely ran (BlockEvent.cause rule): the process was not
+ * scheduled. Action `exit` is not taken for it — ending a process because the machine is busy
+ * would turn load into a crash loop.
+ */
+function starved(report: HangReport): boolean {
+  return report.cause === 'starved';
 }
 
 function exitProcess(code: number): void {

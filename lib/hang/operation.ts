@@ -3,6 +3,7 @@
  * reported about it so far. An operation begun with `detector.begin()` is also the handle given
  * to the caller (`HangHandle`): no second object per operation.
  */
+import type { ThreadCpuWindow } from '../loop/thread-cpu.js';
 import type { HangReport } from '../report/hang-report.js';
 import { closeScope, runInScope, type TraceScope } from './async-trace.js';
 import { runAsCurrent } from './current-operation.js';
@@ -93,6 +94,13 @@ export class Operation implements DeadlineEntry, HangHandle {
   steps: StepLog | undefined;
   /** When it ended (0 while running): a pool holder whose operation ended long ago is a leak. */
   endedAt = 0;
+  /**
+   * Set on the operations of `watchEventLoop` (one per turn of the loop): the deadline timer
+   * running on a free loop means the loop turned — renew, do not report.
+   */
+  renewOnTimer: ((now: number) => void) | undefined;
+  /** `watchEventLoop`: the thread's CPU time since the loop last turned, to tell blocked from starved. */
+  cpuWindow: ThreadCpuWindow | undefined;
 
   constructor(
     readonly config: ResolvedHangOptions,

@@ -11,6 +11,7 @@ import { InvalidOptionError } from '../errors.js';
 import { optionalObject, optionKeys } from '../validate.js';
 import { resolveHangOptions, type HangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
+import { ThreadCpuWindow } from '../loop/thread-cpu.js';
 import { Operation } from './operation.js';
 
 const LOOP_WATCHDOG_OPTION_KEYS = optionKeys<LoopWatchdogOptions>({ timeoutMs: true, name: true, repeatMs: true, onHang: true, output: true, format: true, exitCode: true, action: true });
@@ -22,6 +23,12 @@ export type LoopWatchdogOptions = Pick<HangOptions, 'timeoutMs' | 'name' | 'repe
 
 export interface LoopWatchdog {
   stop(): void;
+  /**
+   * Resolves once the watchdog worker is up and a stall will be reported while it lasts, with its
+   * stack (or once it is known that it cannot be). Stalls before that are reported when the loop
+   * comes back, without a stack. A pending `ready()` keeps the process alive (at most 10 s).
+   */
+  ready(): Promise<void>;
 }
 
 export function watchEventLoop(options?: LoopWatchdogOptions): LoopWatchdog {
@@ -32,26 +39,37 @@ export function watchEventLoop(options?: LoopWatchdogOptions): LoopWatchdog {
   const config = resolveHangOptions({ ...o, name: o.name ?? 'event loop', captureStack: true, keepAlive: false });
   if (config.timeoutMs < 20) throw new InvalidOptionError('timeoutMs', 'at least 20', config.timeoutMs);
   const runtime = getHangRuntime();
-  const begin = (): Operation => {
-    const now = Date.now();
-    const op = new Operation(config, config.name ?? 'event loop', now);
-    runtime.start(op, now);
-    return op;
+  // The thread's CPU time since the loop last turned: a report says whether the loop was blocked
+  // (the thread on CPU) or the process starved (it was not running).
+  const cpu = new ThreadCpuWindow();
+  const begin = (now: number): Operation => {
+    cpu.mark(now);
+    const next = new Operation(config, config.name ?? 'event loop', now);
+    next.cpuWindow = cpu;
+    next.renewOnTimer = renewAt;
+    runtime.start(next, now);
+    return next;
   };
-  let op = begin();
+  function renewAt(now: number): void {
+    if (!stopped) op = begin(now);
+  }
+  let stopped = false;
+  let op = begin(Date.now());
   const renew = setInterval(() => {
     // The loop turned: this turn's deadline is met (or, if it was missed, finish() reports it).
     runtime.finish(op);
-    op = begin();
+    renewAt(Date.now());
   }, Math.max(5, Math.floor(config.timeoutMs / 4)));
   renew.unref();
-  let stopped = false;
   return {
     stop(): void {
       if (stopped) return;
       stopped = true;
       clearInterval(renew);
       runtime.finish(op);
+    },
+    ready(): Promise<void> {
+      return stopped ? Promise.resolve() : runtime.whenReady();
     },
   };
 }

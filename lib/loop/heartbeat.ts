@@ -10,12 +10,15 @@ import type { StackFrame } from '../capture/stack-frame.js';
 import { processSingleton } from '../watchdog/process-registry.js';
 import { F_BLOCK_KEY } from '../watchdog/shared-state.js';
 import { getWatchdog, whyNoStacks, type BlockSamplesMessage, type Watchdog } from '../watchdog/watchdog.js';
+import { ThreadCpuWindow, type CpuWindow } from './thread-cpu.js';
 
 export interface MeasuredBlock {
   startedAt: number;
   durationMs: number;
   samples: { at: number; captureMs: number; pauseDelayMs: number; frames: StackFrame[] }[];
   stackError: string | undefined;
+  /** The thread's CPU time over a window ending with the block (undefined: no CPU clock here). */
+  cpu: CpuWindow | undefined;
 }
 
 export interface HeartbeatSubscriber {
@@ -40,6 +43,8 @@ class LoopHeartbeat {
   private unsubscribeSamples: (() => void) | undefined;
   private readonly early = new Map<number, BlockSamplesMessage>();
   private readonly waiting = new Map<number, { block: MeasuredBlock; timer: NodeJS.Timeout }>();
+  /** This thread's CPU time since the last turn of the loop: blocked (on CPU) or starved (off CPU)? */
+  private readonly cpu = new ThreadCpuWindow();
 
   subscribe(sub: HeartbeatSubscriber): void {
     this.subscribers.add(sub);
@@ -85,6 +90,7 @@ class LoopHeartbeat {
       if (this.timer) clearInterval(this.timer);
       this.intervalMs = interval;
       this.lastTick = Date.now();
+      this.cpu.mark(this.lastTick);
       this.timer = setInterval(() => this.tick(), interval);
       this.timer.unref();
     }
@@ -127,8 +133,13 @@ class LoopHeartbeat {
     const delay = now - key - this.intervalMs;
     this.lastTick = now;
     this.watchdog?.heartbeat(now);
-    if (delay < this.thresholdMs) return;
-    const block: MeasuredBlock = { startedAt: now - delay, durationMs: delay, samples: [], stackError: undefined };
+    if (delay < this.thresholdMs) {
+      this.cpu.mark(now);
+      return;
+    }
+    const cpu = this.cpu.measure(now);
+    this.cpu.mark(now);
+    const block: MeasuredBlock = { startedAt: now - delay, durationMs: delay, samples: [], stackError: undefined, cpu };
     const watchdog = this.watchdog;
     const samples = this.early.get(key);
     if (samples) {

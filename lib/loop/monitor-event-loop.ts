@@ -5,12 +5,14 @@
  * timer tick every few ms on the main thread (the sampling happens in the watchdog worker).
  */
 import { writeSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BlockEvent } from '../report/block-event.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import { booleanOption, functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 import { getLoopHeartbeat, type HeartbeatSubscriber, type MeasuredBlock } from './heartbeat.js';
 import { hotFrames } from './hot-frames.js';
+import { classifyCpuWindow, schedulingContext } from './thread-cpu.js';
 
 const LOOP_MONITOR_OPTION_KEYS = optionKeys<LoopMonitorOptions>({ thresholdMs: true, captureStacks: true, sampleIntervalMs: true, onBlock: true, maxEvents: true, resolutionMs: true });
 
@@ -153,9 +155,20 @@ class EventLoopMonitor implements LoopMonitor {
       durationMs: block.durationMs,
       thresholdMs: this.thresholdMs,
       samples,
-      hotFrames: hotFrames(samples),
+      hotFrames: hotFrames(samples, block.durationMs),
+      cause: 'unknown',
       pid: process.pid,
+      threadId,
     };
+    const verdict = classifyCpuWindow(block.durationMs, this.thresholdMs, block.cpu);
+    event.cause = verdict.cause;
+    if (verdict.cpuMs !== undefined && block.cpu) {
+      event.cpuMs = verdict.cpuMs;
+      event.cpuSource = block.cpu.source;
+    }
+    const scheduling = schedulingContext();
+    if (scheduling.loadAverage !== undefined) event.loadAverage = scheduling.loadAverage;
+    event.cpus = scheduling.cpus;
     if (samples[0]) event.stack = samples[0].frames;
     else if (this.captureStacks) {
       event.stackError = block.stackError ?? 'not captured';

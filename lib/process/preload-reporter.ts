@@ -121,6 +121,9 @@ export class PreloadReporter {
   }
 
   block(event: BlockEvent): void {
+    // The process was not scheduled (BlockEvent.cause): not the program's block, nothing to fix in
+    // it. Still on the channel (the doctor and `run` summary see it), not on stderr or in a file.
+    if (event.cause === 'starved') return;
     if (!this.#budget()) return;
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
@@ -133,6 +136,8 @@ export class PreloadReporter {
    * is synchronous. `text` is the traceback rendering of `report`.
    */
   hang(report: HangReport, text: string): void {
+    // A stall of a starved process (HangReport.cause): not the program's hang, as for blocks.
+    if (report.cause === 'starved') return;
     if (!this.#budget()) return;
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(report)}\n` : text;

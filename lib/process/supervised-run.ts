@@ -33,6 +33,12 @@ export interface SupervisedRunOptions {
   intervalMs: number;
   /** Stop the program after this long (SIGINT, then SIGTERM, then SIGKILL); undefined: wait for it to exit. */
   durationMs?: number;
+  /**
+   * At `durationMs`, keep the program running until it has written this many heap snapshots
+   * (HANGWATCH_SNAPSHOT_AT_MS), at most `SNAPSHOT_WAIT_MS` longer: on a loaded machine the
+   * program starts late and a snapshot takes seconds, and a run cut short would compare nothing.
+   */
+  awaitHeapSnapshots?: number;
   /** Extra environment for the program (HANGWATCH_* settings). */
   env?: NodeJS.ProcessEnv;
   /**
@@ -91,6 +97,8 @@ export interface SupervisedRun {
 
 const GRACE_MS = 3000;
 const DEFAULT_FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+/** How much longer than `durationMs` a run waits for the heap snapshots it asked for. */
+const SNAPSHOT_WAIT_MS = 60_000;
 
 function killGroup(pid: number, signal: NodeJS.Signals, group: boolean): void {
   try {
@@ -208,7 +216,16 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
     };
 
     const poll = setInterval(tick, options.intervalMs);
-    if (options.durationMs !== undefined) timers.push(setTimeout(stop, options.durationMs));
+    const snapshotsWanted = options.awaitHeapSnapshots ?? 0;
+    const stopWhenSnapshotsAreIn = (giveUpAt: number): void => {
+      consume(reader.readNew());
+      const written = target ? (byPid.get(target.pid)?.snapshots.length ?? 0) : 0;
+      if (written >= snapshotsWanted || performance.now() >= giveUpAt || closed) stop();
+      else timers.push(setTimeout(() => stopWhenSnapshotsAreIn(giveUpAt), Math.min(200, options.intervalMs)));
+    };
+    if (options.durationMs !== undefined) {
+      timers.push(setTimeout(() => stopWhenSnapshotsAreIn(performance.now() + SNAPSHOT_WAIT_MS), options.durationMs));
+    }
 
     child.once('error', (error) => {
       stopForwarding();

@@ -1,5 +1,6 @@
 /** A period during which the event loop did not turn (sync work), with where the time went. */
 import type { StackFrame } from '../capture/stack-frame.js';
+import type { BlockCause, ThreadCpuSource } from '../loop/thread-cpu.js';
 import type { REPORT_SCHEMA_VERSION } from './schema.js';
 
 export interface BlockSample {
@@ -15,7 +16,7 @@ export interface BlockSample {
 
 export interface HotFrame {
   frame: StackFrame;
-  /** Share of the samples in which this frame was on the stack (0..1). */
+  /** Share of the sampled time this frame was on the stack (0..1): each sample stands for the time to the next. */
   ratio: number;
   samples: number;
 }
@@ -37,5 +38,23 @@ export interface BlockEvent {
   hotFrames: HotFrame[];
   /** Why there is no stack, when there is none. */
   stackError?: string;
+  /**
+   * From the thread's own CPU time over the block (rule in docs/event-loop.md): `blocked` — it used
+   * at least the threshold, or half the block, of CPU: synchronous work held the loop; `starved` —
+   * less: most of the block it was not running (the process was not scheduled or was stopped, or
+   * it slept inside a synchronous system call); `unknown` — no CPU clock on this Node/platform, or
+   * one too coarse to tell.
+   */
+  cause: BlockCause;
+  /** CPU time (user + system) the thread used during the block, ms (absent when unknown). */
+  cpuMs?: number;
+  /** Where `cpuMs` comes from: `process.threadCpuUsage()` or Linux `/proc/thread-self/stat`. */
+  cpuSource?: ThreadCpuSource;
+  /** One-minute load average when the block was reported (absent on Windows, which has none). */
+  loadAverage?: number;
+  /** CPUs available to the process (`os.availableParallelism()`), to read the load average against. */
+  cpus?: number;
   pid: number;
+  /** The thread whose loop was blocked (0: the main thread). */
+  threadId: number;
 }

@@ -2,6 +2,7 @@
  * The report of one hung operation: JSON-serializable, versioned (`schema`, `schemaVersion`).
  */
 import type { StackFrame } from '../capture/stack-frame.js';
+import type { BlockCause } from '../loop/thread-cpu.js';
 import type { REPORT_SCHEMA_VERSION } from './schema.js';
 
 export type HangAction = 'report' | 'reject' | 'abort' | 'exit';
@@ -134,6 +135,18 @@ export interface HangReport {
   pauseDelayMs?: number;
   /** Why `mainStack` is missing, when it is. */
   stackUnavailable?: string;
+  /**
+   * `watchEventLoop` reports of kind `blocked`: whether the main thread was on CPU since the loop
+   * last turned (`blocked`: synchronous work) or not running (`starved`: the process was not
+   * scheduled or was stopped) — the rule of BlockEvent.cause (docs/event-loop.md).
+   */
+  cause?: BlockCause;
+  /** CPU time the main thread used since the loop last turned, ms (with `cause`). */
+  cpuMs?: number;
+  /** One-minute load average at the report (with `cause`; none on Windows). */
+  loadAverage?: number;
+  /** CPUs available to the process (with `cause`). */
+  cpus?: number;
   /** Pending resources of the operation, the one it most likely waits on first (with `asyncTrace`). */
   pending?: PendingResource[];
   /** Frames of the await chain above the leaf the operation waits on (with `asyncTrace`). */

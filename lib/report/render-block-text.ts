@@ -1,6 +1,7 @@
 /** Text rendering of a BlockEvent: a traceback of the blocking stack, then where the time went. */
 import { formatFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from './block-event.js';
+import { describeBlockCause } from '../loop/thread-cpu.js';
 import { nativeCallNote, renderTraceback } from './render-hang-text.js';
 import { requiredObject } from '../validate.js';
 
@@ -8,6 +9,9 @@ export function renderBlockEventText(event: BlockEvent): string {
   requiredObject('event', event, 'a block event');
   const out: string[] = [];
   out.push(`hangwatch: the event loop was blocked for ${Math.round(event.durationMs)} ms (threshold ${event.thresholdMs} ms), from ${event.startedAt}`);
+  const who = !event.threadId ? 'the main thread' : `thread ${event.threadId}`;
+  const cause = describeBlockCause(who, event.durationMs, event);
+  if (cause) out.push(`${cause[0]?.toUpperCase()}${cause.slice(1)}.`);
   if (event.stack && event.stack.length > 0) {
     out.push('Stack while blocked (most recent call last):');
     out.push(renderTraceback(event.stack));
@@ -20,7 +24,12 @@ export function renderBlockEventText(event: BlockEvent): string {
       }
     }
   } else {
-    out.push(`  (no stack: ${event.stackError ?? 'not captured'})`);
+    const why = event.stackError ?? 'not captured';
+    out.push(
+      event.cause === 'starved'
+        ? `  (no stack: the thread was not running for most of the block — starved — so there was little JavaScript to interrupt; ${why})`
+        : `  (no stack: ${why})`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

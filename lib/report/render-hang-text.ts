@@ -3,6 +3,7 @@
  * `File "path", line N, in fn`, then the source line.
  */
 import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
+import { describeBlockCause } from '../loop/thread-cpu.js';
 import type { HangReport } from './hang-report.js';
 import { renderPoolWaitsText } from './render-pool-text.js';
 import { renderStepsText } from './render-steps-text.js';
@@ -58,7 +59,9 @@ export function renderHangReportText(report: HangReport): string {
   }
   if (report.steps) out.push(...renderStepsText(report.steps));
   if (report.kind === 'blocked') {
-    out.push('The event loop is blocked: the main thread is running synchronous JavaScript.');
+    const cause = report.cause ? describeBlockCause('the main thread', report.elapsedMs, { ...report, cause: report.cause }) : undefined;
+    if (report.cause === 'starved' && cause) out.push(`The event loop has not turned: ${cause}.`);
+    else out.push(`The event loop is blocked: the main thread is running synchronous JavaScript.${cause ? ` (${cause[0]?.toUpperCase()}${cause.slice(1)}.)` : ''}`);
     if (report.mainStack && report.mainStack.length > 0) {
       out.push('Main thread stack while blocked (most recent call last):');
       out.push(renderTraceback(report.mainStack));

@@ -230,6 +230,7 @@ let blockSamples = [];
 let blockDetectedAt = 0;
 let nextSampleAt = 0;
 let blockError = '';
+let blockDropped = '';
 
 async function sampleBlock(now) {
   const hb = f64[F_HEARTBEAT];
@@ -241,13 +242,17 @@ async function sampleBlock(now) {
     blockDetectedAt = now;
     nextSampleAt = now;
     blockError = '';
+    blockDropped = '';
   }
   if (now >= nextSampleAt && blockSamples.length < maxSamplesPerBlock && inspector && !blockError) {
     try {
       const capture = await pauseAndRead(null);
       // The heartbeat moved while we paused: the stack is not from this block.
       if (f64[F_HEARTBEAT] === hb) blockSamples.push({ at: capture.pausedAt, captureMs: capture.pausedAt - capture.requestedAt, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
-      else debug('sample dropped: the block ended while pausing (' + (capture.pausedAt - capture.requestedAt) + ' ms)');
+      else {
+        blockDropped = 'the block ended while the watchdog was pausing the main thread (' + (capture.pausedAt - capture.requestedAt) + ' ms)';
+        debug('sample dropped: ' + blockDropped);
+      }
     } catch (err) {
       blockError = err.message;
       debug('sample failed: ' + err.message);
@@ -265,7 +270,7 @@ function finishBlock() {
   f64[F_BLOCK_KEY] = 0;
   parentPort.postMessage({
     type: 'block', key: key, detectedAt: blockDetectedAt, endedAt: Date.now(), threshold: Atomics.load(i32, I_BLOCK_THRESHOLD),
-    samples: blockSamples, error: blockError || (inspector ? '' : stackError),
+    samples: blockSamples, error: blockError || (blockSamples.length ? '' : blockDropped) || (inspector ? '' : stackError),
   });
   blockSamples = [];
 }

@@ -23,6 +23,8 @@ const blocks: BlockEvent[] = [1, 2, 3].map((id) => ({
   durationMs: 150 * id,
   thresholdMs: 100,
   pid: 4242,
+  threadId: 0,
+  cause: 'blocked',
   stack: [frame('hashPassword', 41), frame(hostile, 12), { functionName: 'emit', file: 'node:events', line: 1, column: 1 }],
   samples: [],
   hotFrames: [{ frame: frame('hashPassword', 41), ratio: 1, samples: 1 }],

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { createHangDetector, HangError, InvalidOptionError, type HangHandle, type HangReport } from '../../lib/index.js';
-import { sleep } from '../helpers.js';
+import { sleep, waitFor } from '../helpers.js';
 
 function collect(): { reports: HangReport[]; onHang: (r: HangReport) => void } {
   const reports: HangReport[] = [];
@@ -14,13 +14,19 @@ function collect(): { reports: HangReport[]; onHang: (r: HangReport) => void } {
 
 t.test('ended before its deadline: no report', async (t) => {
   const { reports, onHang } = collect();
-  const detector = createHangDetector({ timeoutMs: 80, output: 'none', onHang });
+  // A deadline far beyond one turn of the loop, even on a loaded machine: ended on the next turn.
+  const timeoutMs = 2000;
+  const detector = createHangDetector({ timeoutMs, output: 'none', onHang });
+  const begunAt = Date.now();
   const handle = detector.begin('quick', { jobId: 1 });
   t.equal(handle.ended, false);
-  await sleep(20);
+  await new Promise((r) => setImmediate(r));
   handle.end();
+  const endedAfter = Date.now() - begunAt;
+  t.ok(endedAfter < timeoutMs, `ended before the deadline (${endedAfter} ms)`);
   t.equal(handle.ended, true);
-  await sleep(200);
+  // Past the deadline: its timer has run and found nothing to report.
+  await sleep(timeoutMs - endedAfter + 200);
   t.equal(reports.length, 0);
 });
 
@@ -28,8 +34,7 @@ t.test('ended after its report (action report): one report with name and context
   const { reports, onHang } = collect();
   const detector = createHangDetector({ timeoutMs: 60, repeatMs: 150, output: 'none', onHang });
   const handle = detector.begin('slow job', { jobId: 7 });
-  await sleep(100);
-  t.ok(reports.length >= 1, 'reported at the deadline');
+  t.ok(await waitFor(() => reports.length >= 1), 'reported at the deadline');
   t.equal(reports[0]?.name, 'slow job');
   t.equal(reports[0]?.operationId, handle.id);
   t.same(reports[0]?.context, { jobId: 7 });
@@ -49,7 +54,8 @@ t.test('double end is harmless; later operations are unaffected', async (t) => {
   a.end();
   a.end();
   t.equal(a.ended, true);
-  await sleep(120);
+  // a and b share the deadline: one timer run reports both, or b alone.
+  await waitFor(() => reports.length >= 1);
   t.same(
     reports.map((r) => r.name),
     ['b'],
@@ -69,7 +75,7 @@ t.test('reject: the deadline ends the handle and aborts its signal with the Hang
   const early = detector.begin('read signal first');
   const signal = early.signal;
   const late = detector.begin('read signal after the deadline');
-  await sleep(120);
+  await waitFor(() => reports.length >= 2);
   t.equal(reports.length, 2);
   t.equal(early.ended, true, 'ended at the deadline');
   t.ok(signal.aborted, 'aborted');
@@ -89,7 +95,7 @@ t.test('abort: same for action abort; a handle ended in time keeps its signal', 
   let abortedWith: unknown;
   stuck.signal.addEventListener('abort', () => (abortedWith = stuck.signal.reason));
   fine.end();
-  await sleep(120);
+  await waitFor(() => abortedWith !== undefined);
   t.ok(abortedWith instanceof HangError, 'the abort listener ran with the HangError');
   t.equal(fineSignal.aborted, false);
 });
@@ -132,7 +138,9 @@ function never(): Promise<never> {
 t.test('10,000 concurrent handles with asyncTrace: each report lists only its own pending resources', async (t) => {
   const N = 10_000;
   const { reports, onHang } = collect();
-  const detector = createHangDetector({ timeoutMs: 3000, asyncTrace: true, output: 'none', onHang });
+  // Long enough for N quick handles to start and end on this machine now (a loaded one is slow).
+  const timeoutMs = Math.max(3000, 2 * (await quickHandlesMs(N)));
+  const detector = createHangDetector({ timeoutMs, asyncTrace: true, output: 'none', onHang });
   const handles: HangHandle[] = [];
   const hanging = new Set<number>();
   const done: Promise<void>[] = [];
@@ -153,7 +161,8 @@ t.test('10,000 concurrent handles with asyncTrace: each report lists only its ow
     );
   }
   await Promise.all(done);
-  await sleep(3300);
+  await sleep(timeoutMs + 300);
+  await waitFor(() => reports.length >= hanging.size);
   t.same(new Set(reports.map((r) => r.name)), new Set([...hanging].map((i) => `op-${i}`)), 'only the handles not ended are reported');
   for (const r of reports) {
     const i = Number(r.name.slice(3));
@@ -166,3 +175,19 @@ t.test('10,000 concurrent handles with asyncTrace: each report lists only its ow
   t.pass('each report lists exactly its own never-settling promises');
   for (const h of handles) h.end();
 });
+
+/** How long `n` quick traced handles take from the first begin to the last end, here and now. */
+async function quickHandlesMs(n: number): Promise<number> {
+  const t0 = Date.now();
+  const detector = createHangDetector({ timeoutMs: 3_600_000, asyncTrace: true, output: 'none' });
+  const done: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const handle = detector.begin(`warm-${i}`);
+    done.push(handle.run(async () => {
+      await sleep(1 + (i % 50));
+      handle.end();
+    }));
+  }
+  await Promise.all(done);
+  return Date.now() - t0;
+}

@@ -47,7 +47,7 @@ t.test('long delays while the loop was idle (CPU starvation by other processes) 
 t.test('block events are grouped into top blocking stacks by their hottest application frame', async (t) => {
   const frame = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
   const ev = (id: number, ms: number, top: ReturnType<typeof frame>): BlockEvent => ({
-    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: ms, thresholdMs: 100, pid: 1,
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: ms, thresholdMs: 100, pid: 1, threadId: 0, cause: 'blocked',
     stack: [{ functionName: 'readSync', file: 'node:fs', line: 1, column: 1 }, top, frame('handler', 40)],
     samples: [], hotFrames: [{ frame: top, ratio: 1, samples: 1 }],
   });

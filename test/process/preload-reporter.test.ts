@@ -11,6 +11,8 @@ const event: BlockEvent = {
   schemaVersion: 1,
   thresholdMs: 100,
   pid: 1,
+  threadId: 0,
+  cause: 'blocked',
   id: 7,
   startedAt: '2026-01-01T00:00:00.000Z',
   durationMs: 250,
@@ -40,6 +42,16 @@ t.test('files in the report dir, one per report, within the budget', async (t) =
   t.equal(block.id, 7);
   const leak = files.find((f) => f.startsWith('gc-leak-')) as string;
   t.match(JSON.parse(readFileSync(join(dir, 'sub', leak), 'utf8')), { schema: 'hangwatch.gc-leak-suspicion', message: /consecutive/ });
+});
+
+t.test('a starved block (the process was not scheduled) is not reported as the program\'s block', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hw-reporter-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const reporter = new PreloadReporter({ ...PRELOAD_DEFAULTS, reportDir: dir, stderr: false });
+  reporter.block({ ...event, cause: 'starved', cpuMs: 4, stack: undefined, stackError: 'the watchdog did not see this block' });
+  t.same(readdirSync(dir), [], 'no report file');
+  reporter.block(event);
+  t.equal(readdirSync(dir).length, 1, 'a blocked one is reported');
 });
 
 t.test('an unwritable report dir degrades to stderr only, without throwing or hanging', async (t) => {
