@@ -70,13 +70,36 @@ function init(asyncId: number, type: string, triggerAsyncId: number): void {
 function settled(asyncId: number): void {
   const record = records.get(asyncId);
   if (!record) return;
+  forget(asyncId, record);
+}
+
+/**
+ * A resource was destroyed. For a handle or request (timer, socket, file request) that is its end.
+ * For a promise it is not: async_hooks emits a promise's `destroy` when the garbage collector
+ * frees it, and a promise that never settles is garbage as soon as only its awaiters reach it
+ * (`await new Promise(() => {})` in a helper: nothing holds the promise, the suspended caller
+ * hangs off its reaction list). Such a promise is exactly what a hung operation waits on, so it
+ * must stay listed; a promise ends only through `promiseResolve`. Treating `destroy` as "settled"
+ * made attribution depend on whether a scavenge ran before the deadline: with 30 concurrent
+ * operations little enough was allocated that no minor GC ran and every report listed its
+ * stuck promise; with 60 the traced operations' own allocations (records, captured stacks)
+ * filled the young generation, a scavenge freed the stuck promises, and their reports listed
+ * only the operation's outer promise; on Node 24 collections come sooner still.
+ */
+function destroyed(asyncId: number): void {
+  const record = records.get(asyncId);
+  if (!record || record.type === 'PROMISE') return;
+  forget(asyncId, record);
+}
+
+function forget(asyncId: number, record: ResourceRecord): void {
   records.delete(asyncId);
   for (const s of record.owners) s.pending.delete(asyncId);
 }
 
 function ensureHook(): void {
   storage ??= new AsyncLocalStorage<TraceScope>();
-  hook ??= createHook({ init, promiseResolve: settled, destroy: settled });
+  hook ??= createHook({ init, promiseResolve: settled, destroy: destroyed });
 }
 
 /** A new trace scope, nested in the current one (if any); the hook records while any scope is open. */
