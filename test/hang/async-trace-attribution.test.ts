@@ -6,7 +6,7 @@
  * them), so the collector runs into them while the operations wait: a pending promise that was
  * collected is still what its operation waits on.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHangDetector, withHangDetection, type HangReport } from '../../lib/index.js';
 
 const STUCK_LINE = 14;
@@ -30,7 +30,7 @@ async function churn(ms: number): Promise<void> {
 }
 
 /** Check the reports: the stuck operations and only they, each listing its one stuck promise. */
-function checkReports(t: typeof import('tap').default, reports: HangReport[], stuckNames: Set<string>): void {
+function checkReports(t: Test, reports: HangReport[], stuckNames: Set<string>): void {
   t.same(new Set(reports.map((r) => r.name)), stuckNames, 'exactly the stuck operations are reported');
   t.equal(reports.length, stuckNames.size, 'one report each');
   const wrong: string[] = [];
