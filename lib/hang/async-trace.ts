@@ -17,7 +17,7 @@
  * requests are therefore not followed to their `destroy`; their state is read when a report is
  * made (`isPending`).
  */
-import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks';
+import { AsyncLocalStorage, createHook, executionAsyncId, type AsyncHook } from 'node:async_hooks';
 import { dirname } from 'node:path';
 import { isNodeInternal, parseV8Stack, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
@@ -50,7 +50,11 @@ export class TraceScope {
   constructor(readonly parent: TraceScope | undefined) {}
 }
 
-const STACK_LIMIT = 24;
+/**
+ * Frames captured per creation stack. The walk costs per frame; the frames that matter are the
+ * few above the wait (the line that created it and its callers, plus V8's async frames).
+ */
+const STACK_LIMIT = 12;
 const COMPACT_MIN = 256;
 /** hangwatch's own source folder: its frames are left out of creation stacks. */
 const OWN_ROOT = ownRoot();
@@ -73,12 +77,20 @@ function init(asyncId: number, type: string, triggerAsyncId: number, resource: o
   // A nextTick callback or a queued microtask always runs unless the loop is blocked (reported
   // on its own): never what an operation waits on, not worth a stack each.
   if (type === 'TickObject' || type === 'Microtask') return;
-  const holder: { stack?: string } = {};
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = STACK_LIMIT;
-  Error.captureStackTrace(holder, init);
-  Error.stackTraceLimit = limit;
   const isPromise = type === 'PROMISE';
+  // Capturing a stack is most of a traced operation's cost (a walk of the frames, ~1–4 µs). A
+  // promise derived from another recorded one (`await`'s throwaway promise, `.then`, the
+  // combinators) is never the leaf, and the leaf's own stack already carries the async frames
+  // above it: it is kept for who-awaits-whom, without a stack. (A promise with no parent gets the
+  // current execution's id as its trigger, so only a trigger other than that names a parent.)
+  const derived = isPromise && promises.has(triggerAsyncId) && triggerAsyncId !== executionAsyncId();
+  const holder: { stack?: string } = {};
+  if (!derived) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_LIMIT;
+    Error.captureStackTrace(holder, init);
+    Error.stackTraceLimit = limit;
+  }
   const record: ResourceRecord = {
     asyncId,
     type,
@@ -256,6 +268,8 @@ export function pendingOf(scope: TraceScope, now: number): { pending: PendingRes
 
   const groups = new Map<string, PendingResource>();
   for (const { r, user } of scored) {
+    // A derived promise (no stack of its own) counted for who-awaits-whom, not listed.
+    if (r.holder.stack === undefined) continue;
     const top = user[0];
     const key = `${r.type}\0${top ? `${top.file}:${top.line}` : r.asyncId}`;
     const existing = groups.get(key);
