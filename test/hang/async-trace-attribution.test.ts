@@ -14,6 +14,13 @@ function stuck(): Promise<never> {
   return new Promise(() => {}); // line 14: each report must point here, once
 }
 
+/**
+ * The stuck promises exist, and the quick operations have ended, one turn of the loop after the
+ * operations start; the deadline only has to be later than that turn, with room for a starved
+ * process on a loaded machine (setting up 1,000 traced operations takes ~20 ms of CPU).
+ */
+const DEADLINE_MS = 3000;
+
 function tick(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
@@ -59,7 +66,7 @@ for (const N of [30, 60, 300, 1000]) {
             if (hangs) await stuck();
             return i;
           },
-          { name: `op-${i}`, timeoutMs: 1500, asyncTrace: true, action: 'reject', output: 'none', onHang: (r) => void reports.push(r) },
+          { name: `op-${i}`, timeoutMs: DEADLINE_MS, asyncTrace: true, action: 'reject', output: 'none', onHang: (r) => void reports.push(r) },
         ).catch((e: { code?: string }) => e.code),
       );
     }
@@ -73,7 +80,7 @@ for (const N of [30, 60, 300, 1000]) {
 t.test('1000 concurrent hang handles (begin/run), a third stuck after an await', async (t) => {
   const N = 1000;
   const reports: HangReport[] = [];
-  const detector = createHangDetector({ timeoutMs: 1500, asyncTrace: true, output: 'none', onHang: (r) => void reports.push(r) });
+  const detector = createHangDetector({ timeoutMs: DEADLINE_MS, asyncTrace: true, output: 'none', onHang: (r) => void reports.push(r) });
   const stuckNames = new Set<string>();
   const handles = [];
   for (let i = 0; i < N; i++) {
