@@ -1,8 +1,12 @@
 /**
  * npm run bench:production   (builds first: measures the compiled package through its exports map)
  *
- * 1. HTTP throughput and latency of a minimal Express and Fastify app on loopback, without
- *    hangwatch, with the request middleware, and with the middleware + asyncTrace. The server runs
+ * 1. HTTP throughput and latency of an Express and a Fastify app on loopback, without hangwatch,
+ *    with the request middleware, with the middleware + asyncTrace at 1 % and at 100 % of
+ *    requests, and with the preload's always-on set (`hangwatch/register`: block monitor and
+ *    stuck-loop watchdog, plus the middleware without tracing). Two routes: `hello` (one async
+ *    hop, a 3-item JSON) and `realistic` (a pg-style pool acquire/release, a query and a cache
+ *    read that each resolve on a later turn of the loop, a few awaits, a ~20-item JSON). The server runs
  *    in a child process (one per variant, same code), the load (autocannon, 10 connections) in
  *    this one; variants interleaved over ROUNDS rounds, medians reported as ratios to the baseline,
  *    with the spread of the per-round ratios (each round's variant against that round's baseline).
@@ -20,11 +24,20 @@
  * response header (what the `X-Request-Id` header costs); the rest is the request id and hang
  * detection.
  *
+ * After each variant's load the server also measures itself idle (BENCH_IDLE_SECONDS, default 3)
+ * CPU time and wake-ups (voluntary context switches) per second of its main thread and of the
+ * watchdog worker's thread, from /proc/self/task/<tid>/schedstat and /status (Linux; the
+ * watchdog's thread is the one that appeared when hangwatch started). The load's own CPU per
+ * request is split the same way (main vs watchdog thread).
+ *
  * Environment: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 4), BENCH_MODES (comma-separated
- * subset of baseline,middleware,asyncTrace 1%,asyncTrace,no-op,no-op+header; baseline is always
- * run), BENCH_PARTS=1, BENCH_FRAMEWORKS (express,fastify), BENCH_HTTP=0 / BENCH_DIRECT=0 to skip a part.
+ * subset of baseline,middleware,asyncTrace 1%,asyncTrace,preload,no-op,no-op+header; baseline is
+ * always run), BENCH_PARTS=1, BENCH_FRAMEWORKS (express,fastify), BENCH_ROUTES (hello,realistic),
+ * BENCH_HTTP=0 / BENCH_DIRECT=0 to skip a part.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import autocannon from 'autocannon';
@@ -34,23 +47,122 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
 type Framework = 'express' | 'fastify';
-type Mode = 'baseline' | 'no-op' | 'no-op+header' | 'middleware' | 'asyncTrace' | 'asyncTrace 1%';
+type Mode = 'baseline' | 'no-op' | 'no-op+header' | 'middleware' | 'asyncTrace' | 'asyncTrace 1%' | 'preload';
+type Route = 'hello' | 'realistic';
 const PARTS: Mode[] = ['no-op', 'no-op+header'];
 /** The header of variant no-op+header: the size of a generated request id. */
 const SAMPLE_ID = '0b9f3c1e-4a7d-4f2b-9c51-7e2d8a6b3f10';
-const ALL_MODES: Mode[] = ['baseline', ...PARTS, 'middleware', 'asyncTrace 1%', 'asyncTrace'];
+const ALL_MODES: Mode[] = ['baseline', ...PARTS, 'middleware', 'asyncTrace 1%', 'asyncTrace', 'preload'];
 const MODES: Mode[] = process.env.BENCH_MODES
   ? ALL_MODES.filter((m) => m === 'baseline' || (process.env.BENCH_MODES as string).split(',').includes(m))
   : ALL_MODES.filter((m) => process.env.BENCH_PARTS === '1' || !PARTS.includes(m));
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'express,fastify').split(',') as Framework[];
+const ROUTES = (process.env.BENCH_ROUTES ?? 'hello,realistic').split(',') as Route[];
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
 
-/** The server's CPU time so far, in µs (read before and after the measured load). */
-function cpuMicros(): { us: number } {
+/** One thread's CPU time (ns, schedstat) and voluntary context switches (its wake-ups from sleep). */
+interface ThreadUse {
+  cpuNs: number;
+  wakeups: number;
+}
+
+function threadUse(tid: string): ThreadUse {
+  try {
+    const cpuNs = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'));
+    return { cpuNs, wakeups: Number(m?.[1] ?? NaN) };
+  } catch {
+    return { cpuNs: NaN, wakeups: NaN };
+  }
+}
+
+function threadIds(): string[] {
+  try {
+    return readdirSync('/proc/self/task');
+  } catch {
+    return [];
+  }
+}
+
+/** Threads of the server: the main thread, and the watchdog worker's (found when hangwatch started). */
+const threads = { main: String(process.pid), watchdog: [] as string[] };
+
+interface ServerUse {
+  /** Whole-process CPU µs (all threads). */
+  us: number;
+  main: ThreadUse;
+  watchdog: ThreadUse;
+}
+
+/** The server's CPU time so far (read before and after the measured load). */
+function serverUse(): ServerUse {
   const c = process.cpuUsage();
-  return { us: c.user + c.system };
+  const dog = threads.watchdog.map(threadUse).reduce((a, b) => ({ cpuNs: a.cpuNs + b.cpuNs, wakeups: a.wakeups + b.wakeups }), { cpuNs: 0, wakeups: 0 });
+  return { us: c.user + c.system, main: threadUse(threads.main), watchdog: dog };
+}
+
+/** A pg-style pool: `acquire()` hands out one of `size` clients or queues the caller; `release()` hands it on. */
+class Pool {
+  private readonly free: Client[];
+  private readonly waiters: Array<(c: Client) => void> = [];
+  constructor(size: number) {
+    this.free = Array.from({ length: size }, (_, i) => new Client(i));
+  }
+  acquire(): Promise<Client> {
+    const c = this.free.pop();
+    return c ? Promise.resolve(c) : new Promise((resolve) => this.waiters.push(resolve));
+  }
+  release(c: Client): void {
+    const next = this.waiters.shift();
+    if (next) next(c);
+    else this.free.push(c);
+  }
+}
+
+/** A client whose query answers on a later turn of the loop, as a socket read would. */
+class Client {
+  constructor(readonly id: number) {}
+  query(_sql: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
+    return new Promise((resolve) =>
+      setImmediate(() => resolve(Array.from({ length: 20 }, (_, i) => ({ id: i, owner: params[0], title: `task ${i}`, done: i % 3 === 0, client: this.id })))),
+    );
+  }
+}
+
+const cache = new Map<string, unknown>();
+async function cachedUser(id: string): Promise<unknown> {
+  await new Promise((r) => setImmediate(r)); // a cache round trip
+  let u = cache.get(id);
+  if (!u) cache.set(id, (u = { id, name: `user ${id}` }));
+  return u;
+}
+
+const pool = new Pool(10);
+/** The realistic route's work: pool acquire/release, a query, a cache read, a few awaits, ~20 items of JSON. */
+async function realisticTasks(owner: string): Promise<unknown> {
+  const client = await pool.acquire();
+  try {
+    const rows = await client.query('select * from tasks where owner = $1', [owner]);
+    const user = await cachedUser(owner);
+    return { user, count: rows.length, items: rows.map((r) => ({ ...r, url: `/tasks/${String(r.id)}` })) };
+  } finally {
+    pool.release(client);
+  }
+}
+
+/** Start the preload, and note the thread its watchdog worker runs on. */
+async function startPreload(): Promise<void> {
+  await readFile(new URL(import.meta.url)); // the libuv thread pool starts now, not later among hangwatch's threads
+  const before = new Set(threadIds());
+  await import('hangwatch/register');
+  for (let i = 0; i < 50 && threads.watchdog.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    threads.watchdog = threadIds().filter((t) => !before.has(t));
+  }
 }
 
 async function serve(framework: Framework, mode: Mode): Promise<void> {
+  if (mode === 'preload') await startPreload();
   const opts = { timeoutMs: 30_000, asyncTrace: mode === 'asyncTrace' ? true : mode === 'asyncTrace 1%' ? 0.01 : false };
   const hangwatch = mode !== 'baseline' && !PARTS.includes(mode);
   let port: number;
@@ -65,10 +177,14 @@ async function serve(framework: Framework, mode: Mode): Promise<void> {
         res.setHeader('x-request-id', SAMPLE_ID);
         next();
       });
-    app.get('/__cpu', (_req, res) => void res.json(cpuMicros()));
-    app.get('/tasks', async (_req, res) => {
+    app.get('/__cpu', (_req, res) => void res.json(serverUse()));
+    app.get('/__idle', async (_req, res) => void res.json(await idleUse()));
+    app.get('/hello', async (_req, res) => {
       await new Promise((r) => setImmediate(r)); // an async hop, like a cached read
       res.json({ ok: true, items: [1, 2, 3] });
+    });
+    app.get('/realistic', async (req, res) => {
+      res.json(await realisticTasks(String(req.query.owner ?? 'u1')));
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -84,26 +200,52 @@ async function serve(framework: Framework, mode: Mode): Promise<void> {
         reply.header('x-request-id', SAMPLE_ID);
         done();
       });
-    app.get('/__cpu', async () => cpuMicros());
-    app.get('/tasks', async () => {
+    app.get('/__cpu', async () => serverUse());
+    app.get('/__idle', async () => idleUse());
+    app.get('/hello', async () => {
       await new Promise((r) => setImmediate(r));
       return { ok: true, items: [1, 2, 3] };
     });
+    app.get('/realistic', async (request) => realisticTasks(String((request.query as { owner?: string }).owner ?? 'u1')));
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;
   }
   process.stdout.write(`port ${port}\n`);
 }
 
+/** Main and watchdog threads over IDLE_SECONDS with no requests: CPU % of a core and wake-ups per second. */
+async function idleUse(): Promise<IdleUse> {
+  const a = serverUse();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const b = serverUse();
+  const pct = (x: ThreadUse, y: ThreadUse): number => ((y.cpuNs - x.cpuNs) / (IDLE_SECONDS * 1e9)) * 100;
+  const wps = (x: ThreadUse, y: ThreadUse): number => (y.wakeups - x.wakeups) / IDLE_SECONDS;
+  return { mainPct: pct(a.main, b.main), watchdogPct: pct(a.watchdog, b.watchdog), mainWakeups: wps(a.main, b.main), watchdogWakeups: wps(a.watchdog, b.watchdog) };
+}
+
+interface IdleUse {
+  mainPct: number;
+  watchdogPct: number;
+  mainWakeups: number;
+  watchdogWakeups: number;
+}
+
 interface LoadResult {
   rps: number;
   p99: number;
-  /** Server CPU µs per request. */
+  /** Server CPU µs per request (all threads). */
   cpu: number;
+  /** Of which the watchdog thread's. */
+  watchdogCpu: number;
+  idle: IdleUse;
 }
 
-async function load(framework: Framework, mode: Mode): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', framework, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function load(framework: Framework, route: Route, mode: Mode): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', framework, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // The preload's reports (none expected) stay out of the working directory.
+    env: { ...process.env, HANGWATCH_REPORT_DIR: process.env.HANGWATCH_REPORT_DIR ?? '/tmp' },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -114,13 +256,20 @@ async function load(framework: Framework, mode: Mode): Promise<LoadResult> {
     child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
   });
   try {
-    const url = `http://127.0.0.1:${port}/tasks`;
+    const url = `http://127.0.0.1:${port}/${route}`;
     await autocannon({ url, connections: 10, duration: 1 }); // warm-up
-    const cpu = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${port}/__cpu`)).json()) as { us: number }).us;
-    const cpu0 = await cpu();
+    const use = async (): Promise<ServerUse> => (await (await fetch(`http://127.0.0.1:${port}/__cpu`)).json()) as ServerUse;
+    const u0 = await use();
     const r = await autocannon({ url, connections: 10, duration: SECONDS });
-    const cpu1 = await cpu();
-    return { rps: r.requests.average, p99: r.latency.p99, cpu: (cpu1 - cpu0) / r.requests.total };
+    const u1 = await use();
+    const idle = (await (await fetch(`http://127.0.0.1:${port}/__idle`)).json()) as IdleUse;
+    return {
+      rps: r.requests.average,
+      p99: r.latency.p99,
+      cpu: (u1.us - u0.us) / r.requests.total,
+      watchdogCpu: (u1.watchdog.cpuNs - u0.watchdog.cpuNs) / 1000 / r.requests.total,
+      idle,
+    };
   } finally {
     child.kill('SIGKILL');
   }
@@ -245,6 +394,33 @@ async function scrape(): Promise<number> {
   return median(times);
 }
 
+function printHttp(fw: Framework, route: Route, results: Map<Mode, LoadResult[]>): void {
+  const baseRuns = results.get('baseline') ?? [];
+  const base = median(baseRuns.map((x) => x.rps));
+  console.log(
+    `\n${fw} /${route}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians; spread = per-round ratios; server CPU µs per request (all threads), + over the baseline's in the same round, % of it (spread)`,
+  );
+  console.log('variant        req/s   ratio   p99 ms   spread        CPU µs/req  +µs (spread)          +% CPU/req (spread)   watchdog µs/req');
+  for (const m of MODES) {
+    const list = results.get(m) ?? [];
+    const rps = median(list.map((x) => x.rps));
+    const ratios = list.map((x, i) => x.rps / (baseRuns[i]?.rps ?? NaN));
+    const extra = list.map((x, i) => x.cpu - (baseRuns[i]?.cpu ?? NaN));
+    const pct = list.map((x, i) => (100 * (x.cpu - (baseRuns[i]?.cpu ?? NaN))) / (baseRuns[i]?.cpu ?? NaN));
+    console.log(
+      `${m.padEnd(13)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}   ${fmt(median(list.map((x) => x.cpu)), 2).padStart(8)}   ${fmt(median(extra), 2)} (${fmt(Math.min(...extra), 2)}…${fmt(Math.max(...extra), 2)})`.padEnd(92) +
+        `${fmt(median(pct), 1)} % (${fmt(Math.min(...pct), 1)}…${fmt(Math.max(...pct), 1)})`.padEnd(22) +
+        fmt(median(list.map((x) => x.watchdogCpu)), 3),
+    );
+  }
+  console.log('idle (no requests, per variant, medians over rounds): main thread % of a core, wake-ups/s | watchdog thread % of a core, wake-ups/s');
+  for (const m of MODES) {
+    const idle = (results.get(m) ?? []).map((x) => x.idle);
+    const med = (f: (u: IdleUse) => number): string => fmt(median(idle.map(f)), 3);
+    console.log(`${m.padEnd(13)} main ${med((u) => u.mainPct)} %, ${med((u) => u.mainWakeups)}/s | watchdog ${med((u) => u.watchdogPct)} %, ${med((u) => u.watchdogWakeups)}/s`);
+  }
+}
+
 function spread(values: number[]): string {
   return `${fmt(Math.min(...values), 3)}–${fmt(Math.max(...values), 3)}`;
 }
@@ -254,20 +430,10 @@ async function main(): Promise<void> {
   if (cmd === 'serve') return serve(framework as Framework, mode as Mode);
   if (process.env.BENCH_HTTP !== '0') {
     for (const fw of FRAMEWORKS) {
-      const results = new Map<Mode, LoadResult[]>(MODES.map((m) => [m, []]));
-      for (let r = 0; r < ROUNDS; r++) for (const m of MODES) results.get(m)?.push(await load(fw, m));
-      const baseRuns = results.get('baseline') ?? [];
-      const base = median(baseRuns.map((x) => x.rps));
-      console.log(`\n${fw}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians; spread = per-round ratios; server CPU µs per request, + over the baseline's in the same round`);
-      console.log('variant        req/s   ratio   p99 ms   spread         CPU µs/req   +µs (spread)');
-      for (const m of MODES) {
-        const list = results.get(m) ?? [];
-        const rps = median(list.map((x) => x.rps));
-        const ratios = list.map((x, i) => x.rps / (baseRuns[i]?.rps ?? NaN));
-        const extra = list.map((x, i) => x.cpu - (baseRuns[i]?.cpu ?? NaN));
-        console.log(
-          `${m.padEnd(13)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}   ${fmt(median(list.map((x) => x.cpu)), 2).padStart(8)}   ${fmt(median(extra), 2)} (${fmt(Math.min(...extra), 2)}…${fmt(Math.max(...extra), 2)})`,
-        );
+      for (const route of ROUTES) {
+        const results = new Map<Mode, LoadResult[]>(MODES.map((m) => [m, []]));
+        for (let r = 0; r < ROUNDS; r++) for (const m of MODES) results.get(m)?.push(await load(fw, route, m));
+        printHttp(fw, route, results);
       }
     }
   }

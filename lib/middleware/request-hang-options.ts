@@ -45,7 +45,8 @@ export interface RequestHangOptions {
    * Record what the request waits on (pending promises, sockets, with creation stacks): `true`
    * for every request, a number in [0, 1] for that fraction of requests (sampling: a stuck
    * dependency stalls many requests, so a few traced ones are enough to name the line), `false`
-   * (default). It costs a lot per traced request — see docs/production.md.
+   * (default). A traced request captures creation stacks (µs each); while one is in flight,
+   * every request's promises go through the process-wide hook — see docs/production.md.
    */
   asyncTrace?: boolean | number;
   /**
