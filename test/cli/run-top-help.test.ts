@@ -1,7 +1,7 @@
 // `hangwatch run`, `hangwatch top`, --help of every command and the exit code 2 of bad arguments.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, ROOT, runCli } from './run-cli.js';
@@ -105,4 +105,17 @@ t.test('bad arguments exit 2 with a clear message and the usage', async (t) => {
     t.match(r.stderr, message);
     t.match(r.stderr, /Usage: hangwatch/);
   }
+});
+
+t.test('--version prints the version of package.json, from the sources and from the built bin', async (t) => {
+  const { version } = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v']) {
+    const r = await runCli([flag]);
+    t.equal(r.code, 0, flag);
+    t.equal(r.stdout, `hangwatch ${version} (node ${process.version})\n`, `${flag} from the sources`);
+  }
+  const bin = `${ROOT}/dist/esm/lib/cli/main.js`;
+  if (!existsSync(bin)) return t.skip('dist/ not built (npm test builds it first)');
+  const out = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  t.equal(out, `hangwatch ${version} (node ${process.version})\n`, 'from dist/');
 });
