@@ -3,7 +3,7 @@
  * in-thread session, so it profiles the thread it was started on (a worker profiles itself), and
  * several recordings may run at once (V8 gives every session its own sampler).
  */
-import type { CpuProfilerBackend } from '../lib/capture/cpu-profiler.js';
+import type { CpuProfilerBackend } from '../lib/capture/cpu-profiler-backend.js';
 import type { RawCpuProfile } from '../lib/capture/profile-format.js';
 import { ProfilerBusyError } from '../lib/capture/profiler-errors.js';
 import { InspectorSession, isOwnInspectorPost } from './inspector-session.js';

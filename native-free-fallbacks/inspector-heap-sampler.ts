@@ -3,7 +3,7 @@
  * native addon. V8 samples on average one allocation every `samplingInterval` bytes (Poisson
  * process) and keeps each sample, with its JS stack, until the object is garbage-collected.
  */
-import type { HeapSampler, HeapSamplerOptions } from '../lib/capture/heap-sampler.js';
+import type { HeapSampler, HeapSamplerOptions } from '../lib/capture/heap-sampler-backend.js';
 import type { RawSamplingHeapProfile, SamplingHeapProfileNode } from '../lib/capture/profile-format.js';
 import { ProfilerBusyError } from '../lib/capture/profiler-errors.js';
 import { InspectorSession, isOwnInspectorPost } from './inspector-session.js';

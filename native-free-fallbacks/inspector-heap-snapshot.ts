@@ -14,7 +14,7 @@ import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Session } from 'node:inspector';
 import { writeHeapSnapshot as v8WriteHeapSnapshot } from 'node:v8';
-import type { CaptureProgress, HeapSnapshotWriter } from '../lib/capture/heap-snapshot.js';
+import type { CaptureProgress, HeapSnapshotWriter } from '../lib/capture/heap-snapshot-writer.js';
 
 type InspectorModule = typeof import('node:inspector');
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { ProcessUsageReader } from '../lib/capture/process-usage.js';
+import type { ProcessUsageReader } from '../lib/capture/process-usage-reader.js';
 import { ProcessNotFoundError, ProcessSamplingUnsupportedError } from '../lib/process/errors.js';
 
 /** USER_HZ: the unit of the time fields in /proc/<pid>/stat. 100 on every Linux architecture Node runs on. */

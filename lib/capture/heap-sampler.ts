@@ -3,25 +3,9 @@
  * one: `v8-profiler-next` wraps the same V8 API and would add nothing but a native build.
  */
 import { InspectorHeapSampler } from '../../native-free-fallbacks/inspector-heap-sampler.js';
-import type { RawSamplingHeapProfile } from './profile-format.js';
+import type { HeapSampler } from './heap-sampler-backend.js';
 
-export interface HeapSamplerOptions {
-  /** Mean bytes between samples. */
-  samplingIntervalBytes: number;
-  /** Keep samples of objects already garbage-collected (total allocations instead of live ones). */
-  includeCollected: boolean;
-}
-
-export interface HeapSampler {
-  readonly name: 'inspector';
-  readonly active: boolean;
-  /** Throws `ProfilerBusyError` if sampling cannot start. */
-  start(options: HeapSamplerOptions): void;
-  /** The samples recorded so far (live objects only, unless `includeCollected`). */
-  profile(): RawSamplingHeapProfile;
-  /** Stop and forget every sample; never throws. */
-  stop(): void;
-}
+export type { HeapSampler, HeapSamplerOptions } from './heap-sampler-backend.js';
 
 export function createHeapSampler(): HeapSampler {
   return new InspectorHeapSampler();

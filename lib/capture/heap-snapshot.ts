@@ -1,5 +1,5 @@
 /**
- * Heap snapshot capture: the backend interface and the choice of backend.
+ * Heap snapshot capture: the choice of backend (the interface is in heap-snapshot-writer.ts).
  *
  * - `inspector` (default): `HeapProfiler.takeHeapSnapshot` over an in-process inspector session, chunks
  *   streamed to the file as V8 produces them, bytes written reported (native-free-fallbacks/inspector-heap-snapshot.ts).
@@ -7,30 +7,12 @@
  * - `heapdump`: the optional native addon, used only when chosen and installed.
  */
 import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
+import type { HeapSnapshotBackend, HeapSnapshotWriter, UnavailableBackend } from './heap-snapshot-writer.js';
 
-export interface CaptureProgress {
-  /** `write`: after each chunk written (inspector backend); `done`: once, when the file is complete. */
-  phase: 'write' | 'done';
-  bytesWritten: number;
-}
-
-export interface HeapSnapshotWriter {
-  readonly name: HeapSnapshotBackend;
-  /** Write a snapshot of this isolate to `file` (a temporary name: the caller renames it when complete). */
-  write(file: string, onProgress?: (p: CaptureProgress) => void): Promise<void>;
-}
-
-export type HeapSnapshotBackend = 'inspector' | 'v8' | 'heapdump';
+export type { CaptureProgress, HeapSnapshotBackend, HeapSnapshotWriter, UnavailableBackend } from './heap-snapshot-writer.js';
 
 interface HeapdumpModule {
   writeSnapshot(file: string, cb: (err: Error | null, filename?: string) => void): void;
-}
-
-/** Why a backend that was asked for cannot be used. */
-export interface UnavailableBackend {
-  unavailable: HeapSnapshotBackend;
-  reason: string;
-  cause?: unknown;
 }
 
 export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {

@@ -6,7 +6,7 @@
  * The addon has one sampling interval per thread, which cannot change while a profile records:
  * starting a second recording with another interval throws `ProfilerBusyError`.
  */
-import type { CpuProfilerBackend } from './cpu-profiler.js';
+import type { CpuProfilerBackend } from './cpu-profiler-backend.js';
 import type { CpuProfileNode, RawCpuProfile } from './profile-format.js';
 import { ProfilerBackendUnavailableError, ProfilerBusyError } from './profiler-errors.js';
 

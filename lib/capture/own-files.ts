@@ -19,6 +19,11 @@ const ROOTS: string[] = (() => {
   }
 })();
 
+/** The folder holding hangwatch's package.json (the package root), or undefined if unknown. */
+export function hangwatchPackageRoot(): string | undefined {
+  return ROOTS[ROOTS.length - 1];
+}
+
 export function isHangwatchFile(file: string): boolean {
   for (const root of ROOTS) {
     if (file.startsWith(`${root}/lib/`) || file.startsWith(`${root}/native-free-fallbacks/`)) return true;

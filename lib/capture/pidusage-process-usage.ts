@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ProcessNotFoundError, ProcessSamplingUnsupportedError } from '../process/errors.js';
-import type { ProcessUsage, ProcessUsageReader } from './process-usage.js';
+import type { ProcessUsage, ProcessUsageReader } from './process-usage-reader.js';
 
 /** What pidusage returns for one pid (see its README). */
 interface PidusageStat {

@@ -1,5 +1,6 @@
 /**
- * CPU and memory of another process, from outside: one interface, two backends.
+ * CPU and memory of another process, from outside: one interface (process-usage-reader.ts), two
+ * backends, and the choice between them.
  *   - procfs (native-free-fallbacks/procfs-process-usage.ts): reads /proc on Linux — no
  *     subprocess, clock-tick precision, plus the thread count and state;
  *   - pidusage (pidusage-process-usage.ts): the `pidusage` package wherever there is no /proc —
@@ -10,38 +11,9 @@
 import { procfsAvailable, ProcfsUsageReader } from '../../native-free-fallbacks/procfs-process-usage.js';
 import { InvalidOptionError } from '../errors.js';
 import { PidusageUsageReader } from './pidusage-process-usage.js';
+import type { ProcessUsageReader } from './process-usage-reader.js';
 
-export interface ProcessUsage {
-  pid: number;
-  /**
-   * Share of one core used since the previous reading of the same pid by the same reader
-   * (100 = one full core); the first reading of a pid is the average since the process started.
-   */
-  cpuPercent: number;
-  rssBytes: number;
-  /** User + system CPU time since the process started, ms. */
-  cpuTimeMs: number;
-  /** Milliseconds since the process started. */
-  elapsedMs: number;
-  ppid?: number;
-  /** procfs only: command name, one-letter state, thread count. */
-  name?: string;
-  state?: string;
-  threads?: number;
-}
-
-export type ProcessUsageSource = 'procfs' | 'pidusage';
-
-export interface ProcessUsageReader {
-  readonly source: ProcessUsageSource;
-  /**
-   * @throws (rejects with) ProcessNotFoundError when no such process exists
-   * @throws (rejects with) ProcessSamplingUnsupportedError when this backend cannot work here
-   */
-  read(pid: number): Promise<ProcessUsage>;
-  /** Drop what is kept about `pid` (its previous reading). */
-  forget(pid: number): void;
-}
+export type { ProcessUsage, ProcessUsageReader, ProcessUsageSource } from './process-usage-reader.js';
 
 export const PROCESS_SAMPLER_ENV = 'HANGWATCH_PROCESS_SAMPLER';
 const BACKENDS = ['auto', 'procfs', 'pidusage'] as const;

@@ -4,6 +4,9 @@
  * `run(argv): Promise<number>` (the exit code) and `usage`. Exit codes: 0 ok, 1 the operation
  * failed, 2 bad arguments (message and usage on stderr).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hangwatchPackageRoot } from '../capture/own-files.js';
 import { HangwatchError } from '../errors.js';
 import { UsageError } from './cli-args.js';
 
@@ -29,13 +32,29 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
   .join('\n')}
 
-Run "hangwatch <command> --help" for a command's options.
+Run "hangwatch <command> --help" for a command's options; "hangwatch --version" for the version.
 Zero-code preload: node --import hangwatch/register app.js (see docs/cli.md).
 
 Exit codes: 0 ok, 1 the operation failed, 2 bad arguments.`;
 
+/** The version in hangwatch's own package.json ("unknown" if it cannot be read). */
+export function hangwatchVersion(): string {
+  const root = hangwatchPackageRoot();
+  if (root === undefined) return 'unknown';
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+    return pkg.name === 'hangwatch' && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`hangwatch ${hangwatchVersion()} (node ${process.version})\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? rest[0] : undefined;
     if (target && COMMANDS[target]) return (await COMMANDS[target].load()).run(['--help']);

@@ -1,7 +1,7 @@
 // `hangwatch run`, `hangwatch top`, --help of every command and the exit code 2 of bad arguments.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, ROOT, runCli } from './run-cli.js';
@@ -126,4 +126,17 @@ t.test('run without HANGWATCH_SYNC_IO: no sync I/O tracing', async (t) => {
   const r = await runCli(['run', '--interval', '100', '--report-dir', 'off', '--', process.execPath, fixture('sync-io-handler.mjs')]);
   t.equal(r.code, 0);
   t.notMatch(r.stderr, /synchronous I\/O/);
+});
+
+t.test('--version prints the version of package.json, from the sources and from the built bin', async (t) => {
+  const { version } = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v']) {
+    const r = await runCli([flag]);
+    t.equal(r.code, 0, flag);
+    t.equal(r.stdout, `hangwatch ${version} (node ${process.version})\n`, `${flag} from the sources`);
+  }
+  const bin = `${ROOT}/dist/esm/lib/cli/main.js`;
+  if (!t.ok(existsSync(bin), 'dist/ is built (npm test builds it before the tests)')) return;
+  const out = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  t.equal(out, `hangwatch ${version} (node ${process.version})\n`, 'from dist/');
 });
