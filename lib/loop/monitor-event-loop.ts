@@ -4,6 +4,7 @@
  * utilization. What blocked-at, Clinic Doctor and Sentry's ANR detection do, at the cost of one
  * timer tick every few ms on the main thread (the sampling happens in the watchdog worker).
  */
+import { selfPauseOverlap } from '../capture/self-pause.js';
 import { writeSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BlockEvent } from '../report/block-event.js';
@@ -156,6 +157,8 @@ class EventLoopMonitor implements LoopMonitor {
       hotFrames: hotFrames(samples),
       pid: process.pid,
     };
+    const own = selfPauseOverlap(block.startedAt, block.startedAt + block.durationMs);
+    if (own.reason) event.hangwatchPause = { reason: own.reason, ms: Math.min(own.ms, block.durationMs) };
     if (samples[0]) event.stack = samples[0].frames;
     else if (this.captureStacks) {
       event.stackError = block.stackError ?? 'not captured';

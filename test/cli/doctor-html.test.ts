@@ -49,6 +49,7 @@ const report: DoctorReport = {
     external: samples.map((s) => ({ t: s.t, cpuPercent: s.cpuPercent, rssBytes: s.rssBytes })),
     blocks,
     heapSnapshots: [],
+    hangwatchPauses: [],
   reportFiles: [],
     malformedRecords: 0,
   },

@@ -1,0 +1,76 @@
+// The doctor's leak rule on synthetic series: a slow leak in a steady heap is found, a steady
+// heap with the same noise, a warm-up step and a flushed cache are not, and hangwatch's own
+// collections (a heap snapshot) neither hide nor fake a trend.
+import t from 'tap';
+import { DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { judgeHeapTrend, oldGenerationSeries, postGcHeapSeries, robustSlopePerSecond } from '../../lib/process/heap-trend.js';
+import { series } from './synthetic-samples.js';
+
+const th = { minGrowthBytes: DEFAULT_THRESHOLDS.leakMinGrowthBytes, minRelativeGrowth: DEFAULT_THRESHOLDS.leakMinRelativeGrowth };
+const MB = 1e6;
+// Deterministic noise of ±120 kB, about what live-heap readings of a server under load vary by.
+const noise = (i: number) => [0, 90e3, -120e3, 40e3, -60e3, 120e3, -30e3, 10e3][i % 8] as number;
+/** 40 samples of 250 ms (10 s), a live-heap reading every 1.5 s (6 of them), as `hangwatch doctor --duration 10` takes. */
+const run = (live: (tSeconds: number, i: number) => number) =>
+  series(40, (i) => ((i + 1) % 6 === 0 ? { liveHeapBytes: live(((i + 1) * 250) / 1000, i) + noise(i) } : {}));
+
+t.test('robust slope: one wild reading moves it little', async (t) => {
+  const points = [0, 1, 2, 3, 4, 5, 6].map((s) => ({ t: s * 1000, value: 100 + s * 10 }));
+  t.equal(robustSlopePerSecond(points), 10);
+  points[3]!.value = 10_000;
+  t.equal(robustSlopePerSecond(points), 10);
+});
+
+t.test('a 5 MB/min leak in a 30 MB heap over 10 s is found', async (t) => {
+  const s = run((sec) => 30 * MB + (5 * MB * sec) / 60);
+  const { source, points } = postGcHeapSeries(s);
+  t.equal(source, 'after-full-gc');
+  const trend = judgeHeapTrend(source, points, th);
+  t.ok(trend.leaking, JSON.stringify({ growth: trend.growthBytes, rel: trend.relativeGrowth, rising: trend.risingShare }));
+  t.ok(Math.abs(trend.bytesPerSecond * 60 - 5 * MB) < 2.5 * MB, `slope ${(trend.bytesPerSecond * 60) / MB} MB/min`);
+});
+
+t.test('the same heap in a steady state, with the same noise, is not', async (t) => {
+  const { source, points } = postGcHeapSeries(run(() => 30 * MB));
+  t.notOk(judgeHeapTrend(source, points, th).leaking);
+});
+
+t.test('a warm-up step (modules, code, pools) then flat is not; nor a cache that grows and is flushed', async (t) => {
+  const warm = postGcHeapSeries(run((sec) => (sec < 3 ? 28 * MB : 30 * MB)));
+  t.notOk(judgeHeapTrend(warm.source, warm.points, th).leaking, 'warm-up');
+  const flushed = postGcHeapSeries(run((sec) => (sec < 8 ? 30 * MB + sec * 0.3 * MB : 30 * MB)));
+  t.notOk(judgeHeapTrend(flushed.source, flushed.points, th).leaking, 'flushed');
+});
+
+t.test('relative: the same absolute growth is a leak in a small heap and noise in a large one', async (t) => {
+  const small = postGcHeapSeries(run((sec) => 20 * MB + sec * 0.1 * MB));
+  t.ok(judgeHeapTrend(small.source, small.points, th).leaking, '1 MB in 20 MB');
+  const large = postGcHeapSeries(run((sec) => 500 * MB + sec * 0.1 * MB));
+  t.notOk(judgeHeapTrend(large.source, large.points, th).leaking, '1 MB in 500 MB');
+});
+
+t.test('no full collection in the run: the old generation, with what a heap snapshot freed added back', async (t) => {
+  // Old generation rising 100 kB/s (promoted leak); a heap snapshot at 2.5 s collects 4 MB of old garbage.
+  const s = series(40, (i) => {
+    const sec = ((i + 1) * 250) / 1000;
+    const snapshot = i === 10;
+    return { oldGenerationBytes: 30 * MB + sec * 0.1 * MB - (i >= 10 ? 4 * MB : 0), ...(snapshot ? { selfPauseMs: 1800, gc: { count: 0, majorCount: 0, pauseMs: 0, maxPauseMs: 0, hangwatchCount: 2 } } : {}) };
+  });
+  t.same(oldGenerationSeries(s).slice(9, 12).map((p) => Math.round(p.value / 1e3)), [30250, 30250, 30275], 'the snapshot drop is added back (with that step of growth)');
+  const { source, points } = postGcHeapSeries(s);
+  t.equal(source, 'old-generation');
+  t.ok(judgeHeapTrend(source, points, th).leaking, 'the trend is not hidden by the snapshot');
+  // Without the compensation the same readings fall: that is what hid the leak.
+  const raw = s.map((x) => ({ t: x.t, value: x.oldGenerationBytes as number }));
+  t.notOk(judgeHeapTrend('old-generation', raw, th).leaking, 'raw readings look like no leak');
+  // A steady old generation with a snapshot is still steady.
+  const steady = series(40, (i) => ({ oldGenerationBytes: 30 * MB - (i >= 10 ? 4 * MB : 0), ...(i === 10 ? { selfPauseMs: 1800 } : {}) }));
+  const st = postGcHeapSeries(steady);
+  t.notOk(judgeHeapTrend(st.source, st.points, th).leaking);
+});
+
+t.test('readings of the warm-up fifth of the run are not judged', async (t) => {
+  const s = run((sec) => (sec < 2 ? 10 * MB : 30 * MB));
+  const { points } = postGcHeapSeries(s);
+  t.ok(points.every((p) => p.t >= 2000), points.map((p) => p.t).join(','));
+});
