@@ -204,8 +204,10 @@ function startPreload(): void {
     if (finished) return;
     finished = true;
     try {
-      probe?.stop();
+      // The run's last live-heap reading goes into the sampler's last sample.
+      probe?.probeNow();
       sampler?.stop();
+      probe?.stop();
       if (typeof monitor !== 'string') monitor.stop();
       gcMonitor?.stop();
       hangWatchdog?.stop();

@@ -29,7 +29,7 @@ export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   ioMaxUtilization: 0.3,
   ioMinPendingOperations: 5,
   gcMinShare: 0.1,
-  leakMinGrowthBytes: 256 * 1024,
+  leakMinGrowthBytes: 512 * 1024,
   leakMinRelativeGrowth: 0.01,
   handleLeakMinGrowth: 20,
   minSamplesForTrend: 6,
@@ -132,22 +132,26 @@ function blockKeyFrame(event: BlockEvent): StackFrame | undefined {
 
 /** Group block events by their key frame; the groups with the most blocked time first. */
 export function topBlockingStacks(blocks: BlockEvent[], limit = 5): BlockingStack[] {
-  const groups = new Map<string, { stack: BlockingStack; longest: number }>();
+  const groups = new Map<string, { stack: BlockingStack; longest: number; showsKey: boolean }>();
   for (const event of blocks) {
     const key = blockKeyFrame(event);
     if (!key) continue;
     const id = formatFrame(key);
     const frames = event.stack ?? event.samples[0]?.frames ?? [key];
+    // The first stack of a block may have been taken after its hot function returned: show the
+    // longest block whose stack has the frame the group is named after.
+    const showsKey = frames.some((f) => formatFrame(f) === id);
     let group = groups.get(id);
     if (!group) {
-      group = { stack: { count: 0, totalMs: 0, maxMs: 0, frames }, longest: -1 };
+      group = { stack: { count: 0, totalMs: 0, maxMs: 0, frames }, longest: -1, showsKey };
       groups.set(id, group);
     }
     group.stack.count++;
     group.stack.totalMs += event.durationMs;
-    if (event.durationMs > group.longest) {
+    group.stack.maxMs = Math.max(group.stack.maxMs, event.durationMs);
+    if ((showsKey && !group.showsKey) || (showsKey === group.showsKey && event.durationMs > group.longest)) {
       group.longest = event.durationMs;
-      group.stack.maxMs = event.durationMs;
+      group.showsKey = showsKey;
       group.stack.frames = frames;
     }
   }
@@ -162,6 +166,7 @@ export function topBlockingStacks(blocks: BlockEvent[], limit = 5): BlockingStac
     }
     same.count += stack.count;
     same.totalMs += stack.totalMs;
+    same.maxMs = Math.max(same.maxMs, stack.maxMs);
   }
   return [...byVisible.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit);
 }

@@ -15,6 +15,8 @@ import { measureSelfPause } from '../capture/self-pause.js';
 export interface LiveHeapProbe {
   /** The latest reading not yet taken, bytes (undefined when none since the last call). */
   take(): number | undefined;
+  /** Probe now (the last reading of a run, taken when it ends). */
+  probeNow(): void;
   stop(): void;
 }
 
@@ -50,6 +52,7 @@ export function startLiveHeapProbe(everyMs: number, onError: (error: Error) => v
     gc = undefined;
   }
   return {
+    probeNow: probe,
     take() {
       const value = latest;
       latest = undefined;

@@ -27,7 +27,7 @@ export interface BlockingStack {
   count: number;
   totalMs: number;
   maxMs: number;
-  /** The stack of the longest of these blocks, innermost frame first. */
+  /** The stack of the longest of these blocks whose stack has the frame they share, innermost frame first. */
   frames: StackFrame[];
 }
 
@@ -97,7 +97,7 @@ export interface DiagnosisThresholds {
   ioMinPendingOperations: number;
   /** GC pressure: share of wall time spent in GC pauses over the run. Default 0.1. */
   gcMinShare: number;
-  /** Memory leak: growth of the heap after collections over the run, bytes (see lib/process/heap-trend.ts). Default 256 KiB. */
+  /** Memory leak: growth of the heap after collections over the run, bytes (see lib/process/heap-trend.ts). Default 512 KiB. */
   leakMinGrowthBytes: number;
   /** ...and relative to the heap after collections at the start (0.01 = 1 %). Default 0.01. */
   leakMinRelativeGrowth: number;

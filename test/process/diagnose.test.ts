@@ -185,3 +185,18 @@ t.test('growing constructors are in the diagnosis whatever the findings, most re
   t.same(d.findings.map((f) => f.kind), ['healthy']);
   t.same(d.growingConstructors?.map((c) => c.name), ['B', 'A']);
 });
+
+t.test("a blocking stack is shown from a block whose stack has the group's frame", async (t) => {
+  const f = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
+  const hot = f('expensiveSyncWork', 9);
+  const ev = (id: number, ms: number, stack: ReturnType<typeof f>[]): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: ms, thresholdMs: 100, pid: 1,
+    stack, samples: [], hotFrames: [{ frame: hot, ratio: 1, samples: 3 }],
+  });
+  // The longest block's first stack was taken after the hot function had returned.
+  const top = topBlockingStacks([ev(1, 300, [hot, f('handler', 15)]), ev(2, 600, [f('handler', 16)])]);
+  t.equal(top.length, 1);
+  t.equal(top[0]?.frames[0]?.functionName, 'expensiveSyncWork');
+  t.equal(top[0]?.maxMs, 600);
+  t.equal(top[0]?.totalMs, 900);
+});

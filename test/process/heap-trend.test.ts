@@ -10,9 +10,9 @@ const th = { minGrowthBytes: DEFAULT_THRESHOLDS.leakMinGrowthBytes, minRelativeG
 const MB = 1e6;
 // Deterministic noise of ±120 kB, about what live-heap readings of a server under load vary by.
 const noise = (i: number) => [0, 90e3, -120e3, 40e3, -60e3, 120e3, -30e3, 10e3][i % 8] as number;
-/** 40 samples of 250 ms (10 s), a live-heap reading every 1.5 s (6 of them), as `hangwatch doctor --duration 10` takes. */
+/** 40 samples of 250 ms (10 s), a live-heap reading every 1.5 s and one at the end, as `hangwatch doctor --duration 10` takes them. */
 const run = (live: (tSeconds: number, i: number) => number) =>
-  series(40, (i) => ((i + 1) % 6 === 0 ? { liveHeapBytes: live(((i + 1) * 250) / 1000, i) + noise(i) } : {}));
+  series(40, (i) => ((i + 1) % 6 === 0 || i === 39 ? { liveHeapBytes: live(((i + 1) * 250) / 1000, i) + noise(i) } : {}));
 
 t.test('robust slope: one wild reading moves it little', async (t) => {
   const points = [0, 1, 2, 3, 4, 5, 6].map((s) => ({ t: s * 1000, value: 100 + s * 10 }));
@@ -33,6 +33,14 @@ t.test('a 5 MB/min leak in a 30 MB heap over 10 s is found', async (t) => {
 t.test('the same heap in a steady state, with the same noise, is not', async (t) => {
   const { source, points } = postGcHeapSeries(run(() => 30 * MB));
   t.notOk(judgeHeapTrend(source, points, th).leaking);
+});
+
+t.test('a small server warming up (its live heap grows fast, then slowly, by ~0.5 MB) is not', async (t) => {
+  // Live-heap readings of the blocking fixture server in a doctor run (MB).
+  const readings = [5.91, 6.24, 6.34, 6.45, 6.47];
+  const s = series(48, (i) => (i % 8 === 7 && i > 8 ? { liveHeapBytes: (readings[(i - 15) / 8] ?? 6.47) * MB } : {}));
+  const { source, points } = postGcHeapSeries(s);
+  t.notOk(judgeHeapTrend(source, points, th).leaking, JSON.stringify(points.map((p) => p.value / MB)));
 });
 
 t.test('a warm-up step (modules, code, pools) then flat is not; nor a cache that grows and is flushed', async (t) => {
