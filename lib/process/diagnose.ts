@@ -7,6 +7,7 @@
  * threshold can be overridden.
  */
 import { formatFrame, isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
+import { isHangwatchFrame } from '../capture/own-files.js';
 import { describeSelfPauseReason } from '../capture/self-pause.js';
 import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
@@ -124,10 +125,13 @@ export function sustainedGrowth(envelope: { value: number }[], tolerance: (v: nu
 /** Share of the growth that must happen in the second half of the run for a leak. */
 const LATE_GROWTH_SHARE = 0.25;
 
+/** Node's own code or hangwatch's: never what a block is blamed on while an application frame is there. */
+const notTheApplication = (f: StackFrame): boolean => isNodeInternal(f) || isHangwatchFrame(f);
+
 /** The frame a block is attributed to: its hottest application frame, else its innermost one. */
 function blockKeyFrame(event: BlockEvent): StackFrame | undefined {
-  const hot = event.hotFrames.find((h) => !isNodeInternal(h.frame))?.frame;
-  return hot ?? event.stack?.find((f) => !isNodeInternal(f)) ?? event.stack?.[0] ?? event.samples[0]?.frames[0];
+  const hot = event.hotFrames.find((h) => !notTheApplication(h.frame))?.frame;
+  return hot ?? event.stack?.find((f) => !notTheApplication(f)) ?? event.stack?.[0] ?? event.samples[0]?.frames[0];
 }
 
 /** Group block events by their key frame; the groups with the most blocked time first. */
@@ -180,6 +184,8 @@ export function programBlocks(blocks: BlockEvent[]): BlockEvent[] {
   const out: BlockEvent[] = [];
   for (const b of blocks) {
     const own = b.hangwatchPause?.ms ?? 0;
+    // Its stack caught hangwatch at work: the block is hangwatch's, whatever the rest of it was.
+    if (own > 0 && (b.stack ?? b.samples[0]?.frames ?? []).some(isHangwatchFrame)) continue;
     if (own <= 0) out.push(b);
     else if (b.durationMs - own >= b.thresholdMs) out.push({ ...b, durationMs: b.durationMs - own });
   }

@@ -13,7 +13,8 @@
  *    which holds young garbage too: this fallback asks for four times the growth.
  *
  * Readings of the first fifth of the run are left out (warm-up: modules loaded, code compiled,
- * pools and caches filled).
+ * pools and caches filled), and so is one early jump far above the usual step (load that started late;
+ * `withoutWarmUpJump`).
  *
  * A leak is a trend that is (1) rising: its robust slope (Theil–Sen, the median of the slopes
  * between every two points, so one odd reading moves it little) times the span is at least the
@@ -145,8 +146,30 @@ export function postGcHeapSeries(samples: IntervalSample[]): { source: HeapTrend
   return { source: 'lower-envelope', points: lowerEnvelope(ordinary.length >= 3 ? ordinary : samples, (s) => s.heapUsedBytes) };
 }
 
+/** A step this many times the median step, in the first half of the readings, is a warm-up jump. */
+const JUMP_FACTOR = 4;
+
+/**
+ * The readings with one early jump taken out: when load starts late (a slow machine, a load
+ * generator that takes seconds to connect), its sockets, buffers and freshly compiled code raise the
+ * live heap in one step after the warm-up fifth. A step in the first half of the readings that is at
+ * least four times the median step is replaced by the median step; a leak, which rises at every
+ * step, has no such step.
+ */
+export function withoutWarmUpJump(points: TrendPoint[]): TrendPoint[] {
+  if (points.length < 4) return points;
+  const steps = points.slice(1).map((p, i) => p.value - (points[i] as TrendPoint).value);
+  const typical = median(steps.map(Math.abs));
+  let jump = 0;
+  for (let i = 1; i < steps.length; i++) if ((steps[i] as number) > (steps[jump] as number)) jump = i;
+  if (jump + 1 > points.length / 2 || (steps[jump] as number) <= JUMP_FACTOR * typical) return points;
+  const excess = (steps[jump] as number) - median(steps);
+  return points.map((p, i) => (i > jump ? { t: p.t, value: p.value - excess } : p));
+}
+
 /** Judge a post-GC heap series against the thresholds (see the file comment). */
-export function judgeHeapTrend(source: HeapTrend['source'], points: TrendPoint[], thresholds: HeapTrendThresholds): HeapTrend {
+export function judgeHeapTrend(source: HeapTrend['source'], measured: TrendPoint[], thresholds: HeapTrendThresholds): HeapTrend {
+  const points = source === 'after-full-gc' ? withoutWarmUpJump(measured) : measured;
   const first = points[0];
   const last = points[points.length - 1];
   const bytesPerSecond = robustSlopePerSecond(points);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { lowerEnvelope } from '../../lib/process/heap-trend.js';
-import { diagnose, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { diagnose, programBlocks, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { formatFrame } from '../../lib/capture/stack-frame.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import type { BlockEvent } from '../../lib/loop/index.js';
 import { delay, series } from './synthetic-samples.js';
@@ -199,4 +200,18 @@ t.test("a blocking stack is shown from a block whose stack has the group's frame
   t.equal(top[0]?.frames[0]?.functionName, 'expensiveSyncWork');
   t.equal(top[0]?.maxMs, 600);
   t.equal(top[0]?.totalMs, 900);
+});
+
+t.test("a block whose stack caught hangwatch at work during its pause is hangwatch's; hangwatch's frames are never the key", async (t) => {
+  const probe = { functionName: 'probe', file: `${process.cwd()}/lib/process/live-heap-probe.ts`, line: 30, column: 7 };
+  const app = { functionName: 'handler', file: '/app/server.js', line: 15, column: 3 };
+  const ev = (id: number, stack: (typeof app)[], pause?: number): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: 600, thresholdMs: 100, pid: 1,
+    stack, samples: [], hotFrames: stack.map((frame) => ({ frame, ratio: 1, samples: 1 })),
+    ...(pause ? { hangwatchPause: { reason: 'live-heap-probe' as const, ms: pause } } : {}),
+  });
+  t.same(programBlocks([ev(1, [{ functionName: 'getHeapStatistics', file: 'node:v8', line: 178, column: 1 }, probe, app], 300)]), [], 'dropped');
+  const top = topBlockingStacks([ev(2, [probe, app])]);
+  t.equal(formatFrame(top[0]!.frames.find((f) => f.functionName === 'handler')!), 'handler (/app/server.js:15:3)');
+  t.equal(top.length, 1);
 });
