@@ -10,7 +10,9 @@
  *  - otherwise the old generation's low points (`oldGenerationBytes`, with what a heap snapshot's
  *    collection freed added back), which hold garbage promoted and not yet collected;
  *  - for samples without either, the heap's lower envelope (the minimum of each of 3–8 windows),
- *    which holds young garbage too: this fallback asks for four times the growth.
+ *    which holds young garbage too.
+ * Both fallbacks hold garbage, and a steady program that promotes some rises there too: they ask for
+ * four times the growth.
  *
  * Readings of the first fifth of the run are left out (warm-up: modules loaded, code compiled,
  * pools and caches filled), and so is one early jump far above the usual step (load that started late;
@@ -55,7 +57,7 @@ export interface HeapTrendThresholds {
   minRelativeGrowth: number;
 }
 
-/** The fallback series (heap in use, garbage included) needs this many times the growth. */
+/** The fallback series (garbage included: promoted to the old generation, or young too) need this many times the growth. */
 const ENVELOPE_FACTOR = 4;
 /** At most this share of the steps may fall. */
 const MAX_FALLING_SHARE = 0.25;
@@ -190,7 +192,7 @@ export function judgeHeapTrend(source: HeapTrend['source'], measured: TrendPoint
   const risingShare = steps > 0 ? rising / steps : 0;
   const half = points.length >> 1;
   const lateRise = half > 0 ? median(points.slice(points.length - half).map((p) => p.value)) - median(points.slice(0, half).map((p) => p.value)) : 0;
-  const factor = source === 'lower-envelope' ? ENVELOPE_FACTOR : 1;
+  const factor = source === 'after-full-gc' ? 1 : ENVELOPE_FACTOR;
   const leaking =
     points.length >= 3 &&
     growthBytes >= thresholds.minGrowthBytes * factor &&
