@@ -6,8 +6,7 @@
  * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
  * - `heapdump`: the optional native addon, used only when chosen and installed.
  */
-import { performance } from 'node:perf_hooks';
-import { recordSelfPause } from './self-pause.js';
+import { measureSelfPause } from './self-pause.js';
 import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
 
 export interface CaptureProgress {
@@ -41,40 +40,11 @@ export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'a
 }
 
 /**
- * The writer, with the stretch in which it held the event loop — V8 collecting garbage, walking the
- * heap and serialising it, the program stopped — recorded as hangwatch's own pause
- * (lib/capture/self-pause.ts). Where that stretch lies depends on the backend and the Node line (in
- * the call itself, or in a later task of the inspector), so it is measured from the loop's side: a
- * 1 ms timer notes each turn of the loop while the write runs, and the pause is the time from the
- * last turn before the write finished to its end.
+ * The writer with its synchronous part — where V8 collects garbage, walks the heap and serialises
+ * it, the program stopped — recorded as hangwatch's own pause (lib/capture/self-pause.ts).
  */
 function measuredWriter(writer: HeapSnapshotWriter): HeapSnapshotWriter {
-  return {
-    name: writer.name,
-    write(file, onProgress) {
-      let lastTurn = performance.now();
-      let timer: NodeJS.Timeout | undefined;
-      const turn = (): void => {
-        lastTurn = performance.now();
-        timer = setTimeout(turn, 1);
-        timer.unref();
-      };
-      turn();
-      const end = (): void => {
-        clearTimeout(timer);
-        const now = performance.now();
-        if (now - lastTurn >= 1) recordSelfPause({ reason: 'heap-snapshot', startedAtMs: performance.timeOrigin + lastTurn, durationMs: now - lastTurn });
-      };
-      let written: Promise<void>;
-      try {
-        written = writer.write(file, onProgress);
-      } catch (error) {
-        end();
-        throw error;
-      }
-      return written.finally(end);
-    },
-  };
+  return { name: writer.name, write: (file, onProgress) => measureSelfPause('heap-snapshot', () => writer.write(file, onProgress)) };
 }
 
 async function chooseBackend(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {
