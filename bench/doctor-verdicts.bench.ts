@@ -1,7 +1,8 @@
 /**
  * `npm run bench:doctor-verdicts`: what clinic doctor and hangwatch doctor each conclude about the
- * four fixture servers of the doctor's tests (test/fixtures: blocking, I/O-bound, leaking,
- * healthy; each starts its own load). Each doctor runs each fixture for BENCH_SECONDS (default
+ * fixture servers of the doctor's tests (test/fixtures: blocking, I/O-bound, leaking, healthy,
+ * express-session's MemoryStore, a slowly leaking cache and the same cache bounded; each starts
+ * its own load). Each doctor runs each fixture for BENCH_SECONDS (default
  * 15; the fixtures' load lasts 20 s), then gets SIGINT (Ctrl-C) and writes its HTML report, from
  * which its conclusion is read back: clinic's issue category, hangwatch's findings. Also: does the
  * report name the function that blocks (`expensiveSyncWork` in blocking-server.mjs)?
@@ -18,7 +19,16 @@ import { CLINIC, CLINIC_ENV, clinicCategory, hangwatchFindings, prepareClinic } 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const FIXTURES = ['blocking-server.mjs', 'io-bound-server.mjs', 'leaking-server.mjs', 'healthy-server.mjs'];
+// A fixture with its arguments: the cache server leaks or keeps its cache bounded.
+const FIXTURES = [
+  'blocking-server.mjs',
+  'io-bound-server.mjs',
+  'leaking-server.mjs',
+  'healthy-server.mjs',
+  'session-store-server.mjs',
+  'cache-server.mjs leak',
+  'cache-server.mjs bounded',
+];
 const BLOCKING_FUNCTION = 'expensiveSyncWork';
 const built = join(ROOT, 'dist/esm/lib/cli/main.js');
 const hangwatchCli = existsSync(built) ? [built] : ['--import', 'tsx', join(ROOT, 'lib/cli/main.ts')];
@@ -61,7 +71,8 @@ async function diagnoseFixture(tool: Tool, fixture: string): Promise<Verdict> {
   const out = mkdtempSync(join(scratch, 'run-'));
   const env = { ...process.env, ...tool.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, tool.args(out, join(ROOT, 'test/fixtures', fixture)), { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [file, ...fixtureArgs] = fixture.split(' ');
+  const child = spawn(process.execPath, [...tool.args(out, join(ROOT, 'test/fixtures', file as string)), ...fixtureArgs], { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGINT'), SECONDS * 1000);

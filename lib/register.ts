@@ -14,12 +14,14 @@
  * Nothing here may throw into the program or keep it alive.
  */
 import { isMainThread } from 'node:worker_threads';
+import { onSelfPause } from './capture/self-pause.js';
 import { monitorGc } from './gc/monitor.js';
 import { writeHeapSnapshot } from './heap/write-heap-snapshot.js';
 import { watchEventLoop, type LoopWatchdog } from './hang/index.js';
 import { monitorEventLoop, type BlockEvent, type LoopMonitor } from './loop/index.js';
 import type { HangReport } from './report/hang-report.js';
 import { ChannelWriter } from './process/doctor-channel.js';
+import { startLiveHeapProbe, type LiveHeapProbe } from './process/live-heap-probe.js';
 import { startIntervalSampler, type IntervalSampler } from './process/interval-sampler.js';
 import { readPreloadConfig, type PreloadConfig } from './process/preload-config.js';
 import { PreloadReporter } from './process/preload-reporter.js';
@@ -81,12 +83,33 @@ function startSyncIoTracing(config: PreloadConfig, reporter: PreloadReporter): S
   }
 }
 
-function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined): IntervalSampler | undefined {
+/**
+ * The live-heap probe `hangwatch doctor` asks for (HANGWATCH_LIVE_HEAP_MS: one full collection
+ * every so many ms, its reading added to the next sample).
+ */
+function startProbe(env: NodeJS.ProcessEnv, reporter: PreloadReporter, channel: ChannelWriter | undefined): LiveHeapProbe | undefined {
+  const raw = env.HANGWATCH_LIVE_HEAP_MS;
+  if (!raw || !channel) return undefined;
+  const everyMs = Number(raw);
+  if (!Number.isFinite(everyMs) || everyMs < 50) {
+    reporter.warn(`HANGWATCH_LIVE_HEAP_MS: ${JSON.stringify(raw)} is not a time of at least 50 ms; ignored`);
+    return undefined;
+  }
+  try {
+    return startLiveHeapProbe(everyMs, (error) => reporter.warn(`live-heap probe stopped: ${error.message}`));
+  } catch (error) {
+    reporter.warn(`live-heap probe did not start: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined, probe: LiveHeapProbe | undefined): IntervalSampler | undefined {
   try {
     return startIntervalSampler({
       intervalMs: config.sampleIntervalMs,
       onSample(sample) {
-        channel?.write({ type: 'sample', pid: process.pid, sample });
+        const live = probe?.take();
+        channel?.write({ type: 'sample', pid: process.pid, sample: live === undefined ? sample : { ...sample, liveHeapBytes: live } });
         if (blockStacksError !== undefined && sample.loopDelay.maxMs >= config.blockThresholdMs) {
           reporter.delay({
             schema: 'hangwatch.loop-delay',
@@ -147,6 +170,7 @@ function startPreload(): void {
     channel?.write({ type: 'block', pid: process.pid, event });
   });
   const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
+  const stopPauseRecords = channel ? onSelfPause((pause) => channel.write({ type: 'self-pause', pid: process.pid, pause })) : undefined;
   const gcMonitor = startGcMonitor(config, reporter);
   scheduleHeapSnapshots(process.env, reporter, channel);
   const hangWatchdog = startHangWatchdog(config, reporter);
@@ -160,7 +184,8 @@ function startPreload(): void {
   const samplerEpochMs = Date.now();
   // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
   // runs only to feed `hangwatch run`/`doctor`, or to report blocks when the monitor is unavailable.
-  const sampler = channel !== undefined || blockStacksError !== undefined ? startSampler(config, reporter, channel, blockStacksError) : undefined;
+  const probe = startProbe(process.env, reporter, channel);
+  const sampler = channel !== undefined || blockStacksError !== undefined ? startSampler(config, reporter, channel, blockStacksError, probe) : undefined;
 
   channel?.write({
     type: 'hello',
@@ -179,10 +204,14 @@ function startPreload(): void {
     if (finished) return;
     finished = true;
     try {
+      // The run's last live-heap reading goes into the sampler's last sample.
+      probe?.probeNow();
       sampler?.stop();
+      probe?.stop();
       if (typeof monitor !== 'string') monitor.stop();
       gcMonitor?.stop();
       hangWatchdog?.stop();
+      stopPauseRecords?.();
     } catch {
       // stopping must not change how the program exits
     }

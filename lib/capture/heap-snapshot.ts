@@ -6,6 +6,7 @@
  * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
  * - `heapdump`: the optional native addon, used only when chosen and installed.
  */
+import { measureSelfPause } from './self-pause.js';
 import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
 import type { HeapSnapshotBackend, HeapSnapshotWriter, UnavailableBackend } from './heap-snapshot-writer.js';
 
@@ -16,6 +17,19 @@ interface HeapdumpModule {
 }
 
 export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {
+  const chosen = await chooseBackend(backend);
+  return 'unavailable' in chosen ? chosen : measuredWriter(chosen);
+}
+
+/**
+ * The writer with its synchronous part — where V8 collects garbage, walks the heap and serialises
+ * it, the program stopped — recorded as hangwatch's own pause (lib/capture/self-pause.ts).
+ */
+function measuredWriter(writer: HeapSnapshotWriter): HeapSnapshotWriter {
+  return { name: writer.name, write: (file, onProgress) => measureSelfPause('heap-snapshot', () => writer.write(file, onProgress)) };
+}
+
+async function chooseBackend(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {
   switch (backend) {
     case 'v8':
       return v8HeapSnapshotWriter();

@@ -22,6 +22,20 @@ export function isSyntheticFrame(cf: ProfileCallFrame): boolean {
   return cf.url === '' && cf.functionName.startsWith('(') && cf.functionName.endsWith(')');
 }
 
+/** Longest regular-expression source kept in a `RegExp: …` frame name. */
+const REGEXP_SOURCE_CHARS = 48;
+/** Longest function name kept (an eval'd or generated name can be any length). */
+const FUNCTION_NAME_CHARS = 120;
+
+/**
+ * V8 names the code of a regular expression `RegExp: <source>`, with the whole source: one such
+ * frame can be hundreds of characters wide in a table. Keep its start (and any other name's) with `…`.
+ */
+export function shortenFunctionName(name: string): string {
+  if (name.startsWith('RegExp: ') && name.length > 8 + REGEXP_SOURCE_CHARS) return `${name.slice(0, 8 + REGEXP_SOURCE_CHARS)}…`;
+  return name.length > FUNCTION_NAME_CHARS ? `${name.slice(0, FUNCTION_NAME_CHARS - 1)}…` : name;
+}
+
 export class ProfileFrameResolver {
   readonly #sourceMaps: boolean;
   readonly #cache = new Map<string, StackFrame>();
@@ -42,10 +56,10 @@ export class ProfileFrameResolver {
 
   #compute(cf: ProfileCallFrame): StackFrame {
     if (isSyntheticFrame(cf) || cf.lineNumber < 0) {
-      return { functionName: cf.functionName || '(anonymous)', file: cf.url ? urlToFile(cf.url) : '', line: 0, column: 0 };
+      return { functionName: shortenFunctionName(cf.functionName) || '(anonymous)', file: cf.url ? urlToFile(cf.url) : '', line: 0, column: 0 };
     }
     const frame = fromInspectorFrame({
-      functionName: cf.functionName,
+      functionName: shortenFunctionName(cf.functionName),
       url: cf.url,
       lineNumber: cf.lineNumber,
       columnNumber: Math.max(0, cf.columnNumber),

@@ -33,6 +33,10 @@ Options:
   --heap-snapshots    take two heap snapshots of the program (at 25% and 85% of --duration,
                       which it needs) and name the constructors that grew between them;
                       each snapshot pauses the program while V8 writes it
+  --live-heap <s>     measure the live heap every <s> seconds (one full garbage collection,
+                      a pause of the program shown apart in the report), so that a slow leak
+                      is told from garbage; default: 1/7 of --duration (0.5..10 s), else 2 s;
+                      0: never (leaks are then judged from the program's own collections)
   --quiet             no progress on stderr
   -h, --help          this help
 
@@ -84,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     'json-file': { type: 'string' },
     quiet: { type: 'boolean' },
     'heap-snapshots': { type: 'boolean' },
+    'live-heap': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${usage}\n`);
@@ -92,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
   const durationS = numberArg(values, 'duration', { min: 0.1, max: 7 * 24 * 3600 });
   const intervalMs = numberArg(values, 'interval', { min: 20, max: 60_000 }) ?? 500;
   const blockMs = numberArg(values, 'block-ms', { min: 1, max: 3_600_000 });
+  const liveHeapS = numberArg(values, 'live-heap', { min: 0, max: 3600 }) ?? (durationS !== undefined ? Math.min(10, Math.max(0.5, durationS / 7)) : 2);
+  if (liveHeapS > 0 && liveHeapS < 0.05) throw new UsageError('--live-heap must be 0 (off) or at least 0.05 s');
   if (values['no-html'] && values.html !== undefined) throw new UsageError('--html and --no-html contradict each other');
   const snapshots = Boolean(values['heap-snapshots']);
   if (snapshots && durationS === undefined) throw new UsageError('--heap-snapshots needs --duration (the snapshots are taken at 25% and 85% of it)');
@@ -122,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
         HANGWATCH_STDERR: '0',
         HANGWATCH_REPORT_DIR: 'off',
         ...(blockMs !== undefined ? { HANGWATCH_BLOCK_MS: String(blockMs) } : {}),
+        ...(liveHeapS > 0 ? { HANGWATCH_LIVE_HEAP_MS: String(Math.round(liveHeapS * 1000)) } : {}),
         ...(snapshotDir && durationS !== undefined
           ? { HANGWATCH_SNAPSHOT_DIR: snapshotDir, HANGWATCH_SNAPSHOT_AT_MS: `${Math.round(durationS * 250)},${Math.round(durationS * 850)}` }
           : {}),
@@ -154,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const diagnosis = diagnose(runResult.samples, {
     blocks: runResult.blocks,
+    hangwatchPauses: runResult.hangwatchPauses,
     ...(growingConstructors ? { growingConstructors } : {}),
     ...(blockMs !== undefined ? { thresholds: { blockDelayMs: blockMs } } : {}),
   });

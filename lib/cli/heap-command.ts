@@ -21,6 +21,8 @@ const usage = `usage:
   hangwatch heap diff BEFORE AFTER            new/deleted objects per constructor (Comparison view);
                                               --retained adds what the new objects retain
   hangwatch heap leaks BASELINE TARGET FINAL  three-snapshot leak finding, clustered by retainer path
+                                              shape (indices and dynamic keys collapsed: one growing
+                                              collection is one cluster)
 
 options:
   -o, --out FILE         snapshot: where to write it (default ./hangwatch-PID-TIME.heapsnapshot)
@@ -32,6 +34,8 @@ options:
                          sort by it (a leaking record is small; the payloads it keeps are not)
   --include-internal     leaks: report V8 internals too (hidden objects, code, shapes, contexts)
   --min-retained BYTES   leaks: drop clusters retaining less
+  --full-path            leaks: print each example path from the GC roots (default: from the
+                         first step a user recognises; the JSON always has the full path)
   -h, --help             show this help
 `;
 
@@ -54,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
         'include-internal': { type: 'boolean', default: false },
         retained: { type: 'boolean', default: false },
         'min-retained': { type: 'string' },
+        'full-path': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -116,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
         });
         progress.done();
         for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-        print(values.json ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report }) : renderLeaks(report));
+        print(values.json ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report }) : renderLeaks(report, values['full-path']));
         return 0;
       }
       case undefined:
@@ -236,7 +241,7 @@ function renderDiff(diff: HeapDiff, top: number, retained: boolean): string {
   return `${head}${body}\n${warn}`;
 }
 
-function renderLeaks(report: LeakReport): string {
+function renderLeaks(report: LeakReport, fullPath: boolean): string {
   if (report.clusters.length === 0) {
     return `no leaks: ${report.leakedCount} objects created between baseline and target are still alive in final, none of them program objects (${report.reportedCount} reported)\n`;
   }
@@ -246,7 +251,8 @@ function renderLeaks(report: LeakReport): string {
   ];
   report.clusters.forEach((c, i) => {
     lines.push(`#${i + 1} ${c.name} ×${c.count}  retained ${formatBytes(c.retainedSize)}`);
-    lines.push(`   ${elidePath(c.path)}`);
+    lines.push(`   path:    ${fullPath ? c.shapeText : elidePath(c.path, true, c.userPathStart)}`);
+    lines.push(`   example: ${fullPath ? c.pathText : elidePath(c.path, false, c.userPathStart)}`);
     if (c.holds.length > 0) lines.push(`   holds: ${c.holds.slice(0, 5).map((h) => `${h.className} ×${h.count}`).join(', ')}`);
     lines.push(`   ids: ${c.sampleIds.map((id) => `@${id}`).join(' ')}`);
     lines.push('');
@@ -255,8 +261,9 @@ function renderLeaks(report: LeakReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Keep the first two and last seven steps of a long path. */
-function elidePath(path: LeakPathStep[]): string {
-  const parts = leakPathSegments(path);
-  return parts.length <= 10 ? parts.join(' / ') : [...parts.slice(0, 2), '…', ...parts.slice(-7)].join(' / ');
+/** From the first step a user recognises (`… / ` when that is not the root), at most its last ten steps. */
+function elidePath(path: LeakPathStep[], shape: boolean, from: number): string {
+  const parts = leakPathSegments(path, shape).slice(from);
+  const shown = parts.length <= 10 ? parts : [...parts.slice(0, 1), '…', ...parts.slice(-8)];
+  return `${from > 0 ? '… / ' : ''}${shown.join(' / ')}`;
 }

@@ -4,6 +4,7 @@
  * profiles one call. Each session profiles the thread it was started on (a worker thread profiles
  * itself). Sessions may overlap: each has its own inspector session and V8 sampler.
  */
+import { measureSelfPause } from '../capture/self-pause.js';
 import { threadId } from 'node:worker_threads';
 import { CPU_PROFILER_BACKENDS, createCpuProfilerBackend, type CpuProfilerBackend, type CpuProfilerBackendName } from '../capture/cpu-profiler.js';
 import type { RawCpuProfile } from '../capture/profile-format.js';
@@ -66,7 +67,7 @@ export class CpuProfileSession {
     const profiler = this.#profiler;
     if (!profiler || this.#autoStopped) return;
     try {
-      this.#autoStopped = profiler.stop();
+      this.#autoStopped = measureSelfPause('cpu-profiler', () => profiler.stop());
     } catch {
       // the recording is lost; stop() will report it
       this.#profiler = undefined;
@@ -86,7 +87,7 @@ export class CpuProfileSession {
     this.#profiler = undefined;
     if (this.#timer) clearTimeout(this.#timer);
     const truncated = this.#autoStopped !== undefined;
-    const raw = this.#autoStopped ?? profiler.stop();
+    const raw = this.#autoStopped ?? measureSelfPause('cpu-profiler', () => profiler.stop());
     this.#autoStopped = undefined;
     return new CpuProfile(
       raw,
@@ -127,7 +128,7 @@ function parseOptions(options: unknown): ParsedOptions {
 export async function startCpuProfile(options: CpuProfileOptions = {}): Promise<CpuProfileSession> {
   const { intervalUs, backend, view, maxDurationMs } = parseOptions(options);
   const profiler = await createCpuProfilerBackend(backend);
-  profiler.start(intervalUs);
+  measureSelfPause('cpu-profiler', () => profiler.start(intervalUs));
   return new CpuProfileSession(profiler, intervalUs, view, maxDurationMs);
 }
 

@@ -11,6 +11,8 @@
 import { InvalidOptionError } from '../errors.js';
 import { booleanOption, functionOption, numberOption, optionalObject, optionKeys, requiredArray } from '../validate.js';
 import { NodeIdIndex } from './id-index.js';
+import { PathShaper } from './path-shape.js';
+import { userPathStart } from './user-path.js';
 import { HeapSnapshot, type HeapNode } from './heap-snapshot.js';
 import { loadHeapSnapshot, loadHeapSnapshotIds, type LoadProgress } from './load-heap-snapshot.js';
 
@@ -46,8 +48,11 @@ export interface LeakPathStep {
   type: string;
   className: string;
   id: number;
-  /** The edge from the previous step to this node (null for the first step). */
-  edge: { type: string; name: string | number } | null;
+  /**
+   * The edge from the previous step to this node (null for the first step); `collapsed` says how it
+   * reads in the cluster's path shape (`[]` an index, `<key>` a dynamic property name), when it does.
+   */
+  edge: { type: string; name: string | number; collapsed?: '[]' | '<key>' } | null;
 }
 
 export interface LeakCluster {
@@ -58,10 +63,20 @@ export interface LeakCluster {
   /** Bytes freed if these objects were released (they never dominate one another, so this is exact). */
   retainedSize: number;
   selfSize: number;
-  /** Retainer path of the largest member, from the GC roots to it. */
+  /** Retainer path of the largest member (the example), from the GC roots to it. */
   path: LeakPathStep[];
   /** The path as one line: `global.cache / Map.table / (object elements)[12] / LeakyObject`. */
   pathText: string;
+  /**
+   * What every member's path has in common, as one line: indices and dynamic property names
+   * collapsed (`MemoryStore.sessions / Object.<key> / (string)`). Members are clustered by it.
+   */
+  shapeText: string;
+  /**
+   * Index in `path` of the first step a user recognises: the first object of a class the program
+   * (or a package) defined, a closure variable or a global variable; 0 when there is none.
+   */
+  userPathStart: number;
   /** Other leaked objects reached only through this cluster's objects, per class, most first. */
   holds: { className: string; count: number; selfSize: number }[];
   /** Ids of up to 10 members, largest first (look them up in DevTools with `@id`). */
@@ -164,10 +179,11 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
   const top = new Uint32Array(n).fill(NONE);
   const { order, reached, parentNode } = tree;
   let reportedCount = 0;
+  const ownEdge = hangwatchEdges(final);
   for (let i = 1; i < reached; i++) {
     const v = order[i]!;
     const p = parentNode[v]!;
-    underNoise[v] = underNoise[p]! | noiseRoot[p]!;
+    underNoise[v] = underNoise[p]! | noiseRoot[p]! | ownEdge(tree.parentEdge[v]!);
     top[v] = top[p] !== NONE ? top[p]! : reported[p] ? p : NONE;
     if (!leaked[v]) continue;
     if (!options.includeInternal && (underNoise[v] || noiseClass[classOf[v]!] || metadata[p])) continue;
@@ -187,10 +203,11 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
   }
   const clusters = new Map<string, Building>();
   const clusterOfFrontier = new Map<number, Building>();
+  const shaper = new PathShaper(final);
   for (let i = 0; i < reached; i++) {
     const v = order[i]!;
     if (!reported[v] || top[v] !== NONE) continue;
-    const key = pathKey(final, v, classOf);
+    const key = pathKey(final, v, classOf, shaper);
     let c = clusters.get(key);
     if (!c) {
       c = { key, className: names[classOf[v]!]!, members: [], retained: 0, self: 0, holds: new Map() };
@@ -216,7 +233,7 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
   const kept = all.filter((c) => c.retained >= options.minRetainedSize).slice(0, options.maxClusters);
   const result: LeakCluster[] = kept.map((c) => {
     c.members.sort((a, b) => retainedSize[b]! - retainedSize[a]!);
-    const path = leakPath(final, c.members[0]!);
+    const path = leakPath(final, c.members[0]!, shaper);
     return {
       name: path[path.length - 1]!.name,
       className: c.className,
@@ -225,6 +242,8 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
       selfSize: c.self,
       path,
       pathText: formatLeakPath(path),
+      shapeText: formatLeakPath(path, { shape: true }),
+      userPathStart: userPathStart(path),
       holds: [...c.holds.entries()]
         .map(([label, h]) => ({ className: label, count: h.count, selfSize: h.selfSize }))
         .sort((a, b) => b.selfSize - a.selfSize || b.count - a.count),
@@ -276,6 +295,17 @@ function noiseRoots(snapshot: HeapSnapshot): Uint8Array {
   return out;
 }
 
+/**
+ * hangwatch keeps its process-wide state under `Symbol.for('hangwatch.…')` keys (its record of
+ * its own pauses, for one): what hangs there is the profiler's, not the program's.
+ */
+function hangwatchEdges(snapshot: HeapSnapshot): (e: number) => 0 | 1 {
+  const { strings, edgeType, edgeNameOrIndex } = snapshot.raw;
+  const property = snapshot.meta.edgeTypes.indexOf('property');
+  const own = Uint8Array.from(strings, (s) => (s.startsWith('<symbol hangwatch.') ? 1 : 0));
+  return (e) => (edgeType[e] === property && own[edgeNameOrIndex[e]!] ? 1 : 0);
+}
+
 /** Objects held by these are V8 metadata (literal boilerplates kept by allocation sites, constants of compiled code). */
 const METADATA_HOLDERS = new Set(['system / AllocationSite', 'system / FeedbackVector', 'system / FeedbackCell', 'system / ScriptContextTable', 'system / Script']);
 
@@ -311,37 +341,53 @@ export function displayName(snapshot: HeapSnapshot, v: number): string {
   }
 }
 
-function leakPath(snapshot: HeapSnapshot, v: number): LeakPathStep[] {
+function leakPath(snapshot: HeapSnapshot, v: number, shaper: PathShaper): LeakPathStep[] {
   const steps = snapshot.retainerPath(v) ?? [];
-  return steps.map((s) => ({ name: displayName(snapshot, s.node.ordinal), type: s.node.type, className: s.node.className, id: s.node.id, edge: s.edge }));
+  const tree = snapshot.retainerTree();
+  return steps.map((s) => {
+    const step: LeakPathStep = { name: displayName(snapshot, s.node.ordinal), type: s.node.type, className: s.node.className, id: s.node.id, edge: s.edge };
+    const collapsed = s.edge ? shaper.collapse(tree.parentEdge[s.node.ordinal]!, tree.parentNode[s.node.ordinal]!) : null;
+    if (step.edge && collapsed) step.edge = { ...step.edge, collapsed };
+    return step;
+  });
 }
 
-function edgeSuffix(edge: { type: string; name: string | number }): string {
-  if (typeof edge.name === 'number' || /^\d+$/.test(edge.name)) return `[${edge.name}]`;
+function edgeSuffix(edge: NonNullable<LeakPathStep['edge']>, shape: boolean): string {
+  if (shape && edge.collapsed === '<key>') return '.<key>';
+  if (typeof edge.name === 'number' || /^\d+$/.test(edge.name)) return shape ? '[]' : `[${edge.name}]`;
   if (edge.type === 'context') return ` (context ${edge.name})`;
   return `.${edge.name}`;
 }
 
+export interface FormatLeakPathOptions {
+  /** The path shape: indices as `[]`, dynamic property names as `<key>`. */
+  shape?: boolean;
+  /** Start at this step, with `… / ` in front when it is not the first. */
+  from?: number;
+}
+
 /** `a.x / B[3] / C`: each node followed by the edge that leads to the next one. */
-export function formatLeakPath(path: LeakPathStep[]): string {
-  return leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)')).join(' / ');
+export function formatLeakPath(path: LeakPathStep[], options: FormatLeakPathOptions = {}): string {
+  const from = options.from ?? 0;
+  const text = leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)'), options.shape).slice(from).join(' / ');
+  return from > 0 ? `… / ${text}` : text;
 }
 
 /** The steps of `formatLeakPath`, one string per node. */
-export function leakPathSegments(path: LeakPathStep[]): string[] {
-  return path.map((step, i) => (i + 1 < path.length ? step.name + edgeSuffix(path[i + 1]!.edge!) : step.name));
+export function leakPathSegments(path: LeakPathStep[], shape = false): string[] {
+  return path.map((step, i) => (i + 1 < path.length ? step.name + edgeSuffix(path[i + 1]!.edge!, shape) : step.name));
 }
 
-/** Normalised retainer path of a node: classes and edge names, element indices dropped. */
-function pathKey(snapshot: HeapSnapshot, v: number, classOf: Uint32Array): string {
+/** Retainer path shape of a node (see path-shape.ts): classes and edge names, indices and dynamic keys collapsed. */
+function pathKey(snapshot: HeapSnapshot, v: number, classOf: Uint32Array, shaper: PathShaper): string {
   const tree = snapshot.retainerTree();
   const parts: string[] = [displayName(snapshot, v)];
   let x = v;
   while (x !== snapshot.root) {
     const e = tree.parentEdge[x]!;
-    const name = snapshot.edgeName(e);
-    parts.push(typeof name === 'number' || /^\d+$/.test(name) ? '[]' : `${snapshot.raw.edgeType[e]}:${name}`);
-    x = tree.parentNode[x]!;
+    const holder = tree.parentNode[x]!;
+    parts.push(shaper.collapse(e, holder) ?? `${snapshot.raw.edgeType[e]}:${snapshot.edgeName(e)}`);
+    x = holder;
     parts.push(String(classOf[x]));
   }
   return parts.join('\u0001');

@@ -559,16 +559,16 @@ export class HeapSnapshotParser {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_U32) {
         throw new SnapshotCorruptError(this.source, offset, `snapshot.${name} is not a valid count`);
       }
-      // every value takes at least two bytes ("0,")
-      if (this.totalBytes !== undefined && v * fieldCount * 2 > this.totalBytes + 2) {
-        throw new SnapshotCorruptError(this.source, offset, `snapshot.${name} (${v}) cannot fit in a ${this.totalBytes}-byte file`);
-      }
       return v;
     };
     this.declaredNodeCount = count(h.node_count, this.nodeFieldCount, 'node_count');
     this.declaredEdgeCount = count(h.edge_count, this.edgeFieldCount, 'edge_count');
-    this.growNodes(this.declaredNodeCount >= 0 ? this.declaredNodeCount : 1 << 16);
-    if (!this.idsOnly) this.growEdges(this.declaredEdgeCount >= 0 ? this.declaredEdgeCount : 1 << 18);
+    // Every value takes at least two bytes ("0,"): never allocate for more than the file can hold.
+    // A count the file cannot hold is not judged here: a file cut short ends before its arrays do
+    // (SnapshotTruncatedError where it ends), a whole file with a wrong count fails the count check.
+    const fits = (fieldCount: number): number => (this.totalBytes === undefined ? Infinity : Math.floor((this.totalBytes + 2) / (fieldCount * 2)));
+    this.growNodes(this.declaredNodeCount >= 0 ? Math.min(this.declaredNodeCount, fits(this.nodeFieldCount)) : 1 << 16);
+    if (!this.idsOnly) this.growEdges(this.declaredEdgeCount >= 0 ? Math.min(this.declaredEdgeCount, fits(this.edgeFieldCount)) : 1 << 18);
     if (nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(this.nodeCapacity);
   }
 

@@ -4,6 +4,7 @@
  * utilization. What blocked-at, Clinic Doctor and Sentry's ANR detection do, at the cost of one
  * timer tick every few ms on the main thread (the sampling happens in the watchdog worker).
  */
+import { selfPauseOverlap } from '../capture/self-pause.js';
 import { writeSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
@@ -169,6 +170,8 @@ class EventLoopMonitor implements LoopMonitor {
     const scheduling = schedulingContext();
     if (scheduling.loadAverage !== undefined) event.loadAverage = scheduling.loadAverage;
     event.cpus = scheduling.cpus;
+    const own = selfPauseOverlap(block.startedAt, block.startedAt + block.durationMs);
+    if (own.reason) event.hangwatchPause = { reason: own.reason, ms: Math.min(own.ms, block.durationMs) };
     if (samples[0]) event.stack = samples[0].frames;
     else if (this.captureStacks) {
       event.stackError = block.stackError ?? 'not captured';

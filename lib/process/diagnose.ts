@@ -7,16 +7,19 @@
  * threshold can be overridden.
  */
 import { formatFrame, isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
+import { isHangwatchFrame } from '../capture/own-files.js';
+import { describeSelfPauseReason } from '../capture/self-pause.js';
 import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
-import { byRetainedThenSize, type BlockingStack, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Evidence, type Finding, type GrowingConstructor, type TimeRange } from '../report/diagnosis.js';
+import { byRetainedThenSize, type BlockingStack, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Evidence, type Finding, type GrowingConstructor, type HangwatchPause, type HangwatchPauseNote, type TimeRange, VISIBLE_STACK_FRAMES } from '../report/diagnosis.js';
 import { formatBytes, formatMs, formatPercent, formatRange } from '../report/format-units.js';
 import { numberOption, optionalObject, optionKeys } from '../validate.js';
+import { judgeHeapTrend, lowerEnvelope, postGcHeapSeries } from './heap-trend.js';
 import type { IntervalSample } from './interval-sampler.js';
 
-const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, thresholds: true });
+const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, hangwatchPauses: true, thresholds: true });
 
-const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({ blockDelayMs: true, blockMinShare: true, blockMinIntervals: true, blockSevereMs: true, ioMaxCpuPercent: true, ioMaxUtilization: true, ioMinPendingOperations: true, gcMinShare: true, leakMinGrowthBytes: true, handleLeakMinGrowth: true, minSamplesForTrend: true });
+const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({ blockDelayMs: true, blockMinShare: true, blockMinIntervals: true, blockSevereMs: true, ioMaxCpuPercent: true, ioMaxUtilization: true, ioMinPendingOperations: true, gcMinShare: true, leakMinGrowthBytes: true, leakMinRelativeGrowth: true, handleLeakMinGrowth: true, minSamplesForTrend: true });
 
 export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   blockDelayMs: 100,
@@ -27,7 +30,8 @@ export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   ioMaxUtilization: 0.3,
   ioMinPendingOperations: 5,
   gcMinShare: 0.1,
-  leakMinGrowthBytes: 10 * 1024 * 1024,
+  leakMinGrowthBytes: 512 * 1024,
+  leakMinRelativeGrowth: 0.01,
   handleLeakMinGrowth: 20,
   minSamplesForTrend: 6,
 });
@@ -35,10 +39,15 @@ export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
 export interface DiagnoseOptions {
   /** Block events from the block monitor: their stacks are attached to an event-loop-blocking finding. */
   blocks?: BlockEvent[];
-  /** From a heap snapshot pair: attached to a memory-leak finding. */
+  /** From a heap snapshot pair: shown whatever the findings, and attached to a memory-leak finding. */
   growingConstructors?: GrowingConstructor[];
+  /** hangwatch's own pauses of the program (`SupervisedRun.hangwatchPauses`): shown apart, never blamed on it. */
+  hangwatchPauses?: HangwatchPause[];
   thresholds?: Partial<DiagnosisThresholds>;
 }
+
+/** Growing constructors kept (most retained first). */
+const TOP_GROWING = 10;
 
 const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 const max = (values: number[]): number => values.reduce((a, b) => (b > a ? b : a), 0);
@@ -47,7 +56,7 @@ function validateThresholds(value: unknown): DiagnosisThresholds {
   const given = optionalObject<DiagnosisThresholds>('thresholds', value, DIAGNOSIS_THRESHOLDS_OPTION_KEYS);
   const out = { ...DEFAULT_THRESHOLDS };
   for (const key of Object.keys(given) as (keyof DiagnosisThresholds)[]) {
-    const share = key === 'blockMinShare' || key === 'ioMaxUtilization' || key === 'gcMinShare';
+    const share = key === 'blockMinShare' || key === 'ioMaxUtilization' || key === 'gcMinShare' || key === 'leakMinRelativeGrowth';
     out[key] = numberOption(`thresholds.${key}`, given[key], DEFAULT_THRESHOLDS[key], share ? { min: 0, max: 1 } : { min: 0 });
   }
   return out;
@@ -78,24 +87,6 @@ function rangesWhere(samples: IntervalSample[], pred: (s: IntervalSample) => boo
 function describeRanges(ranges: TimeRange[]): string {
   const shown = ranges.slice(0, 4).map((r) => formatRange(r.fromMs, r.toMs));
   return ranges.length > 4 ? `${shown.join(', ')} and ${ranges.length - 4} more` : shown.join(', ');
-}
-
-/**
- * Lower envelope of a series: the minimum of each of `windows` consecutive windows, with the time
- * of that minimum. For the heap this is "memory after collections", which is what a leak raises.
- */
-export function lowerEnvelope(samples: IntervalSample[], value: (s: IntervalSample) => number): { t: number; value: number }[] {
-  const windows = Math.max(3, Math.min(8, Math.floor(samples.length / 3)));
-  const size = samples.length / windows;
-  const out: { t: number; value: number }[] = [];
-  for (let w = 0; w < windows; w++) {
-    const slice = samples.slice(Math.round(w * size), Math.round((w + 1) * size));
-    if (!slice.length) continue;
-    let best = slice[0] as IntervalSample;
-    for (const s of slice) if (value(s) < value(best)) best = s;
-    out.push({ t: best.t, value: value(best) });
-  }
-  return out;
 }
 
 /** Least-squares slope, per second, of points whose `t` is in ms. */
@@ -134,40 +125,102 @@ export function sustainedGrowth(envelope: { value: number }[], tolerance: (v: nu
 /** Share of the growth that must happen in the second half of the run for a leak. */
 const LATE_GROWTH_SHARE = 0.25;
 
+/** Node's own code or hangwatch's: never what a block is blamed on while an application frame is there. */
+const notTheApplication = (f: StackFrame): boolean => isNodeInternal(f) || isHangwatchFrame(f);
+
 /** The frame a block is attributed to: its hottest application frame, else its innermost one. */
 function blockKeyFrame(event: BlockEvent): StackFrame | undefined {
-  const hot = event.hotFrames.find((h) => !isNodeInternal(h.frame))?.frame;
-  return hot ?? event.stack?.find((f) => !isNodeInternal(f)) ?? event.stack?.[0] ?? event.samples[0]?.frames[0];
+  const hot = event.hotFrames.find((h) => !notTheApplication(h.frame))?.frame;
+  return hot ?? event.stack?.find((f) => !notTheApplication(f)) ?? event.stack?.[0] ?? event.samples[0]?.frames[0];
 }
 
 /** Group block events by their key frame; the groups with the most blocked time first. */
 export function topBlockingStacks(blocks: BlockEvent[], limit = 5): BlockingStack[] {
-  const groups = new Map<string, { stack: BlockingStack; longest: number }>();
+  const groups = new Map<string, { stack: BlockingStack; longest: number; showsKey: boolean }>();
   for (const event of blocks) {
     const key = blockKeyFrame(event);
     if (!key) continue;
     const id = formatFrame(key);
     const frames = event.stack ?? event.samples[0]?.frames ?? [key];
+    // The first stack of a block may have been taken after its hot function returned: show the
+    // longest block whose stack has the frame the group is named after.
+    const showsKey = frames.some((f) => formatFrame(f) === id);
     let group = groups.get(id);
     if (!group) {
-      group = { stack: { count: 0, totalMs: 0, maxMs: 0, frames }, longest: -1 };
+      group = { stack: { count: 0, totalMs: 0, maxMs: 0, frames }, longest: -1, showsKey };
       groups.set(id, group);
     }
     group.stack.count++;
     group.stack.totalMs += event.durationMs;
-    if (event.durationMs > group.longest) {
+    group.stack.maxMs = Math.max(group.stack.maxMs, event.durationMs);
+    if ((showsKey && !group.showsKey) || (showsKey === group.showsKey && event.durationMs > group.longest)) {
       group.longest = event.durationMs;
-      group.stack.maxMs = event.durationMs;
+      group.showsKey = showsKey;
       group.stack.frames = frames;
     }
   }
-  return [...groups.values()]
-    .map((g) => g.stack)
-    .sort((a, b) => b.totalMs - a.totalMs)
-    .slice(0, limit);
+  // Groups whose shown frames are the same read as one stack: merge them.
+  const byVisible = new Map<string, BlockingStack>();
+  for (const { stack } of [...groups.values()].sort((a, b) => b.longest - a.longest)) {
+    const visible = stack.frames.slice(0, VISIBLE_STACK_FRAMES).map(formatFrame).join('\n');
+    const same = byVisible.get(visible);
+    if (!same) {
+      byVisible.set(visible, stack);
+      continue;
+    }
+    same.count += stack.count;
+    same.totalMs += stack.totalMs;
+    same.maxMs = Math.max(same.maxMs, stack.maxMs);
+  }
+  return [...byVisible.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit);
 }
 
-function summarize(samples: IntervalSample[], blocks: BlockEvent[]): DiagnosisSummary {
+/**
+ * The program's blocks: a block is the program's for the part of it hangwatch did not hold the
+ * loop (a heap snapshot, the profiler); a block that is under its threshold without that part was
+ * hangwatch's alone and is dropped.
+ */
+export function programBlocks(blocks: BlockEvent[]): BlockEvent[] {
+  const out: BlockEvent[] = [];
+  for (const b of blocks) {
+    const own = b.hangwatchPause?.ms ?? 0;
+    // Its stack caught hangwatch at work: the block is hangwatch's, whatever the rest of it was.
+    if (own > 0 && (b.stack ?? b.samples[0]?.frames ?? []).some(isHangwatchFrame)) continue;
+    if (own <= 0) out.push(b);
+    else if (b.durationMs - own >= b.thresholdMs) out.push({ ...b, durationMs: b.durationMs - own });
+  }
+  return out;
+}
+
+/** Only pauses this long are listed in the report (they all count in `summary.hangwatchPauseMs`). */
+const LISTED_PAUSE_MS = 10;
+
+/** Each pause of a reason seen once or twice; a reason seen more often (the live-heap probe) as one line. */
+function describePauses(pauses: HangwatchPause[]): HangwatchPauseNote[] {
+  const byReason = new Map<HangwatchPause['reason'], HangwatchPause[]>();
+  for (const p of pauses) byReason.set(p.reason, [...(byReason.get(p.reason) ?? []), p]);
+  const notes: HangwatchPauseNote[] = [];
+  for (const [reason, list] of byReason) {
+    const listed = list.filter((p) => p.durationMs >= LISTED_PAUSE_MS);
+    if (listed.length <= 2) {
+      for (const p of listed) notes.push({ ...p, count: 1, longestMs: p.durationMs, text: `hangwatch paused the program for ${formatMs(p.durationMs)} to ${describeSelfPauseReason(reason)} (at ${formatMs(p.atMs)})` });
+      continue;
+    }
+    const total = list.reduce((a, p) => a + p.durationMs, 0);
+    const longest = max(list.map((p) => p.durationMs));
+    notes.push({
+      reason,
+      atMs: (list[0] as HangwatchPause).atMs,
+      durationMs: total,
+      count: list.length,
+      longestMs: longest,
+      text: `hangwatch paused the program ${list.length} times, ${formatMs(total)} in all (longest ${formatMs(longest)}), to ${describeSelfPauseReason(reason)}`,
+    });
+  }
+  return notes.sort((a, b) => a.atMs - b.atMs);
+}
+
+function summarize(samples: IntervalSample[], blocks: BlockEvent[], pauses: HangwatchPause[]): DiagnosisSummary {
   return {
     durationMs: samples.length ? (samples[samples.length - 1] as IntervalSample).t - Math.max(0, (samples[0] as IntervalSample).t - (samples[0] as IntervalSample).intervalMs) : 0,
     sampleCount: samples.length,
@@ -180,6 +233,7 @@ function summarize(samples: IntervalSample[], blocks: BlockEvent[]): DiagnosisSu
     gcCount: samples.reduce((a, s) => a + s.gc.count, 0),
     gcPauseMs: samples.reduce((a, s) => a + s.gc.pauseMs, 0),
     blockEvents: blocks.length,
+    hangwatchPauseMs: pauses.reduce((a, p) => a + p.durationMs, 0),
   };
 }
 
@@ -301,31 +355,42 @@ function findGcPressure(samples: IntervalSample[], th: DiagnosisThresholds): Fin
 
 function findMemoryLeak(samples: IntervalSample[], th: DiagnosisThresholds, growing: GrowingConstructor[] | undefined): Finding | undefined {
   if (samples.length < th.minSamplesForTrend) return undefined;
-  const envelope = lowerEnvelope(samples, (s) => s.heapUsedBytes);
-  const growth = sustainedGrowth(envelope, (v) => Math.max(512 * 1024, v * 0.02));
-  if (growth < th.leakMinGrowthBytes) return undefined;
-  const first = envelope[0] as { t: number; value: number };
-  const last = envelope[envelope.length - 1] as { t: number; value: number };
-  const rate = slopePerSecond(envelope);
+  const series = postGcHeapSeries(samples);
+  const trend = judgeHeapTrend(series.source, series.points, { minGrowthBytes: th.leakMinGrowthBytes, minRelativeGrowth: th.leakMinRelativeGrowth });
+  if (!trend.leaking) return undefined;
+  const first = trend.points[0] as { t: number; value: number };
+  const last = trend.points[trend.points.length - 1] as { t: number; value: number };
+  const growth = trend.growthBytes;
+  const rate = trend.bytesPerSecond;
   const rss = lowerEnvelope(samples, (s) => s.rssBytes);
+  const what =
+    trend.source === 'after-full-gc'
+      ? `heap after collections (${trend.points.length} full collections)`
+      : trend.source === 'old-generation'
+        ? 'heap after collections (old generation, low points)'
+        : 'heap after collections (heap low points)';
   const finding: Finding = {
     kind: 'memory-leak',
-    severity: growth >= 100 * 1024 * 1024 ? 'critical' : 'warning',
+    severity: growth >= 100 * 1024 * 1024 || trend.relativeGrowth >= 1 ? 'critical' : 'warning',
     title: 'Memory leak',
-    summary: `The heap left after collections grew steadily, by ${formatBytes(growth)} (${formatBytes(rate)}/s), and never came back down: objects are being kept alive.`,
+    summary:
+      `The heap left after collections grew steadily, by ${formatBytes(growth)} (${formatPercent(trend.relativeGrowth)} of where it started, ${formatBytes(rate * 60)}/min), ` +
+      `and never came back down: objects are being kept alive.`,
     evidence: [
-      { label: 'heap after collections', value: `${formatBytes(first.value)} → ${formatBytes(last.value)}` },
-      { label: 'growth rate', value: `${formatBytes(rate)}/s` },
+      { label: what, value: `${formatBytes(first.value)} → ${formatBytes(last.value)}` },
+      { label: 'growth rate (robust slope)', value: `${formatBytes(rate)}/s, ${formatBytes(rate * 60)}/min` },
+      { label: 'growth relative to the start', value: formatPercent(trend.relativeGrowth) },
+      { label: 'steps that rose', value: formatPercent(trend.risingShare) },
       { label: 'RSS low points', value: `${formatBytes((rss[0] as { value: number }).value)} → ${formatBytes((rss[rss.length - 1] as { value: number }).value)}` },
       { label: 'collections in the run', value: String(samples.reduce((a, s) => a + s.gc.count, 0)) },
       { label: 'when', value: formatRange(first.t, last.t) },
     ],
     ranges: [{ fromMs: first.t, toMs: last.t }],
     nextStep: growing?.length
-      ? `Start with the constructors that grew most (below): find what retains them (\`hangwatch heap\` retainer paths) — typically a cache or Map without eviction, listeners never removed, or closures kept by timers.`
-      : 'Take heap snapshots before and after some load and compare them (`hangwatch heap`) to find the growing constructors and what retains them — typically a cache or Map without eviction, listeners never removed, or closures kept by timers.',
+      ? `Start with the constructors that grew most (below): find what retains them (\`hangwatch heap leaks\` retainer paths) — typically a cache or Map without eviction, listeners never removed, or closures kept by timers.`
+      : 'Run the doctor again with --heap-snapshots (or take heap snapshots before and after some load and compare them with `hangwatch heap`) to find the growing constructors and what retains them — typically a cache or Map without eviction, listeners never removed, or closures kept by timers.',
   };
-  if (growing?.length) finding.growingConstructors = [...growing].sort(byRetainedThenSize).slice(0, 10);
+  if (growing?.length) finding.growingConstructors = growing;
   return finding;
 }
 
@@ -367,16 +432,19 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
   const list = validateSamples(samples);
   const opts = optionalObject<DiagnoseOptions>('options', options, DIAGNOSE_OPTION_KEYS);
   const thresholds = validateThresholds(opts.thresholds);
-  const blocks = opts.blocks ?? [];
-  if (!Array.isArray(blocks)) throw new InvalidOptionError('blocks', 'an array of block events', blocks);
+  if (opts.blocks !== undefined && !Array.isArray(opts.blocks)) throw new InvalidOptionError('blocks', 'an array of block events', opts.blocks);
+  const pauses = opts.hangwatchPauses ?? [];
+  if (!Array.isArray(pauses)) throw new InvalidOptionError('hangwatchPauses', 'an array of pauses', pauses);
+  const blocks = programBlocks(opts.blocks ?? []);
+  const growing = opts.growingConstructors ? [...opts.growingConstructors].sort(byRetainedThenSize).slice(0, TOP_GROWING) : undefined;
   const findings = [
     findBlocking(list, thresholds, blocks),
     findIoWait(list, thresholds),
     findGcPressure(list, thresholds),
-    findMemoryLeak(list, thresholds, opts.growingConstructors),
+    findMemoryLeak(list, thresholds, growing),
     findHandleLeak(list, thresholds),
   ].filter((f): f is Finding => f !== undefined);
-  const summary = summarize(list, blocks);
+  const summary = summarize(list, blocks, pauses);
   if (findings.length === 0) {
     findings.push({
       kind: 'healthy',
@@ -398,5 +466,15 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
   }
   const severity = { critical: 0, warning: 1, info: 2 } as const;
   findings.sort((a, b) => severity[a.severity] - severity[b.severity]);
-  return { schema: 'hangwatch.diagnosis', schemaVersion: 1, healthy: findings.every((f) => f.kind === 'healthy'), findings, summary, thresholds };
+  const diagnosis: Diagnosis = {
+    schema: 'hangwatch.diagnosis',
+    schemaVersion: 1,
+    healthy: findings.every((f) => f.kind === 'healthy'),
+    findings,
+    summary,
+    thresholds,
+    hangwatchPauses: describePauses(pauses),
+  };
+  if (growing) diagnosis.growingConstructors = growing;
+  return diagnosis;
 }

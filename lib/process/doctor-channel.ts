@@ -6,6 +6,7 @@
  * with one `write` on an O_APPEND descriptor, so lines from different processes do not interleave.
  */
 import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import type { SelfPause } from '../capture/self-pause.js';
 import type { BlockEvent } from '../loop/index.js';
 import type { SyncIoReport } from '../report/sync-io-report.js';
 import type { IntervalSample } from './interval-sampler.js';
@@ -55,7 +56,13 @@ export interface SyncIoRecord {
   pid: number;
   report: SyncIoReport;
 }
-export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord | HeapSnapshotRecord | SyncIoRecord;
+/** A pause of the program by hangwatch itself (a heap snapshot, the CPU profiler, a report). */
+export interface SelfPauseRecord {
+  type: 'self-pause';
+  pid: number;
+  pause: SelfPause;
+}
+export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord | HeapSnapshotRecord | SyncIoRecord | SelfPauseRecord;
 
 export class ChannelWriter {
   #fd: number | undefined;

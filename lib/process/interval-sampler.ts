@@ -5,6 +5,8 @@
  * block monitor could capture stacks. Everything is unref'd: the sampler never keeps a program alive.
  */
 import { constants, createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type PerformanceEntry, type RecordableHistogram } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { recentSelfPauses, selfPauseTotalMs } from '../capture/self-pause.js';
 import { functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 
 const INTERVAL_SAMPLER_OPTION_KEYS = optionKeys<IntervalSamplerOptions>({ intervalMs: true, resolutionMs: true, onSample: true });
@@ -25,6 +27,8 @@ export interface GcSummary {
   /** Total pause, ms. */
   pauseMs: number;
   maxPauseMs: number;
+  /** Collections that hangwatch caused (a heap snapshot's), not counted above. */
+  hangwatchCount?: number;
 }
 
 export interface IntervalSample {
@@ -47,6 +51,27 @@ export interface IntervalSample {
   /** Event-loop utilization in the interval, 0..1. */
   loopUtilization: number;
   gc: GcSummary;
+  /**
+   * Time hangwatch itself held the event loop in the interval (a heap snapshot, the CPU profiler,
+   * a report), ms. It is taken out of `loopDelay` and `loopUtilization`: those are the program's.
+   */
+  selfPauseMs?: number;
+  /**
+   * Heap used right after the interval's last major (mark-sweep-compact) collection, when it had
+   * one that hangwatch did not cause: the memory the program keeps alive, without its garbage.
+   */
+  heapAfterGcBytes?: number;
+  /**
+   * Heap used outside the young generation (old, code and large-object spaces). It changes only
+   * when a collection promotes survivors or frees old objects (and for objects too large for the
+   * young generation), so unlike `heapUsedBytes` it does not rise and fall with young garbage.
+   */
+  oldGenerationBytes?: number;
+  /**
+   * Heap used right after the interval's last live-heap probe (a full collection hangwatch ran on
+   * purpose, lib/process/live-heap-probe.ts): exactly the memory the program keeps alive.
+   */
+  liveHeapBytes?: number;
 }
 
 export interface IntervalSamplerOptions {
@@ -74,6 +99,22 @@ export function isPendingOperation(type: string): boolean {
 }
 
 const MAX_KEPT = 10_000;
+
+const isMajor = (entry: PerformanceEntry): boolean => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+
+const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
+
+function oldGenerationUsed(): number {
+  let used = 0;
+  for (const space of getHeapSpaceStatistics()) if (!YOUNG_SPACES.has(space.space_name)) used += space.space_used_size;
+  return used;
+}
+
+/** Whether a GC that started at `startTime` (performance timeline, ms) ran inside one of hangwatch's pauses. */
+function duringSelfPause(startTime: number): boolean {
+  const at = performance.timeOrigin + startTime;
+  return recentSelfPauses().some((p) => at >= p.startedAtMs - 1 && at <= p.startedAtMs + p.durationMs + 1);
+}
 const NS_PER_MS = 1e6;
 
 function summarizeDelay(h: RecordableHistogram): LoopDelaySummary {
@@ -92,14 +133,19 @@ function summarizeDelay(h: RecordableHistogram): LoopDelaySummary {
  * late. (`monitorEventLoopDelay` cannot be reset per interval: its reset drops the next tick,
  * so on a loop that ticks once per interval — a blocked one — every interval would read 0.)
  * The lateness of a tick that spans two intervals is recorded in the interval where it ends.
+ * hangwatch's own pauses (lib/capture/self-pause.ts) are taken out of the lateness.
  */
 function startDelayProbe(resolutionMs: number): { histogram: RecordableHistogram; stop(): void } {
   const histogram = createHistogram();
   let previous = process.hrtime.bigint();
+  let previousSelfMs = selfPauseTotalMs();
   const timer = setInterval(() => {
     const now = process.hrtime.bigint();
-    const lateNs = Number(now - previous) - resolutionMs * NS_PER_MS;
+    // hangwatch's own pauses since the last tick are not the program's delay.
+    const selfMs = selfPauseTotalMs();
+    const lateNs = Number(now - previous) - resolutionMs * NS_PER_MS - (selfMs - previousSelfMs) * NS_PER_MS;
     previous = now;
+    previousSelfMs = selfMs;
     histogram.record(Math.max(1, Math.round(lateNs)));
   }, resolutionMs);
   timer.unref();
@@ -116,19 +162,30 @@ export function startIntervalSampler(options?: IntervalSamplerOptions): Interval
   const probe = startDelayProbe(resolutionMs);
   const histogram = probe.histogram;
   let gc: GcSummary = { count: 0, majorCount: 0, pauseMs: 0, maxPauseMs: 0 };
+  let heapAfterGc: number | undefined;
   const addGc = (entry: PerformanceEntry): void => {
+    if (duringSelfPause(entry.startTime)) {
+      gc.hangwatchCount = (gc.hangwatchCount ?? 0) + 1;
+      return;
+    }
     gc.count++;
     gc.pauseMs += entry.duration;
     if (entry.duration > gc.maxPauseMs) gc.maxPauseMs = entry.duration;
-    if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.majorCount++;
+    if (isMajor(entry)) gc.majorCount++;
   };
-  const observer = new PerformanceObserver((list) => list.getEntries().forEach(addGc));
+  const addGcs = (entries: PerformanceEntry[]): void => {
+    entries.forEach(addGc);
+    // Entries come shortly after their collection: the heap now is (nearly) the heap after it.
+    if (entries.some((e) => isMajor(e) && !duringSelfPause(e.startTime))) heapAfterGc = getHeapStatistics().used_heap_size;
+  };
+  const observer = new PerformanceObserver((list) => addGcs(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
 
   const startedAt = performance.now();
   let lastAt = startedAt;
   let lastCpu = process.cpuUsage();
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastSelfMs = selfPauseTotalMs();
   const kept: IntervalSample[] = [];
   let stopped = false;
 
@@ -145,23 +202,32 @@ export function startIntervalSampler(options?: IntervalSamplerOptions): Interval
       if (isPendingOperation(type)) pendingOperations++;
     }
     // Entries of GCs that ended just now may still be queued for the observer: take them too.
-    observer.takeRecords().forEach(addGc);
+    addGcs(observer.takeRecords());
+    const selfMs = selfPauseTotalMs();
+    const selfPauseMs = selfMs - lastSelfMs;
     const intervalMs = now - lastAt;
+    // The loop was busy while hangwatch held it: that part of the utilization is not the program's.
+    const busyMs = Math.max(0, elu.active - selfPauseMs);
     const sample: IntervalSample = {
       t: now - startedAt,
       intervalMs,
       cpuPercent: intervalMs > 0 ? ((cpu.user + cpu.system) / 1000 / intervalMs) * 100 : 0,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      oldGenerationBytes: oldGenerationUsed(),
       heapTotalBytes: memory.heapTotal,
       externalBytes: memory.external,
       activeHandles: types.length,
       pendingOperations,
       handlesByType,
       loopDelay: summarizeDelay(histogram),
-      loopUtilization: elu.utilization,
+      loopUtilization: elu.idle + elu.active > 0 ? busyMs / (elu.idle + elu.active) : elu.utilization,
       gc,
     };
+    if (selfPauseMs > 0) sample.selfPauseMs = selfPauseMs;
+    if (heapAfterGc !== undefined) sample.heapAfterGcBytes = heapAfterGc;
+    heapAfterGc = undefined;
+    lastSelfMs = selfMs;
     histogram.reset();
     gc = { count: 0, majorCount: 0, pauseMs: 0, maxPauseMs: 0 };
     lastAt = now;

@@ -10,6 +10,7 @@ import type { HangReport } from '../report/hang-report.js';
 import { mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-file.js';
+import { measureSelfPause } from '../capture/self-pause.js';
 import { formatFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from '../loop/index.js';
 import { formatMs } from '../report/format-units.js';
@@ -100,7 +101,7 @@ export class PreloadReporter {
         this.#dirReady = true;
       }
       const path = join(absolute, name);
-      writeFileAtomicSync(path, body);
+      measureSelfPause('report', () => writeFileAtomicSync(path, body));
       this.files.push(path);
     } catch (error) {
       this.#failed = true;

@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { SelfPause } from '../capture/self-pause.js';
+import type { HangwatchPause } from '../report/diagnosis.js';
 import type { BlockEvent } from '../loop/index.js';
 import { createProcessUsageReader, type ProcessUsageReader, type ProcessUsageSource } from '../capture/process-usage.js';
 import { CHANNEL_ENV, ChannelReader, type ChannelRecord, type HelloRecord } from './doctor-channel.js';
@@ -87,6 +89,8 @@ export interface SupervisedRun {
   heapSnapshots: string[];
   /** Synchronous I/O of `pid` after start-up by call site, when it ran with HANGWATCH_SYNC_IO=1. */
   syncIo?: SyncIoReport;
+  /** The times hangwatch itself held `pid`'s event loop (heap snapshots, profiler, reports), oldest first. */
+  hangwatchPauses: HangwatchPause[];
   /** Why block stacks were not captured, when they were not. */
   blockStacksError?: string;
   /** Report files the preload wrote (all processes). */
@@ -127,7 +131,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
   const startedAt = new Date().toISOString();
 
   const hellos: HelloRecord[] = [];
-  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[]; syncIo?: SyncIoReport }>();
+  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[]; pauses: SelfPause[]; syncIo?: SyncIoReport }>();
   const reportFiles: string[] = [];
   const external: ExternalSample[] = [];
   let target: HelloRecord | undefined;
@@ -170,7 +174,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       for (const record of records) {
         let entry = byPid.get(record.pid);
         if (!entry) {
-          entry = { samples: [], blocks: [], snapshots: [] };
+          entry = { samples: [], blocks: [], snapshots: [], pauses: [] };
           byPid.set(record.pid, entry);
         }
         if (record.type === 'hello') {
@@ -182,6 +186,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         else if (record.type === 'exit') reportFiles.push(...record.reportFiles);
         else if (record.type === 'heap-snapshot') entry.snapshots.push(record.path);
         else if (record.type === 'sync-io') entry.syncIo = record.report;
+        else if (record.type === 'self-pause') entry.pauses.push(record.pause);
       }
     };
 
@@ -265,6 +270,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         blocks: chosen?.blocks ?? [],
         heapSnapshots: chosen?.snapshots ?? [],
         ...(chosen?.syncIo ? { syncIo: chosen.syncIo } : {}),
+        hangwatchPauses: (chosen?.pauses ?? []).map((p) => ({ reason: p.reason, atMs: Math.max(0, p.startedAtMs - Date.parse(startedAt)), durationMs: p.durationMs })),
         reportFiles,
         malformedRecords: reader.malformed,
       };

@@ -1,4 +1,5 @@
 /** A period during which the event loop did not turn (sync work), with where the time went. */
+import type { SelfPauseReason } from '../capture/self-pause.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { BlockCause, ThreadCpuSource } from '../loop/thread-cpu.js';
 import type { REPORT_SCHEMA_VERSION } from './schema.js';
@@ -57,4 +58,9 @@ export interface BlockEvent {
   pid: number;
   /** The thread whose loop was blocked (0: the main thread). */
   threadId: number;
+  /**
+   * Part of the block during which hangwatch itself held the loop (a heap snapshot, the CPU
+   * profiler, a report): not the program's blocking. `reason` is the longest such pause's.
+   */
+  hangwatchPause?: { reason: SelfPauseReason; ms: number };
 }

@@ -2,6 +2,7 @@
  * The report model of `diagnose()`: findings, each with its evidence and a next step.
  * JSON form is versioned (`schema`/`schemaVersion`).
  */
+import type { SelfPauseReason } from '../capture/self-pause.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 
 export type FindingKind = 'event-loop-blocking' | 'io-wait' | 'gc-pressure' | 'memory-leak' | 'handle-leak' | 'healthy';
@@ -18,12 +19,15 @@ export interface TimeRange {
   toMs: number;
 }
 
+/** Frames of a blocking stack that the reports show. */
+export const VISIBLE_STACK_FRAMES = 8;
+
 /** Blocks that share their hottest application frame, aggregated. */
 export interface BlockingStack {
   count: number;
   totalMs: number;
   maxMs: number;
-  /** The stack of the longest of these blocks, innermost frame first. */
+  /** The stack of the longest of these blocks whose stack has the frame they share, innermost frame first. */
   frames: StackFrame[];
 }
 
@@ -41,6 +45,23 @@ export interface GrowingConstructor {
 /** Most retained first (self size growth where no retained size is known), then most self size. */
 export function byRetainedThenSize(a: GrowingConstructor, b: GrowingConstructor): number {
   return (b.retainedBytes ?? b.sizeDeltaBytes) - (a.retainedBytes ?? a.sizeDeltaBytes) || b.sizeDeltaBytes - a.sizeDeltaBytes;
+}
+
+/** A pause of the program by hangwatch itself (heap snapshot, CPU profiler, report), on the run's timeline. */
+export interface HangwatchPause {
+  reason: SelfPauseReason;
+  /** Milliseconds since the run started. */
+  atMs: number;
+  durationMs: number;
+}
+
+/** A pause, or several pauses of one reason, as the report lists them. */
+export interface HangwatchPauseNote extends HangwatchPause {
+  /** Pauses this note stands for (`durationMs` is their total, `atMs` the first one's). */
+  count: number;
+  longestMs: number;
+  /** "hangwatch paused the program for 1.8 s to take a heap snapshot (at 2.5 s)" */
+  text: string;
 }
 
 export interface Finding {
@@ -76,8 +97,10 @@ export interface DiagnosisThresholds {
   ioMinPendingOperations: number;
   /** GC pressure: share of wall time spent in GC pauses over the run. Default 0.1. */
   gcMinShare: number;
-  /** Memory leak: growth of the heap's lower envelope (heap after collections), bytes. Default 10 MiB. */
+  /** Memory leak: growth of the heap after collections over the run, bytes (see lib/process/heap-trend.ts). Default 512 KiB. */
   leakMinGrowthBytes: number;
+  /** ...and relative to the heap after collections at the start (0.01 = 1 %). Default 0.01. */
+  leakMinRelativeGrowth: number;
   /** Handle leak: growth of the lower envelope of active handles. Default 20. */
   handleLeakMinGrowth: number;
   /** Fewer samples than this: trends (leaks) are not judged. Default 6. */
@@ -95,7 +118,10 @@ export interface DiagnosisSummary {
   peakHeapUsedBytes: number;
   gcCount: number;
   gcPauseMs: number;
+  /** Block events of the program (those that were hangwatch's own pauses are not counted). */
   blockEvents: number;
+  /** Time hangwatch itself held the program's event loop, ms (not in the figures above). */
+  hangwatchPauseMs: number;
 }
 
 export interface Diagnosis {
@@ -105,5 +131,13 @@ export interface Diagnosis {
   healthy: boolean;
   findings: Finding[];
   summary: DiagnosisSummary;
+  /**
+   * hangwatch's own pauses of the program (those of at least 10 ms; a reason seen more than
+   * twice as one note), oldest first, each with the sentence the report shows. They are never
+   * counted as the program's blocking.
+   */
+  hangwatchPauses: HangwatchPauseNote[];
+  /** With heap snapshots: the constructors that grew most between them, whatever the findings. */
+  growingConstructors?: GrowingConstructor[];
   thresholds: DiagnosisThresholds;
 }

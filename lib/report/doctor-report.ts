@@ -4,7 +4,7 @@
  */
 import { formatFrame } from '../capture/stack-frame.js';
 import type { SupervisedRun } from '../process/supervised-run.js';
-import type { Diagnosis, Finding } from './diagnosis.js';
+import { VISIBLE_STACK_FRAMES, type Diagnosis, type Finding, type GrowingConstructor } from './diagnosis.js';
 import { formatBytes, formatMs } from './format-units.js';
 import { requiredArray, requiredObject } from '../validate.js';
 
@@ -27,18 +27,16 @@ export function renderFindingText(finding: Finding): string {
     lines.push('  top blocking stacks:');
     finding.blockingStacks.forEach((s, i) => {
       lines.push(`    #${i + 1} ${s.count} block(s), ${formatMs(s.totalMs)} in total, longest ${formatMs(s.maxMs)}`);
-      for (const f of s.frames.slice(0, 8)) lines.push(`        at ${formatFrame(f)}`);
+      for (const f of s.frames.slice(0, VISIBLE_STACK_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
     });
-  }
-  if (finding.growingConstructors?.length) {
-    lines.push('  growing constructors:');
-    for (const c of finding.growingConstructors) {
-      const retained = c.retainedBytes !== undefined ? `, retaining ${formatBytes(c.retainedBytes)}` : '';
-      lines.push(`    ${c.name}: +${c.countDelta} objects, +${formatBytes(c.sizeDeltaBytes)}${retained}`);
-    }
   }
   lines.push(`  next step: ${finding.nextStep}`);
   return lines.join('\n');
+}
+
+export function growingConstructorText(c: GrowingConstructor): string {
+  const retained = c.retainedBytes !== undefined ? `, retaining ${formatBytes(c.retainedBytes)}` : '';
+  return `${c.name}: +${c.countDelta} objects, +${formatBytes(c.sizeDeltaBytes)}${retained}`;
 }
 
 export function renderDoctorText(report: DoctorReport): string {
@@ -47,7 +45,12 @@ export function renderDoctorText(report: DoctorReport): string {
   const notes: string[] = [];
   if (!run.pid) notes.push('note: no Node.js process of the command loaded the preload; is it a Node.js program?');
   if (run.blockStacksError) notes.push(`note: blocking stacks not captured: ${run.blockStacksError}`);
-  return [head, ...notes, '', ...diagnosis.findings.map(renderFindingText).join('\n\n').split('\n')].join('\n');
+  const lines = [head, ...notes, '', ...diagnosis.findings.map(renderFindingText).join('\n\n').split('\n')];
+  const pauses = diagnosis.hangwatchPauses ?? [];
+  if (pauses.length) lines.push('', `hangwatch's own pauses (not counted as the program's blocking):`, ...pauses.map((p) => `  ${p.text}`));
+  const growing = diagnosis.growingConstructors ?? diagnosis.findings.find((f) => f.growingConstructors)?.growingConstructors;
+  if (growing?.length) lines.push('', 'growing constructors between the heap snapshots (most retained first):', ...growing.map((c) => `  ${growingConstructorText(c)}`));
+  return lines.join('\n');
 }
 
 /** A doctor report's two parts, checked before rendering (typed error instead of a TypeError). */

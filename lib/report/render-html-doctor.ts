@@ -6,7 +6,8 @@
  */
 import { formatFrame, isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from '../loop/index.js';
-import type { Finding } from './diagnosis.js';
+import { describeSelfPauseReason } from '../capture/self-pause.js';
+import type { Finding, GrowingConstructor } from './diagnosis.js';
 import { requiredDoctorReport, type DoctorReport } from './doctor-report.js';
 import { formatBytes, formatMs } from './format-units.js';
 import { escapeHtml, renderLineChart, type ChartPoint } from './render-html-charts.js';
@@ -33,21 +34,29 @@ function findingHtml(f: Finding): string {
   const stacks = (f.blockingStacks ?? [])
     .map((s, i) => `<details${i === 0 ? ' open' : ''}><summary>#${i + 1} — ${s.count} block(s), ${escapeHtml(formatMs(s.totalMs))} in total, longest ${escapeHtml(formatMs(s.maxMs))}</summary>${framesHtml(s.frames)}</details>`)
     .join('');
-  const growing = f.growingConstructors?.length
-    ? `<table class="growing"><tr><th>constructor</th><th>objects</th><th>self size</th><th>retained by the new objects</th></tr>${f.growingConstructors
-        .map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td><td>${c.retainedBytes !== undefined ? escapeHtml(formatBytes(c.retainedBytes)) : '—'}</td></tr>`)
-        .join('')}</table>`
-    : '';
   return (
     `<section class="finding ${f.severity}" data-kind="${f.kind}">` +
     `<h3>${escapeHtml(f.title)} <span class="badge">${f.kind === 'healthy' ? 'ok' : f.severity}</span></h3>` +
     `<p>${escapeHtml(f.summary)}</p>` +
     `<table class="evidence">${evidence}</table>` +
     (stacks ? `<h4>Top blocking stacks</h4>${stacks}` : '') +
-    (growing ? `<h4>Growing constructors</h4>${growing}` : '') +
     `<p class="next"><strong>Next step:</strong> ${escapeHtml(f.nextStep)}</p>` +
     `</section>`
   );
+}
+
+function growingHtml(growing: GrowingConstructor[] | undefined): string {
+  if (!growing?.length) return '';
+  const rows = growing
+    .map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td><td>${c.retainedBytes !== undefined ? escapeHtml(formatBytes(c.retainedBytes)) : '—'}</td></tr>`)
+    .join('');
+  return `<h2 id="growing">Growing constructors between the heap snapshots</h2><table class="growing"><tr><th>constructor</th><th>objects</th><th>self size</th><th>retained by the new objects</th></tr>${rows}</table>`;
+}
+
+function pausesHtml(pauses: { text: string }[], totalMs: number): string {
+  if (!pauses.length) return '';
+  const items = pauses.map((p) => `<li>${escapeHtml(p.text)}</li>`).join('');
+  return `<h2 id="hangwatch-pauses">hangwatch's own pauses</h2><p class="muted">Not counted as the program's blocking (${escapeHtml(formatMs(totalMs))} in all).</p><ul class="pauses">${items}</ul>`;
 }
 
 function blocksHtml(blocks: BlockEvent[], note: string | undefined): string {
@@ -61,7 +70,8 @@ function blocksHtml(blocks: BlockEvent[], note: string | undefined): string {
       .map((b) => {
         const frames = b.stack ?? b.samples[0]?.frames ?? [];
         const where = frames.find((f) => !isNodeInternal(f)) ?? frames[0];
-        return `<details class="block"><summary><strong>${escapeHtml(formatMs(b.durationMs))}</strong> at ${escapeHtml(b.startedAt)}${where ? ` — <code>${escapeHtml(formatFrame(where))}</code>` : ''}</summary>${frames.length ? framesHtml(frames) : `<p class="muted">no stack${b.stackError ? `: ${escapeHtml(b.stackError)}` : ''}</p>`}</details>`;
+        const own = b.hangwatchPause ? ` <span class="badge">hangwatch's own: ${escapeHtml(formatMs(b.hangwatchPause.ms))} to ${escapeHtml(describeSelfPauseReason(b.hangwatchPause.reason))}</span>` : '';
+        return `<details class="block"><summary><strong>${escapeHtml(formatMs(b.durationMs))}</strong>${own} at ${escapeHtml(b.startedAt)}${where ? ` — <code>${escapeHtml(formatFrame(where))}</code>` : ''}</summary>${frames.length ? framesHtml(frames) : `<p class="muted">no stack${b.stackError ? `: ${escapeHtml(b.stackError)}` : ''}</p>`}</details>`;
       })
       .join('')
   );
@@ -188,6 +198,8 @@ export function renderDoctorHtml(report: DoctorReport): string {
 </header>
 <h2 id="diagnosis">Diagnosis</h2>
 <div class="diagnosis">${diagnosis.findings.map(findingHtml).join('')}</div>
+${pausesHtml(diagnosis.hangwatchPauses ?? [], sum.hangwatchPauseMs ?? 0)}
+${growingHtml(diagnosis.growingConstructors ?? diagnosis.findings.find((f) => f.growingConstructors)?.growingConstructors)}
 <h2 id="charts">Over time</h2>
 <p class="muted">Shaded: where a finding was seen.</p>
 <div class="charts">${charts.join('')}</div>

@@ -33,7 +33,7 @@ const samples = series(40, (i) => ({
   heapUsedBytes: 20e6 + i * 2e6,
   ...(i % 3 === 0 ? { loopDelay: delay(200 + i), loopUtilization: 0.97, cpuPercent: 99 } : {}),
 }));
-const diagnosis = diagnose(samples, { blocks, growingConstructors: [{ name: 'SessionRecord', countDelta: 1200, sizeDeltaBytes: 80e6 }, { name: hostile, countDelta: 3, sizeDeltaBytes: 100 }] });
+const diagnosis = diagnose(samples, { blocks, hangwatchPauses: [{ reason: 'heap-snapshot', atMs: 2500, durationMs: 1800 }], growingConstructors: [{ name: 'SessionRecord', countDelta: 1200, sizeDeltaBytes: 80e6 }, { name: hostile, countDelta: 3, sizeDeltaBytes: 100 }] });
 const report: DoctorReport = {
   schema: 'hangwatch.doctor-report',
   schemaVersion: 1,
@@ -51,6 +51,7 @@ const report: DoctorReport = {
     external: samples.map((s) => ({ t: s.t, cpuPercent: s.cpuPercent, rssBytes: s.rssBytes })),
     blocks,
     heapSnapshots: [],
+    hangwatchPauses: [],
   reportFiles: [],
     malformedRecords: 0,
   },
@@ -65,6 +66,11 @@ writeFileSync(path, html);
 t.test('the synthetic run has the findings the page must show', async (t) => {
   const kinds = diagnosis.findings.map((f) => f.kind);
   t.ok(kinds.includes('event-loop-blocking') && kinds.includes('memory-leak'), kinds.join(','));
+});
+
+t.test("hangwatch's own pauses and the growing constructors have their sections", async (t) => {
+  t.match(html, /<h2 id="hangwatch-pauses">hangwatch's own pauses<\/h2>[\s\S]*hangwatch paused the program for 1\.8 s to take a heap snapshot \(at 2\.5 s\)/);
+  t.match(html, /<h2 id="growing">Growing constructors between the heap snapshots<\/h2>[\s\S]*SessionRecord/);
 });
 
 t.test('hostile strings are escaped in markup and in the embedded JSON', async (t) => {

@@ -164,3 +164,23 @@ t.test("hangwatch's own start/stop dispatch is trimmed from the ends of a record
   t.same(s.entries.map((e) => e.functionName).sort(), ['post', 'work'], 'functions without samples are not rows');
   t.equal(trimOwnCalls({ ...raw, samples: [6, 6], timeDeltas: [0, 10] }).samples!.length, 2, 'nothing to trim');
 });
+
+t.test("a regular expression's frame keeps the start of its source, not all of it", async (t) => {
+  const source = Array.from({ length: 60 }, (_, i) => `word${i}`).join('|');
+  const profile = new CpuProfile({
+    nodes: [
+      { id: 1, callFrame: cf('(root)', '', -1), children: [2] },
+      { id: 2, callFrame: cf('main', 'file:///app/main.js', 0), children: [3] },
+      { id: 3, callFrame: cf(`RegExp: (${source})+x$`, '', -1), children: [] },
+    ],
+    startTime: 0,
+    endTime: 300,
+    samples: [3, 3, 3],
+    timeDeltas: [0, 100, 100],
+  });
+  const names = profile.stats().entries.map((r) => r.functionName);
+  const re = names.find((n) => n.startsWith('RegExp: '));
+  t.ok(re, names.join(', '));
+  t.ok(re!.length <= 60, `${re!.length} characters: ${re}`);
+  t.match(re, /^RegExp: \(word0\|word1\|.*…$/);
+});

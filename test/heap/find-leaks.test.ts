@@ -2,7 +2,11 @@ import t from 'tap';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLeaks } from '../../lib/heap/find-leaks.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findLeaks, formatLeakPath } from '../../lib/heap/find-leaks.js';
+import { looksGenerated } from '../../lib/heap/path-shape.js';
+import { userPathStart } from '../../lib/heap/user-path.js';
 import { diffHeapSnapshots } from '../../lib/heap/heap-diff.js';
 import { loadHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
 import { InvalidOptionError } from '../../lib/errors.js';
@@ -10,6 +14,7 @@ import { runLeakyProgram } from './helpers/run-fixture.js';
 import { parseHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
 import { buildSnapshot, root } from './helpers/build-snapshot.js';
 
+const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-leaks-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -99,4 +104,44 @@ t.test('validates options', async (t) => {
   await t.rejects(findLeaks({ baseline: 'a', target: 'b' } as never), { code: 'ERR_INVALID_OPTION', option: 'final' });
   await t.rejects(findLeaks({ baseline: 'a', target: 'b', final: 'c', maxClusters: 0 }), { code: 'ERR_INVALID_OPTION', option: 'maxClusters' });
   await t.rejects(findLeaks({ baseline: join(dir, 'nope'), target: 'b', final: 'c' }), { code: 'ERR_SNAPSHOT_READ' });
+});
+
+t.test('express-session MemoryStore: one cluster for the store, keyed by session id, sized by its strings', async (t) => {
+  const d = join(dir, 'session-store');
+  mkdirSync(d);
+  await run(process.execPath, [join(process.cwd(), 'test/heap/fixtures/session-store-program.mjs'), d, '600'], { timeout: 180_000 });
+  const report = await findLeaks({ baseline: join(d, 'baseline.heapsnapshot'), target: join(d, 'target.heapsnapshot'), final: join(d, 'final.heapsnapshot'), maxClusters: 10_000 });
+  const sessions = report.clusters.filter((c) => c.pathText.includes('MemoryStore.sessions'));
+  t.equal(sessions.length, 1, `one cluster, not one per session id (${sessions.length})`);
+  const c = sessions[0]!;
+  t.equal(report.clusters[0], c, 'and the largest');
+  t.equal(c.count, 600, 'the sessions of the target phase');
+  t.ok(c.retainedSize >= 600 * 800, `retaining what the sessions hold (${c.retainedSize} bytes)`);
+  t.match(c.shapeText, /MemoryStore\.sessions \/ Object\.<key> \/ \(string\)$/);
+  t.match(c.pathText, /MemoryStore\.sessions \/ Object\.[\w-]{20,} \/ \(string\)$/, 'the example path has a real session id');
+  t.ok(c.userPathStart > 0, 'the path starts past V8 and Node internals');
+  const user = formatLeakPath(c.path, { from: c.userPathStart });
+  t.match(user, /^… \/ /);
+  t.notMatch(user, /\(GC roots\)|Node \/ |Global handles/, user);
+  t.match(user, /MemoryStore\.sessions/);
+});
+
+t.test('path shape: generated names and dictionaries collapse, hand-written names do not', async (t) => {
+  t.ok(looksGenerated('ooWkpgb-B2iq9rpIqS2IpUXFgMYkir_z'));
+  t.ok(looksGenerated('3f2c1a9e-7b1d-4c8e-9f00-0a1b2c3d4e5f'));
+  t.notOk(looksGenerated('sessionCache'));
+  t.notOk(looksGenerated('ERR_HTTP_HEADERS_SENT'));
+  t.notOk(looksGenerated('user 1234567890 name'));
+  // where the user's part of a path starts
+  const step = (name: string, type: string, className: string, edge: { type: string; name: string | number } | null) => ({ name, type, className, edge });
+  const path = [
+    step('(GC roots)', 'synthetic', '(GC roots)', null),
+    step('Node / Environment', 'native', 'Node / Environment', { type: 'element', name: 5 }),
+    step('system / Context', 'hidden', 'system / Context', { type: 'internal', name: 'context' }),
+    step('Map', 'object', 'Map', { type: 'context', name: 'sessionCache' }),
+    step('SessionRecord', 'object', 'SessionRecord', { type: 'internal', name: 'table' }),
+  ];
+  t.equal(userPathStart(path), 2, 'the context holding the closure variable');
+  t.equal(userPathStart([path[0]!, step('Server', 'object', 'Server', { type: 'element', name: 1 }), step('Cache', 'object', 'Cache', { type: 'property', name: 'x' }), path[4]!]), 2, 'a user class');
+  t.equal(userPathStart([path[0]!, path[4]!]), 0, 'nothing to skip');
 });

@@ -164,6 +164,18 @@ t.test('truncated input: typed error naming the byte offset where input ended', 
   await t.rejects(loadHeapSnapshotIds(file), { code: 'ERR_SNAPSHOT_TRUNCATED', path: file });
 });
 
+t.test('a large snapshot cut early (its header counts more than the file can hold) is truncated, not corrupt', async (t) => {
+  const many: TinyNode[] = [root(Array.from({ length: 3000 }, (_, i) => ({ type: 'element' as const, name: i, to: i + 1 })))];
+  for (let i = 1; i <= 3000; i++) many.push({ type: 'object', name: `Thing${i % 7}`, id: 2 * i + 1, selfSize: 32, edges: [{ type: 'property', name: 'next', to: (i % 3000) + 1 }] });
+  const text = buildSnapshot(many);
+  for (const share of [0.05, 0.15, 0.25]) {
+    const cut = Buffer.from(text).subarray(0, Math.floor(text.length * share));
+    const err = t.throws(() => parse(cut, 4096)) as HangwatchError & { offset: number };
+    t.equal(err.code, 'ERR_SNAPSHOT_TRUNCATED', `cut at ${share * 100}%: ${err.message}`);
+    t.equal(err.offset, cut.length, 'where the input ended');
+  }
+});
+
 t.test('corrupt input: typed error at the offending byte', async (t) => {
   const text = buildSnapshot(nodes);
   const at = text.indexOf('"nodes":[') + 9;
@@ -181,7 +193,8 @@ t.test('corrupt input: typed error at the offending byte', async (t) => {
 
   // counts that do not add up
   t.throws(() => parse(text.replace('"node_count":5', '"node_count":6')), { code: 'ERR_SNAPSHOT_CORRUPT', message: /node_count/ });
-  t.throws(() => parse(text.replace('"node_count":5', '"node_count":99999999')), { code: 'ERR_SNAPSHOT_CORRUPT', message: /cannot fit/ });
+  // a whole file whose count is far more than it can hold: corrupt, found without allocating for the count
+  t.throws(() => parse(text.replace('"node_count":5', '"node_count":99999999')), { code: 'ERR_SNAPSHOT_CORRUPT', message: /node_count is 99999999 but "nodes" holds 5/ });
   // a string index past the table
   t.throws(() => parse(text.replace(/"strings":\["<dummy>",\n""/, '"strings":["<dummy>"')), { code: 'ERR_SNAPSHOT_CORRUPT' });
   // garbage after the end

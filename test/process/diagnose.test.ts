@@ -1,5 +1,7 @@
 import t from 'tap';
-import { diagnose, lowerEnvelope, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { lowerEnvelope } from '../../lib/process/heap-trend.js';
+import { diagnose, programBlocks, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { formatFrame } from '../../lib/capture/stack-frame.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import type { BlockEvent } from '../../lib/loop/index.js';
 import { delay, series } from './synthetic-samples.js';
@@ -139,4 +141,77 @@ t.test('thresholds can be overridden and are validated', async (t) => {
   t.throws(() => diagnose(s, { thresholds: { nope: 1 } as never }), InvalidOptionError);
   t.throws(() => diagnose('x' as never), InvalidOptionError);
   t.throws(() => diagnose([{}] as never), InvalidOptionError);
+});
+
+t.test("hangwatch's own pauses are never the program's blocking, and are listed apart", async (t) => {
+  const frame = { functionName: '(anonymous)', file: 'node:inspector', line: 66, column: 67 };
+  const own: BlockEvent = {
+    schema: 'hangwatch.block-event', schemaVersion: 1, id: 1, startedAt: new Date(0).toISOString(), durationMs: 1830, thresholdMs: 100, pid: 1, threadId: 0, cause: 'blocked',
+    stack: [frame], samples: [], hotFrames: [{ frame, ratio: 1, samples: 1 }], hangwatchPause: { reason: 'heap-snapshot', ms: 1800 },
+  };
+  const d = diagnose(series(40), { blocks: [own], hangwatchPauses: [{ reason: 'heap-snapshot', atMs: 2500, durationMs: 1800 }] });
+  t.same(d.findings.map((f) => f.kind), ['healthy'], 'no blocking blamed on the program');
+  t.equal(d.summary.blockEvents, 0);
+  t.equal(d.summary.hangwatchPauseMs, 1800);
+  t.equal(d.hangwatchPauses[0]?.text, 'hangwatch paused the program for 1.8 s to take a heap snapshot (at 2.5 s)');
+  // A block that was partly the program's keeps the program's part.
+  const mixed = { ...own, durationMs: 2300 };
+  const blocked = series(40, (i) => (i === 10 ? { loopDelay: delay(1200), intervalMs: 1450, loopUtilization: 0.95 } : {}));
+  const f = diagnose(blocked, { blocks: [mixed] }).findings.find((x) => x.kind === 'event-loop-blocking');
+  t.equal(f?.blockingStacks?.[0]?.totalMs, 500);
+  // Many probes of one reason: one line.
+  const probes = Array.from({ length: 6 }, (_, i) => ({ reason: 'live-heap-probe' as const, atMs: 1000 * i, durationMs: 30 }));
+  const notes = diagnose(series(40), { hangwatchPauses: probes }).hangwatchPauses;
+  t.equal(notes.length, 1);
+  t.match(notes[0]?.text, /paused the program 6 times, 180 ms in all \(longest 30\.0 ms\), to measure the live heap/);
+});
+
+t.test('blocking stacks that show the same frames are one stack', async (t) => {
+  const f = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
+  const visible = [f('parse', 1), f('load', 2), f('handler', 3)];
+  // Two key frames (hot frames deeper than what is shown), one visible stack.
+  const ev = (id: number, ms: number, hot: ReturnType<typeof f>): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: ms, thresholdMs: 100, pid: 1, threadId: 0, cause: 'blocked',
+    stack: [...visible, ...Array.from({ length: 8 }, (_, i) => f(`deep${i}`, 10 + i)), hot], samples: [], hotFrames: [{ frame: hot, ratio: 1, samples: 1 }],
+  });
+  const top = topBlockingStacks([ev(1, 200, f('a', 50)), ev(2, 300, f('b', 60)), ev(3, 150, f('c', 70))]);
+  t.equal(top.length, 1, 'one stack, not three that read the same');
+  t.equal(top[0]?.count, 3);
+  t.equal(top[0]?.totalMs, 650);
+  t.equal(top[0]?.maxMs, 300);
+});
+
+t.test('growing constructors are in the diagnosis whatever the findings, most retained first', async (t) => {
+  const d = diagnose(series(40), { growingConstructors: [{ name: 'A', countDelta: 1, sizeDeltaBytes: 10 }, { name: 'B', countDelta: 5, sizeDeltaBytes: 50, retainedBytes: 5000 }] });
+  t.same(d.findings.map((f) => f.kind), ['healthy']);
+  t.same(d.growingConstructors?.map((c) => c.name), ['B', 'A']);
+});
+
+t.test("a blocking stack is shown from a block whose stack has the group's frame", async (t) => {
+  const f = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
+  const hot = f('expensiveSyncWork', 9);
+  const ev = (id: number, ms: number, stack: ReturnType<typeof f>[]): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: ms, thresholdMs: 100, pid: 1, threadId: 0, cause: 'blocked',
+    stack, samples: [], hotFrames: [{ frame: hot, ratio: 1, samples: 3 }],
+  });
+  // The longest block's first stack was taken after the hot function had returned.
+  const top = topBlockingStacks([ev(1, 300, [hot, f('handler', 15)]), ev(2, 600, [f('handler', 16)])]);
+  t.equal(top.length, 1);
+  t.equal(top[0]?.frames[0]?.functionName, 'expensiveSyncWork');
+  t.equal(top[0]?.maxMs, 600);
+  t.equal(top[0]?.totalMs, 900);
+});
+
+t.test("a block whose stack caught hangwatch at work during its pause is hangwatch's; hangwatch's frames are never the key", async (t) => {
+  const probe = { functionName: 'probe', file: `${process.cwd()}/lib/process/live-heap-probe.ts`, line: 30, column: 7 };
+  const app = { functionName: 'handler', file: '/app/server.js', line: 15, column: 3 };
+  const ev = (id: number, stack: (typeof app)[], pause?: number): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id, startedAt: new Date(0).toISOString(), durationMs: 600, thresholdMs: 100, pid: 1, threadId: 0, cause: 'blocked',
+    stack, samples: [], hotFrames: stack.map((frame) => ({ frame, ratio: 1, samples: 1 })),
+    ...(pause ? { hangwatchPause: { reason: 'live-heap-probe' as const, ms: pause } } : {}),
+  });
+  t.same(programBlocks([ev(1, [{ functionName: 'getHeapStatistics', file: 'node:v8', line: 178, column: 1 }, probe, app], 300)]), [], 'dropped');
+  const top = topBlockingStacks([ev(2, [probe, app])]);
+  t.equal(formatFrame(top[0]!.frames.find((f) => f.functionName === 'handler')!), 'handler (/app/server.js:15:3)');
+  t.equal(top.length, 1);
 });
