@@ -26,10 +26,13 @@ export class HangwatchError extends Error {
    * an error made by another copy is an instance of this copy's class of the same name. Every
    * subclass inherits this; within one copy it is the ordinary prototype check.
    */
+  // `this` below is the class `instanceof` was asked about (a subclass too), not HangwatchError.
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the class asked about
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     if (value === null || typeof value !== 'object') return false;
     const classes = (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND];
+    // biome-ignore lint/complexity/noThisInStatic: the class asked about
     return Array.isArray(classes) && classes.includes(this.name);
   }
 

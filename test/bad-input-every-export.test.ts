@@ -18,7 +18,8 @@ const NO_PARAMETERS = new Set(['stopAllocationTracking', 'getTracedMemory', 'res
 /** Bad arguments that are valid for one function: a number is a pid for sampleProcess, a file descriptor for jsonLogOutput. */
 const VALID_FOR: Record<string, string[]> = { sampleProcess: ['a number'], jsonLogOutput: ['a number'] };
 
-const isClass = (fn: Function): boolean => /^class\b/.test(Function.prototype.toString.call(fn));
+type AnyFunction = (...args: unknown[]) => unknown;
+const isClass = (fn: AnyFunction): boolean => /^class\b/.test(Function.prototype.toString.call(fn));
 
 /** The error a call produced, synchronously or as a rejection; `undefined` when it succeeded. */
 async function failureOf(call: () => unknown): Promise<unknown> {
@@ -41,14 +42,14 @@ const BAD_ARGUMENTS: [string, unknown[]][] = [
 for (const [entry, load] of Object.entries(ENTRY_POINTS)) {
   t.test(entry, async (t) => {
     const mod = await load();
-    const exported = Object.entries(mod).filter(([name, value]) => typeof value === 'function' && name !== 'default') as [string, Function][];
+    const exported = Object.entries(mod).filter(([name, value]) => typeof value === 'function' && name !== 'default') as [string, AnyFunction][];
     // Plain functions, and the static methods of exported classes (their factories: fromJSON, load, …).
     // Constructors are not called: instances come from those factories and the functions above.
     const functions = exported.filter(([name, fn]) => !isClass(fn) && !NO_PARAMETERS.has(name));
     for (const [className, cls] of exported.filter(([, fn]) => isClass(fn) && !(fn.prototype instanceof Error))) {
       for (const key of Object.getOwnPropertyNames(cls)) {
         const member = (cls as unknown as Record<string, unknown>)[key];
-        if (typeof member === 'function' && !isClass(member as Function)) functions.push([`${className}.${key}`, (member as Function).bind(cls)]);
+        if (typeof member === 'function' && !isClass(member as AnyFunction)) functions.push([`${className}.${key}`, (member as AnyFunction).bind(cls)]);
       }
     }
     t.ok(functions.length > 0);

@@ -7,6 +7,7 @@ import { AttachProtocolError, AttachTimeoutError } from './errors.js';
 import { WebSocketClient } from './websocket-client.js';
 
 // Protocol payloads are JSON from another process: callers read the fields they need.
+// biome-ignore lint/suspicious/noExplicitAny: DevTools protocol messages are untyped JSON; each caller reads the fields of the command it sent
 export type CdpParams = any;
 export type CdpEventHandler = (params: CdpParams) => void;
 

@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     stopEarly?.();
   };
   process.on('SIGINT', onSigint);
-  let runResult;
+  let runResult: Awaited<ReturnType<typeof superviseRun>>;
   try {
     runResult = await superviseRun({
       command: file,

@@ -3,7 +3,7 @@
  * Text tables on stdout (or `--json`), a progress bar on stderr for large files.
  */
 import { statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HangwatchError } from '../errors.js';
 import { UsageError as PidUsageError } from './cli-args.js';
 import { diffHeapSnapshots, type HeapDiff } from '../heap/heap-diff.js';
@@ -43,25 +43,23 @@ const LARGE_FILE = 64 * 1024 * 1024;
 
 class UsageError extends Error {}
 
+const HEAP_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  out: { type: 'string', short: 'o' },
+  top: { type: 'string' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  'include-internal': { type: 'boolean', default: false },
+  retained: { type: 'boolean', default: false },
+  'min-retained': { type: 'string' },
+  'full-path': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof HEAP_OPTIONS }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        out: { type: 'string', short: 'o' },
-        top: { type: 'string' },
-        progress: { type: 'boolean' },
-        'no-progress': { type: 'boolean' },
-        'include-internal': { type: 'boolean', default: false },
-        retained: { type: 'boolean', default: false },
-        'min-retained': { type: 'string' },
-        'full-path': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: HEAP_OPTIONS });
   } catch (error) {
     return badUsage((error as Error).message);
   }

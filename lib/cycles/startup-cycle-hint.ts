@@ -67,7 +67,7 @@ export function installStartupCycleHint(entry: string | undefined): void {
 
 function entryFirst(cycle: ImportCycle, entry: string): number {
   const i = cycle.findIndex((s) => s.file === entry);
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 function rotateTo(cycle: ImportCycle, start: number): ImportCycle {

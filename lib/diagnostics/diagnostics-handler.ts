@@ -204,7 +204,7 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
     // Tracking someone else started is only read, never stopped.
     const ours = !isTrackingAllocations();
     if (ours) startAllocationTracking({ peakPollIntervalMs: 0 });
-    let snapshot;
+    let snapshot: ReturnType<typeof takeAllocationSnapshot>;
     try {
       const connected = await waitWhileConnected(res, seconds * 1000);
       if (!connected) return;

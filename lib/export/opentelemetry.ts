@@ -108,7 +108,7 @@ export function createOpenTelemetryExporter(options?: OpenTelemetryExporterOptio
       const parent = parentFrom(report);
       const target = span ?? (parent ? undefined : trace.getActiveSpan());
       let ctx: Context = otelContext.active();
-      if (target && target.isRecording()) {
+      if (target?.isRecording()) {
         target.addEvent('hangwatch.hang', attributes, at);
         ctx = trace.setSpan(ctx, target);
       } else if (standalone) {

@@ -131,10 +131,11 @@ export class Operation implements DeadlineEntry, HangHandle {
 
   step(name: string): void;
   step<R>(name: string, fn: () => R): R;
-  step<R>(name: string, fn?: () => R): R | void {
+  step<R>(name: string, fn?: () => R): R | undefined {
     checkStep(name, fn);
     if (fn) return this.settled ? fn() : runStep(this, name, fn);
     if (!this.settled) markStep(this, name);
+    return undefined;
   }
 
   end(): void {

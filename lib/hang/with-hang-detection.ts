@@ -90,9 +90,7 @@ export function wrapWithHangDetection<A extends unknown[], R>(
   const config = resolveHangOptions(options);
   const name = config.name ?? (fn.name || 'anonymous');
   const wrapped = function (this: unknown, ...args: A): Promise<Awaited<R>> {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
-    return runOperation<Awaited<R>>(() => fn.apply(self, args) as Awaited<R> | PromiseLike<Awaited<R>>, config, name);
+    return runOperation<Awaited<R>>(() => fn.apply(this, args) as Awaited<R> | PromiseLike<Awaited<R>>, config, name);
   };
   Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
   return wrapped;

@@ -187,7 +187,7 @@ export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targ
     top[v] = top[p] !== NONE ? top[p]! : reported[p] ? p : NONE;
     if (!leaked[v]) continue;
     if (!options.includeInternal && (underNoise[v] || noiseClass[classOf[v]!] || metadata[p])) continue;
-    if (options.ignore && options.ignore(final.node(v))) continue;
+    if (options.ignore?.(final.node(v))) continue;
     reported[v] = 1;
     reportedCount++;
   }

@@ -44,7 +44,7 @@ async function readSnapshot(path: string, options: LoadHeapSnapshotOptions | und
   const onProgress = functionOption<(p: LoadProgress) => void>('onProgress', opts.onProgress);
   const chunkSize = numberOption('chunkSize', opts.chunkSize, 4 * 1024 * 1024, { min: 1, max: 1 << 30, integer: true });
 
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'r');
   } catch (error) {

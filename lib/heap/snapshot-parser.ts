@@ -356,7 +356,7 @@ export class HeapSnapshotParser {
     return i;
   }
 
-  private beginValue(buf: Buffer, i: number, c: number): number {
+  private beginValue(_buf: Buffer, i: number, c: number): number {
     const key = this.key;
     if (key === 'snapshot') {
       if (c !== 0x7b) throw new NotAHeapSnapshotError(this.source, this.base + i, '"snapshot" is not an object; not a V8 heap snapshot');
@@ -535,7 +535,7 @@ export class HeapSnapshotParser {
     const bad = (what: string): never => {
       throw new NotAHeapSnapshotError(this.source, offset, `snapshot.meta ${what}; not a V8 heap snapshot`);
     };
-    if (!m || typeof m !== 'object') return bad('is missing');
+    if (!m || typeof m !== 'object') throw new NotAHeapSnapshotError(this.source, offset, 'snapshot.meta is missing; not a V8 heap snapshot');
     const strings = (v: unknown, name: string): string[] => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : bad(`.${name} is not a list of names`));
     const nodeFields = strings(m.node_fields, 'node_fields');
     const edgeFields = strings(m.edge_fields, 'edge_fields');
@@ -554,7 +554,7 @@ export class HeapSnapshotParser {
     this.edgeKinds = Uint8Array.from(edgeFields, (f) => (f === 'type' ? K_TYPE : f === 'name_or_index' ? K_NAME : f === 'to_node' ? K_TO_NODE : K_SKIP));
     this.locationFieldCount = locationFields.length;
     this.locationObjectColumn = locationFields.indexOf('object_index');
-    const count = (v: unknown, fieldCount: number, name: string): number => {
+    const count = (v: unknown, _fieldCount: number, name: string): number => {
       if (v === undefined) return -1;
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_U32) {
         throw new SnapshotCorruptError(this.source, offset, `snapshot.${name} is not a valid count`);
@@ -647,7 +647,7 @@ export class HeapSnapshotParser {
           break;
         }
         case K_DETACHEDNESS:
-          this.nodeDetachedness![n] = v > 255 ? 255 : v;
+          this.nodeDetachedness![n] = Math.min(v, 255);
           break;
         default:
           break;
@@ -691,7 +691,7 @@ export class HeapSnapshotParser {
       if (this.locationValues === this.locationCapacity) this.growLocations();
       let value = v;
       if (this.locationFieldCount > 0 && this.locationValues % this.locationFieldCount === this.locationObjectColumn) value = v / this.nodeFieldCount;
-      this.locations[this.locationValues++] = value > MAX_U32 ? MAX_U32 : value;
+      this.locations[this.locationValues++] = Math.min(value, MAX_U32);
     }
   }
 

@@ -175,7 +175,7 @@ export class PoolWatcher {
   private replaceMethod(name: string, wrap: (original: AnyFunction) => AnyFunction): void {
     const target = this.pool as Record<string, unknown>;
     const original = target[name] as AnyFunction;
-    const own = Object.prototype.hasOwnProperty.call(target, name);
+    const own = Object.hasOwn(target, name);
     const wrapped = wrap(original);
     target[name] = wrapped;
     this.restore.push(() => {

@@ -50,7 +50,7 @@ export interface DiagnoseOptions {
 const TOP_GROWING = 10;
 
 const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
-const max = (values: number[]): number => values.reduce((a, b) => (b > a ? b : a), 0);
+const max = (values: number[]): number => values.reduce((a, b) => Math.max(a, b), 0);
 
 function validateThresholds(value: unknown): DiagnosisThresholds {
   const given = optionalObject<DiagnosisThresholds>('thresholds', value, DIAGNOSIS_THRESHOLDS_OPTION_KEYS);

@@ -135,7 +135,7 @@ export function traceSyncIo(options?: TraceSyncIoOptions): SyncIoTracer {
       Object.defineProperty(wrapped, 'name', { value: key, configurable: true });
       Object.defineProperty(wrapped, 'length', { value: original.length, configurable: true });
       const descriptor = Object.getOwnPropertyDescriptor(mod, key);
-      if (!descriptor || !descriptor.writable) continue;
+      if (!descriptor?.writable) continue;
       mod[key] = wrapped;
       restore.push(() => {
         if (mod[key] === wrapped) mod[key] = original;

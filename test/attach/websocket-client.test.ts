@@ -73,7 +73,10 @@ t.test('messages of every length encoding, fragmented, split across reads; pings
   const messages: string[] = [];
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
-  const client = await WebSocketClient.connect(url, { onMessage: (m) => (messages.push(m), messages.length === 4 && done()), onClose: () => {} }, 5000);
+  const client = await WebSocketClient.connect(url, { onMessage: (m) => {
+    messages.push(m);
+    if (messages.length === 4) done();
+  }, onClose: () => {} }, 5000);
   await all;
   t.same(messages, ['short', medium, 'frag-ment-ed', big]);
   client.send('{"id":1}');

@@ -85,6 +85,7 @@ t.test('a non-native thenable is awaited once and returned as a promise', async 
   let thenCalls = 0;
   const thenable: PromiseLike<number> = {
     // @ts-expect-error a minimal thenable (query builders implement only this much)
+    // biome-ignore lint/suspicious/noThenProperty: the test needs a thenable that is not a promise
     then(resolve: (v: number) => void) {
       thenCalls++;
       resolve(7);

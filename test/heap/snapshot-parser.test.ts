@@ -6,7 +6,7 @@ import { writeHeapSnapshot as v8WriteHeapSnapshot } from 'node:v8';
 import { HeapSnapshotParser, type RawHeapSnapshot } from '../../lib/heap/snapshot-parser.js';
 import { loadHeapSnapshot, loadHeapSnapshotIds, parseHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
 import { HeapSnapshotReadError, NotAHeapSnapshotError, SnapshotCorruptError, SnapshotTruncatedError } from '../../lib/heap/errors.js';
-import { HangwatchError, InvalidOptionError } from '../../lib/errors.js';
+import { type HangwatchError, InvalidOptionError } from '../../lib/errors.js';
 import { buildSnapshot, root, type TinyNode } from './helpers/build-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-parser-'));

@@ -109,7 +109,7 @@ t.test('stop() puts the pool back; the pool can be watched again', async (t) => 
   watch.stop();
   t.equal(pool.acquire, proto.acquire, 'acquire put back');
   t.equal(pool.release, proto.release, 'release put back');
-  t.notOk(Object.prototype.hasOwnProperty.call(pool, 'acquire'), 'no own property left behind');
+  t.notOk(Object.hasOwn(pool, 'acquire'), 'no own property left behind');
   const again = watchPool(pool, { name: 'again' });
   again.stop();
 });

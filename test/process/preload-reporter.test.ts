@@ -38,7 +38,7 @@ t.test('files in the report dir, one per report, within the budget', async (t) =
   const files = readdirSync(join(dir, 'sub')).sort();
   t.equal(files.length, 2, 'the third report is over the budget');
   t.same(reporter.files.length, 2);
-  const block = JSON.parse(readFileSync(join(dir, 'sub', 'block-' + process.pid + '-7.json'), 'utf8'));
+  const block = JSON.parse(readFileSync(join(dir, 'sub', `block-${process.pid}-7.json`), 'utf8'));
   t.equal(block.id, 7);
   const leak = files.find((f) => f.startsWith('gc-leak-')) as string;
   t.match(JSON.parse(readFileSync(join(dir, 'sub', leak), 'utf8')), { schema: 'hangwatch.gc-leak-suspicion', message: /consecutive/ });

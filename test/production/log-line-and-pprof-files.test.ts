@@ -43,7 +43,10 @@ t.test('log line', async (t) => {
 
   // with pino: the fields land flat next to pino's own
   const lines: string[] = [];
-  const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
+  const sink = new Writable({ write: (chunk, _enc, cb) => {
+    lines.push(String(chunk));
+    cb();
+  } });
   const logger = pino(sink);
   logger.warn(hangLogFields(r), hangLogMessage(r));
   const viaPino = JSON.parse(lines[0] as string) as Record<string, unknown>;

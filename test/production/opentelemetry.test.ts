@@ -121,7 +121,10 @@ t.test('with an SDK', async (t) => {
       _res.once('close', () => span.end());
       context.with(trace.setSpan(context.active(), span), next);
     });
-    app.use(hangwatchExpress({ timeoutMs: 60, output: 'none', extraContext: otel.requestContext, onHang: (r) => (reports.push(r), otel.recordHang(r)) }));
+    app.use(hangwatchExpress({ timeoutMs: 60, output: 'none', extraContext: otel.requestContext, onHang: (r) => {
+      reports.push(r);
+      otel.recordHang(r);
+    } }));
     app.get('/slow', (_req, res) => void setTimeout(() => res.end('ok'), 200));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
