@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { WebSocketClient } from '../../lib/attach/websocket-client.js';
 
 function serverFrame(opcode: number, payload: Buffer, fin = true): Buffer {
@@ -33,9 +33,16 @@ function clientFrame(data: Buffer): { opcode: number; payload: Buffer; masked: b
   return { opcode, payload, masked };
 }
 
-async function serve(onSocket: (socket: Socket) => void): Promise<{ server: Server; url: string }> {
+/** A server for one test; its upgraded sockets are destroyed at the end, so none keeps the test process alive. */
+async function serve(t: Test, onSocket: (socket: Socket) => void): Promise<{ server: Server; url: string }> {
   const server = createServer((_req, res) => res.writeHead(404).end());
+  const sockets: Socket[] = [];
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
   server.on('upgrade', (req, socket: Socket) => {
+    sockets.push(socket);
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     onSocket(socket);
@@ -48,7 +55,7 @@ t.test('messages of every length encoding, fragmented, split across reads; pings
   const big = 'x'.repeat(200_000);
   const medium = 'y'.repeat(1000);
   const received: Buffer[] = [];
-  const { server, url } = await serve((socket) => {
+  const { url } = await serve(t, (socket) => {
     socket.on('data', (d: Buffer) => received.push(d));
     const all = Buffer.concat([
       serverFrame(0x1, Buffer.from('short')),
@@ -69,7 +76,6 @@ t.test('messages of every length encoding, fragmented, split across reads; pings
     };
     step();
   });
-  t.teardown(() => server.close());
   const messages: string[] = [];
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
@@ -95,8 +101,7 @@ t.test('messages of every length encoding, fragmented, split across reads; pings
 });
 
 t.test('a server close frame ends the connection; a refused upgrade rejects', async (t) => {
-  const { server, url } = await serve((socket) => socket.write(serverFrame(0x8, Buffer.from([0x03, 0xe8]))));
-  t.teardown(() => server.close());
+  const { url } = await serve(t, (socket) => socket.write(serverFrame(0x8, Buffer.from([0x03, 0xe8]))));
   const closed = new Promise<Error | undefined>((resolve) => {
     void WebSocketClient.connect(url, { onMessage: () => {}, onClose: resolve }, 5000);
   });
