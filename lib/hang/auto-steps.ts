@@ -6,9 +6,9 @@
  * steps begins; a message outside such an operation costs one lookup.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { currentOperation } from './current-operation.js';
+import { currentOperation } from './operation.js';
 import type { StepLog, StepRecord } from './step-log.js';
-import { beginAutoStep } from './step.js';
+import { beginAutoStep } from './step-recording.js';
 
 interface OpenStep {
   log: StepLog;

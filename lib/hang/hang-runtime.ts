@@ -17,12 +17,12 @@ import { buildHangReport, type Observation } from './build-hang-report.js';
 import { classifyCpuWindow, ThreadCpuWindow } from '../loop/thread-cpu.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './hang-error.js';
-import type { Operation, OperationOwner } from './operation.js';
+import type { Operation, OperationOwner, OperationRuntime } from './operation.js';
 
 /** The timer ran this late: the loop was blocked at the deadline (used when no stack was captured). */
 const LATE_MEANS_BLOCKED_MS = 100;
 
-class HangRuntime {
+class HangRuntime implements OperationRuntime {
   private readonly scheduler = new DeadlineScheduler<Operation>(
     (op, now) => this.expire(op, now),
     (deadline) => {
@@ -47,6 +47,7 @@ class HangRuntime {
   private reportingUntil = 0;
 
   start(op: Operation, now: number): void {
+    op.runtime = this;
     if (op.config.captureStack && !this.watchdogTried) {
       this.startWatchdog();
       // Starting the worker is hangwatch's own time (a thread start, ~20 ms on a loaded machine):

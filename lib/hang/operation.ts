@@ -3,16 +3,21 @@
  * reported about it so far. An operation begun with `detector.begin()` is also the handle given
  * to the caller (`HangHandle`): no second object per operation.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ThreadCpuWindow } from '../loop/thread-cpu.js';
 import type { HangReport } from '../report/hang-report.js';
 import { closeScope, runInScope, type TraceScope } from './async-trace.js';
-import { runAsCurrent } from './current-operation.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
 import type { HangError } from './hang-error.js';
 import type { HangContext, ResolvedHangOptions } from './hang-options.js';
-import { getHangRuntime } from './hang-runtime.js';
 import type { StepLog } from './step-log.js';
-import { checkStep, markStep, runStep } from './step.js';
+import { checkStep, markStep, runStep } from './step-recording.js';
+
+/** What an operation needs of the hang runtime that started it. */
+export interface OperationRuntime {
+  /** The operation ended (value, error or `end()`); a HangError when it must be rejected as hung. */
+  finish(op: Operation): HangError | undefined;
+}
 
 let nextId = 1;
 
@@ -101,6 +106,12 @@ export class Operation implements DeadlineEntry, HangHandle {
   renewOnTimer: ((now: number) => void) | undefined;
   /** `watchEventLoop`: the thread's CPU time since the loop last turned, to tell blocked from starved. */
   cpuWindow: ThreadCpuWindow | undefined;
+  /**
+   * The runtime that started the operation and ends it (set by its `start`): passed in rather than
+   * looked up, so that this module does not depend on the runtime, and so that the copy of
+   * hangwatch that started an operation is the one that finishes it.
+   */
+  runtime: OperationRuntime | undefined;
 
   constructor(
     readonly config: ResolvedHangOptions,
@@ -142,7 +153,7 @@ export class Operation implements DeadlineEntry, HangHandle {
     if (this.settled) return;
     const marker = this.steps?.marker;
     if (marker) this.steps?.end(marker, Date.now(), false);
-    getHangRuntime().finish(this);
+    this.runtime?.finish(this);
   }
 
   /**
@@ -152,4 +163,28 @@ export class Operation implements DeadlineEntry, HangHandle {
   closeScope(): void {
     if (this.scope) closeScope(this.scope);
   }
+}
+
+// The current operation: which operation the running code belongs to, for the facts recorded
+// while it runs — its steps (`step()`, outbound HTTP requests) and the pool resources it acquires
+// (`watchPool`). An AsyncLocalStorage that operations enter only when they carry their context
+// (context-carrying.ts); otherwise `currentOperation()` is one undefined check.
+let current: AsyncLocalStorage<Operation> | undefined;
+
+/** Run `fn` with `op` as the current operation (its continuations too). */
+export function runAsCurrent<R>(op: Operation, fn: () => R): R {
+  current ??= new AsyncLocalStorage<Operation>();
+  return current.run(op, fn);
+}
+
+/** The operation the running code belongs to, if it carries its context and has not ended. */
+export function currentOperation(): Operation | undefined {
+  if (!current) return undefined;
+  const op = current.getStore();
+  return op && !op.settled ? op : undefined;
+}
+
+/** Whether any operation has ever carried its context (used to warn about a `step()` that cannot be recorded). */
+export function contextEverCarried(): boolean {
+  return current !== undefined;
 }

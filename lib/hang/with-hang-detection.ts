@@ -7,7 +7,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { openScope } from './async-trace.js';
 import { recordHttpSteps } from './auto-steps.js';
-import { carriesContext } from './current-operation.js';
+import { carriesContext } from './context-carrying.js';
 import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from './hang-options.js';
 import { getHangRuntime } from './hang-runtime.js';
 import { Operation, type HangHandle, type OperationOwner } from './operation.js';

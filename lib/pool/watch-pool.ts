@@ -5,7 +5,7 @@
  * on the pool lists the holders and flags those whose operation already ended — the leak.
  */
 import { InvalidOptionError } from '../errors.js';
-import { carryContextForEveryOperation } from '../hang/current-operation.js';
+import { carryContextForEveryOperation } from '../hang/context-carrying.js';
 import type { Operation } from '../hang/operation.js';
 import { addReportExtra } from '../hang/report-extras.js';
 import type { HangReport, PoolCounts, PoolHolder, PoolWait } from '../report/hang-report.js';
