@@ -367,9 +367,13 @@ export interface FormatLeakPathOptions {
 }
 
 /** `a.x / B[3] / C`: each node followed by the edge that leads to the next one. */
-export function formatLeakPath(path: LeakPathStep[], options: FormatLeakPathOptions = {}): string {
-  const from = options.from ?? 0;
-  const text = leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)'), options.shape).slice(from).join(' / ');
+const FORMAT_LEAK_PATH_OPTION_KEYS = optionKeys<FormatLeakPathOptions>({ shape: true, from: true });
+
+export function formatLeakPath(path: LeakPathStep[], options?: FormatLeakPathOptions): string {
+  const opts = optionalObject<FormatLeakPathOptions>('options', options, FORMAT_LEAK_PATH_OPTION_KEYS);
+  const from = numberOption('options.from', opts.from, 0, { min: 0, integer: true });
+  const shape = booleanOption('options.shape', opts.shape, false);
+  const text = leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)'), shape).slice(from).join(' / ');
   return from > 0 ? `… / ${text}` : text;
 }
 
