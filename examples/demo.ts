@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLeaks, monitorEventLoop, renderBlockEventText, withHangDetection, writeHeapSnapshot, HangError } from '../lib/index.js';
+import { findLeaks, formatLeakPath, monitorEventLoop, renderBlockEventText, withHangDetection, writeHeapSnapshot, HangError } from '../lib/index.js';
 
 const heading = (text: string): void => void process.stdout.write(`\n\x1b[1m=== ${text} ===\x1b[0m\n\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const final = await writeHeapSnapshot({ dir });
     const report = await findLeaks({ baseline, target, final });
     for (const c of report.clusters.slice(0, 1)) {
-      process.stdout.write(`${c.name} ×${c.count}, retaining ${(c.retainedSize / 1024).toFixed(1)} KiB\n  ${c.pathText}\n`);
+      process.stdout.write(`${c.name} ×${c.count}, retaining ${(c.retainedSize / 1024).toFixed(1)} KiB\n  ${formatLeakPath(c.path, { from: c.userPathStart })}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
