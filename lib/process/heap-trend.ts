@@ -131,16 +131,19 @@ function envelopeOf(points: TrendPoint[]): TrendPoint[] {
 
 /** The series the rule judges (see the file comment). */
 export function postGcHeapSeries(samples: IntervalSample[]): { source: HeapTrend['source']; points: TrendPoint[] } {
-  const afterGc: TrendPoint[] = [];
+  // The probe's full collection is the exact reading; a program's own major one is nearly as good,
+  // but not the same measure (it runs at another moment of the program's work, often above the
+  // probe's reading): the two are not mixed, or their alternation looks like a falling heap.
+  const probed: TrendPoint[] = [];
+  const ownGc: TrendPoint[] = [];
   for (const s of samples) {
-    // The probe's full collection is the exact reading; a program's own major one is nearly as good.
-    const value = s.liveHeapBytes ?? s.heapAfterGcBytes;
-    if (value !== undefined) afterGc.push({ t: s.t, value });
+    if (s.liveHeapBytes !== undefined) probed.push({ t: s.t, value: s.liveHeapBytes });
+    else if (s.heapAfterGcBytes !== undefined) ownGc.push({ t: s.t, value: s.heapAfterGcBytes });
   }
   const first = samples[0];
   const last = samples[samples.length - 1];
-  const warmedUp = first && last ? afterGc.filter((p) => p.t >= first.t + WARM_UP_SHARE * (last.t - first.t)) : afterGc;
-  if (warmedUp.length >= MIN_GC_POINTS) return { source: 'after-full-gc', points: warmedUp };
+  const warm = (points: TrendPoint[]) => (first && last ? points.filter((p) => p.t >= first.t + WARM_UP_SHARE * (last.t - first.t)) : points);
+  for (const points of [warm(probed), warm(ownGc)]) if (points.length >= MIN_GC_POINTS) return { source: 'after-full-gc', points };
   if (samples.length && samples.every((s) => s.oldGenerationBytes !== undefined)) return { source: 'old-generation', points: envelopeOf(oldGenerationSeries(samples)) };
   // Samples of an older preload: a heap snapshot collects everything first, so the interval with
   // one (and the next, whose reading follows it) would dip below the program's usual low points.

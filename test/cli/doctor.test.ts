@@ -1,39 +1,16 @@
 // The doctor on the four fixture servers: it names the right problem for each, and nothing for
 // the healthy one. Then the HTML report of one run is rendered in headless Chromium.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FindingKind } from '../../lib/report/diagnosis.js';
-import type { DoctorReport } from '../../lib/report/doctor-report.js';
 import { chromiumSkip, findChromium, renderInChromium } from './chromium.js';
 import { servicesRequired } from '../helpers.js';
-import { fixture, ROOT, runCli } from './run-cli.js';
+import { assertLoaded, assertOnly, blamesHangwatch, doctor, kinds } from './doctor-helpers.js';
+import { ROOT, runCli } from './run-cli.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-async function doctor(name: string, extra: string[] = [], args: string[] = [], seconds = 5): Promise<DoctorReport> {
-  const r = await runCli(['doctor', '--duration', String(seconds), '--interval', '200', '--json', '--quiet', ...extra, '--', process.execPath, fixture(name), ...args]);
-  if (r.code !== 0) throw new Error(`doctor exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as DoctorReport;
-}
-
-const kinds = (report: DoctorReport) => report.diagnosis.findings.map((f) => f.kind);
-
-const PROBLEMS: FindingKind[] = ['event-loop-blocking', 'io-wait', 'memory-leak', 'handle-leak'];
-
-/** The expected problem is named, and no other of the problems the fixtures stand for. */
-function assertOnly(t: Test, report: DoctorReport, expected: FindingKind): void {
-  const found = kinds(report);
-  t.ok(found.includes(expected), `${expected} found; findings: ${found.join(', ')}`);
-  t.same(found.filter((k) => PROBLEMS.includes(k) && k !== expected), [], 'no other problem named');
-}
-
-/** The load generator really connected (sockets open) for a good part of the run; startup is slow on a loaded machine. */
-function assertLoaded(t: Test, report: DoctorReport): void {
-  const loaded = report.run.samples.filter((s) => (s.handlesByType.TCPSocketWrap ?? 0) > 0).length;
-  t.ok(loaded >= 4 && loaded >= report.run.samples.length / 3, `under load in ${loaded} of ${report.run.samples.length} samples`);
-}
 const htmlPath = join(ARTIFACTS, 'doctor-blocking-server.html');
 
 t.test('blocking server: event-loop blocking', async (t) => {
@@ -108,38 +85,6 @@ t.test('leaking server with --heap-snapshots: the growing constructor is named',
 // Real-app shapes. The leak rule is relative (lib/process/heap-trend.ts): a slow leak in a steady
 // heap is found, the same program with its cache bounded is not. 15 s runs: on a loaded machine the
 // load generator (and express) take seconds to start, and the rule leaves the warm-up out.
-const blamesHangwatch = (report: DoctorReport) =>
-  report.diagnosis.findings.flatMap((f) => f.blockingStacks ?? []).some((s) => s.frames.slice(0, 8).some((f) => /inspector-heap-snapshot|^node:inspector$/.test(f.file)));
-
-for (const snapshots of [false, true]) {
-  const extra = snapshots ? ['--no-html', '--heap-snapshots'] : ['--no-html'];
-  const label = snapshots ? ' (with --heap-snapshots)' : '';
-  t.test(`a cache growing ~5 MB/min in a ~30 MB heap: memory leak${label}`, async (t) => {
-    const report = await doctor('cache-server.mjs', extra, ['leak'], 15);
-    assertLoaded(t, report);
-    const leak = report.diagnosis.findings.find((f) => f.kind === 'memory-leak');
-    t.ok(leak, `leak found (${kinds(report).join(', ')}; live heap ${report.run.samples.filter((s) => s.liveHeapBytes).map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2)).join(' ')})`);
-    t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
-    if (snapshots) {
-      t.ok(report.diagnosis.hangwatchPauses.some((p) => p.reason === 'heap-snapshot'), `the snapshots are listed as hangwatch's pauses (${report.diagnosis.hangwatchPauses.map((p) => p.text).join('; ')})`);
-      if (report.run.heapSnapshots.length >= 2) t.ok(report.diagnosis.growingConstructors?.some((c) => c.name === 'CacheEntry'), 'CacheEntry among the growing constructors');
-    }
-  });
-  t.test(`the same server with its cache bounded: no leak${label}`, async (t) => {
-    const report = await doctor('cache-server.mjs', extra, ['bounded'], 15);
-    assertLoaded(t, report);
-    t.notOk(kinds(report).includes('memory-leak'), `no leak (${kinds(report).join(', ')}; live heap ${report.run.samples.filter((s) => s.liveHeapBytes).map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2)).join(' ')})`);
-    t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
-    if (snapshots && report.run.heapSnapshots.length >= 2) t.ok(report.diagnosis.growingConstructors?.length, 'growing constructors shown without a leak finding');
-  });
-  t.test(`express + express-session MemoryStore under load: memory leak${label}`, async (t) => {
-    const report = await doctor('session-store-server.mjs', extra, [], 15);
-    assertLoaded(t, report);
-    t.ok(kinds(report).includes('memory-leak'), kinds(report).join(', '));
-    t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
-  });
-}
-
 t.test('healthy server with --heap-snapshots: still healthy, the snapshots shown as hangwatch\'s pauses, growing constructors shown', async (t) => {
   const report = await doctor('healthy-server.mjs', ['--no-html', '--heap-snapshots']);
   assertLoaded(t, report);
