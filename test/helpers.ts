@@ -63,9 +63,9 @@ export async function waitFor(done: () => boolean, limitMs = 20_000): Promise<bo
 
 /**
  * Whether the servers some tests need (Chromium, PostgreSQL, Prometheus) must be there: under CI
- * (`.ci/run` sets HANGWATCH_TEST_SERVICES=required; `CI` counts too) a missing one fails its test
+ * (`.ci/run` sets TEST_SERVICES=required; `CI` counts too) a missing one fails its test
  * instead of skipping it, so a green CI run cannot hide skipped end-to-end tests.
  */
 export function servicesRequired(): boolean {
-  return process.env.HANGWATCH_TEST_SERVICES === 'required' || Boolean(process.env.CI);
+  return process.env.TEST_SERVICES === 'required' || Boolean(process.env.CI);
 }

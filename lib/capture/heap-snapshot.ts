@@ -6,7 +6,8 @@
  * - `v8`: `v8.writeHeapSnapshot`, no progress; used by `auto` when the inspector is not available.
  * - `heapdump`: the optional native addon, used only when chosen and installed.
  */
-import { measureSelfPause } from './self-pause.js';
+import { performance } from 'node:perf_hooks';
+import { recordSelfPause } from './self-pause.js';
 import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
 import type { HeapSnapshotBackend, HeapSnapshotWriter, UnavailableBackend } from './heap-snapshot-writer.js';
 
@@ -22,11 +23,23 @@ export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'a
 }
 
 /**
- * The writer with its synchronous part — where V8 collects garbage, walks the heap and serialises
- * it, the program stopped — recorded as hangwatch's own pause (lib/capture/self-pause.ts).
+ * The writer, its capture recorded as hangwatch's own pause (lib/capture/self-pause.ts): from the
+ * call until the file is complete. On Node 20 and 24 V8 collects garbage, walks the heap and
+ * serialises it inside the call; on Node 22 the inspector runs the command in a later task, so the
+ * synchronous part alone would miss the pause and the doctor would blame the program for it.
  */
 function measuredWriter(writer: HeapSnapshotWriter): HeapSnapshotWriter {
-  return { name: writer.name, write: (file, onProgress) => measureSelfPause('heap-snapshot', () => writer.write(file, onProgress)) };
+  return {
+    name: writer.name,
+    async write(file, onProgress) {
+      const startedAt = performance.now();
+      try {
+        await writer.write(file, onProgress);
+      } finally {
+        recordSelfPause({ reason: 'heap-snapshot', startedAtMs: performance.timeOrigin + startedAt, durationMs: performance.now() - startedAt });
+      }
+    },
+  };
 }
 
 async function chooseBackend(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {

@@ -18,10 +18,15 @@ export interface Target {
   stop(): void;
 }
 
-/** Start `node [nodeArgs] test/fixtures/<name>` (without tap's NODE_OPTIONS) and wait for its `ready` line. */
+/**
+ * Start `node [nodeArgs] test/fixtures/<name>` (without tap's NODE_OPTIONS, and without the coverage
+ * collection of the test run: a target is a stand-in for a user's process, which is not under
+ * NODE_V8_COVERAGE, and `cpu --pid` leaves a target's precise coverage alone when it is) and wait
+ * for its `ready` line.
+ */
 export function startTarget(name: string, nodeArgs: string[] = ['--inspect-port=0'], node = process.execPath): Promise<Target> {
   return new Promise((resolve, reject) => {
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', node, ...nodeArgs, `test/fixtures/${name}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', node, ...nodeArgs, `test/fixtures/${name}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

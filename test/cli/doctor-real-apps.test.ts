@@ -1,5 +1,5 @@
-// The doctor on programs shaped like real applications: a cache that grows slowly, the same
-// cache bounded, and express + express-session's MemoryStore, with and without heap snapshots.
+// The doctor on a program shaped like a real application: a cache that grows slowly, and the
+// same cache bounded, with and without heap snapshots (express-session: doctor-session-store.test.ts).
 // (Apart from doctor.test.ts so that each file stays within tap's per-file timeout.)
 import t from 'tap';
 import { assertLoaded, blamesHangwatch, doctor, kinds } from './doctor-helpers.js';
@@ -24,12 +24,6 @@ for (const snapshots of [false, true]) {
     t.notOk(kinds(report).includes('memory-leak'), `no leak (${kinds(report).join(', ')}; live heap ${report.run.samples.filter((s) => s.liveHeapBytes).map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2)).join(' ')})`);
     t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
     if (snapshots && report.run.heapSnapshots.length >= 2) t.ok(report.diagnosis.growingConstructors?.length, 'growing constructors shown without a leak finding');
-  });
-  t.test(`express + express-session MemoryStore under load: memory leak${label}`, async (t) => {
-    const report = await doctor('session-store-server.mjs', extra, [], 15);
-    assertLoaded(t, report);
-    t.ok(kinds(report).includes('memory-leak'), kinds(report).join(', '));
-    t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
   });
 }
 

@@ -54,12 +54,22 @@ t.test('the hot function dominates self and cumulative time, at its TypeScript l
   t.same(names(profile.callers(hot)), ['middleFunction'], 'a FunctionStats works as a reference');
 });
 
+/** Node 22 and later count a callee inlined into code optimized before a profile started as its caller. */
+const INLINED_INTO_CALLER = Number(process.versions.node.split('.')[0]) >= 22;
+
 t.test('the v8-profiler-next backend gives the same analysis', { skip: nativeProfilerMissing }, async (t) => {
   const { profile } = await cpuProfile(() => topFunction(UNITS, ROUNDS), { samplingIntervalUs: 500, backend: 'v8-profiler-next' });
   t.equal(profile.meta.backend, 'v8-profiler-next');
   const stats = profile.stats();
-  t.equal(stats.sort('self').entries[0]!.functionName, 'hotFunction');
-  t.equal(only(stats, 'hotFunction').line, tsLine('export function hotFunction'));
+  const top = stats.sort('self').entries[0]!.functionName;
+  if (INLINED_INTO_CALLER) {
+    // The first test warmed these functions: on Node 22 and 24 V8 may count hotFunction, inlined into
+    // middleFunction's optimized code before this profile started, as middleFunction (docs/cpu.md).
+    t.ok(top === 'hotFunction' || top === 'middleFunction', `the hot work is on top (${top})`);
+  } else {
+    t.equal(top, 'hotFunction');
+  }
+  if (stats.find('hotFunction').length) t.equal(only(stats, 'hotFunction').line, tsLine('export function hotFunction'));
   t.same(
     profile
       .callers('leafFunction')
