@@ -100,7 +100,7 @@ t.test('blocks are reported on stderr with the stack captured while blocked', as
 });
 
 t.test('blocks are reported from the loop delay when stacks cannot be captured (inspector held by --inspect)', async (t) => {
-  const r = await runWithPreload(`setTimeout(() => { const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 200); }, 100);`, {
+  const r = await runWithPreload(`setTimeout(() => { const end = process.cpuUsage().user + 400e3; while (process.cpuUsage().user < end); setTimeout(() => {}, 200); }, 100);`, {
     env: { HANGWATCH_BLOCK_MS: '200' },
     preload: ['--inspect=127.0.0.1:0', '--import', 'tsx', '--import', './lib/register.ts'],
   });

@@ -256,7 +256,8 @@ t.test('100,000 requests through each middleware leave heap, handles and listene
     after: { heap: number; handles: number; socketListeners: number };
     closeListeners: number[];
   };
-  t.equal(after.handles, before.handles, `active handles ${before.handles} → ${after.handles}`);
+  // No handle left behind (one that was still opening when `before` was read may have closed since).
+  t.ok(after.handles <= before.handles, `active handles ${before.handles} → ${after.handles}`);
   t.equal(after.socketListeners, before.socketListeners, 'no listener left on the socket');
   t.same(closeListeners, [1], 'one close listener per response');
   const growth = after.heap - before.heap;
