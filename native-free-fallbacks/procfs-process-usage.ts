@@ -98,7 +98,7 @@ export function readProcStat(pid: number): ProcStatReading {
   const msPerTick = 1000 / CLOCK_TICKS_PER_SECOND;
   return {
     pid,
-    name: stat.name,
+    name: programName(pid, stat.name),
     state: stat.state,
     ppid: stat.ppid,
     cpuTimeMs: (stat.utime + stat.stime) * msPerTick,
@@ -136,5 +136,21 @@ export class ProcfsUsageReader implements ProcessUsageReader {
 
   forget(pid: number): void {
     this.#previous.delete(pid);
+  }
+}
+
+/**
+ * The process's name: the kernel's command name, except where the program renamed its main thread
+ * (Node 24 names it "MainThread", which is what /proc/<pid>/stat then shows): the file name of its
+ * first argument instead.
+ */
+function programName(pid: number, comm: string): string {
+  if (comm !== 'MainThread') return comm;
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0] ?? '';
+    const base = argv0.slice(argv0.lastIndexOf('/') + 1);
+    return base || comm;
+  } catch {
+    return comm;
   }
 }
