@@ -3,15 +3,9 @@ import t from 'tap';
 import { WebSocketClient } from '../../lib/attach/websocket-client.js';
 import { listeningPorts } from '../../lib/attach/process-sockets.js';
 import { runCli } from '../cli/run-cli.js';
-import { isAlive, keepsRunning, ports, startTarget, type Target } from './target.js';
+import { isAlive, keepsRunning, ports, targetsStoppedAtEnd, type Target } from './target.js';
 
-const targets: Target[] = [];
-t.teardown(() => targets.forEach((x) => x.stop()));
-async function target(name: string, nodeArgs?: string[]): Promise<Target> {
-  const x = await startTarget(name, nodeArgs);
-  targets.push(x);
-  return x;
-}
+const target = targetsStoppedAtEnd(t);
 
 /** A target started with --inspect on a free port, and that port. */
 async function inspectedTarget(): Promise<{ x: Target; port: number; url: string }> {

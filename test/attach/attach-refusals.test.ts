@@ -2,15 +2,9 @@
 import { createServer, type Server } from 'node:net';
 import t from 'tap';
 import { runCli } from '../cli/run-cli.js';
-import { isAlive, keepsRunning, ports, startTarget, type Target } from './target.js';
+import { isAlive, keepsRunning, ports, targetsStoppedAtEnd } from './target.js';
 
-const targets: Target[] = [];
-t.teardown(() => targets.forEach((x) => x.stop()));
-async function target(name: string, nodeArgs?: string[]): Promise<Target> {
-  const x = await startTarget(name, nodeArgs);
-  targets.push(x);
-  return x;
-}
+const target = targetsStoppedAtEnd(t);
 
 t.test('the inspector port is taken by another process: ERR_INSPECTOR_PORT_TAKEN', async (t) => {
   const blocker: Server = createServer();

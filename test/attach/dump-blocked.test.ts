@@ -1,20 +1,9 @@
 // `hangwatch dump <pid>` on blocked processes (a busy loop, a regular expression, a native call), each left as it was.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { runCli } from '../cli/run-cli.js';
-import { isAlive, keepsRunning, ports, startTarget, type Target } from './target.js';
+import { keepsRunning, leftAsItWas, targetsStoppedAtEnd } from './target.js';
 
-const targets: Target[] = [];
-t.teardown(() => targets.forEach((x) => x.stop()));
-async function target(name: string, nodeArgs?: string[]): Promise<Target> {
-  const x = await startTarget(name, nodeArgs);
-  targets.push(x);
-  return x;
-}
-
-async function leftAsItWas(t: Test, x: Target): Promise<void> {
-  t.ok(isAlive(x.pid), 'the target is alive');
-  t.same(await ports(x.pid), x.portsBefore, 'no port of the target listens beyond its own (the inspector is closed)');
-}
+const target = targetsStoppedAtEnd(t);
 
 t.test('a target spinning in a named function', async (t) => {
   const x = await target('attach-spin.mjs');

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
 import { listeningPorts } from '../../lib/attach/process-sockets.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -100,4 +101,24 @@ export function httpGet(port: number, timeoutMs = 15_000): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('no answer')));
     req.on('error', reject);
   });
+}
+
+/**
+ * A `startTarget` that remembers every target it started and stops them all when `t` ends (the
+ * test file's root `tap` object in each attach test file).
+ */
+export function targetsStoppedAtEnd(t: Pick<Test, 'teardown'>): (name: string, nodeArgs?: string[]) => Promise<Target> {
+  const targets: Target[] = [];
+  t.teardown(() => targets.forEach((x) => x.stop()));
+  return async (name, nodeArgs) => {
+    const x = await startTarget(name, nodeArgs);
+    targets.push(x);
+    return x;
+  };
+}
+
+/** After a command: the target is alive and listens on no port beyond its own (its inspector is closed). */
+export async function leftAsItWas(t: Test, x: Target): Promise<void> {
+  t.ok(isAlive(x.pid), 'the target is alive');
+  t.same(await ports(x.pid), x.portsBefore, 'no port of the target listens beyond its own (the inspector is closed)');
 }
