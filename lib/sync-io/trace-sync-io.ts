@@ -89,12 +89,22 @@ export function traceSyncIo(options?: TraceSyncIoOptions): SyncIoTracer {
   let counting = false;
   let inside = false;
   let sinceMs = 0;
+  // The end of start-up: after `startupMs`, or else the first turn of the event loop — its first
+  // timers phase or its first check phase, whichever comes first. A check-phase immediate alone
+  // is late when the loop starts after a program's own short timer is already due (a loaded
+  // machine): that timer's callback runs first, in the timers phase, and would not be counted.
+  // A 0 ms timeout set here, before the program's own timers, fires before any of them.
+  const armTimeout = setTimeout(() => arm(), startupMs ?? 0).unref();
+  const armImmediate = startupMs === undefined ? setImmediate(() => arm()).unref() : undefined;
+  const disarm = (): void => {
+    clearTimeout(armTimeout);
+    if (armImmediate) clearImmediate(armImmediate);
+  };
   const arm = (): void => {
+    disarm();
     counting = true;
     sinceMs = Date.now();
   };
-  const armTimer = startupMs === undefined ? setImmediate(arm) : setTimeout(arm, startupMs);
-  armTimer.unref();
 
   const record = (call: string, caller: Caller, via: Caller | undefined, ms: number): void => {
     const key = `${call}\0${caller.file}:${caller.line}:${caller.column}`;
@@ -176,8 +186,7 @@ export function traceSyncIo(options?: TraceSyncIoOptions): SyncIoTracer {
     stop() {
       if (stopped) return;
       stopped = true;
-      clearTimeout(armTimer as NodeJS.Timeout);
-      clearImmediate(armTimer as NodeJS.Immediate);
+      disarm();
       counting = false;
       for (const undo of restore.splice(0)) undo();
       syncBuiltinESMExports();
