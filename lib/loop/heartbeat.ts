@@ -5,6 +5,7 @@
  * comes back. A measured block is joined with the worker's samples (matched by the heartbeat
  * value that preceded it) and handed to the subscribed monitors.
  */
+import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { processSingleton } from '../watchdog/process-registry.js';
@@ -26,6 +27,8 @@ export interface HeartbeatSubscriber {
   sampleIntervalMs: number;
   captureStacks: boolean;
   onBlock(block: MeasuredBlock): void;
+  /** Called on every tick with how late it was (ms, ≥ 0): the event-loop delay, measured for free. */
+  onTick?: (lateMs: number) => void;
 }
 
 /** How long a measured block waits for the worker's samples before it is reported without them. */
@@ -39,6 +42,8 @@ class LoopHeartbeat {
   private intervalMs = 0;
   private thresholdMs = 0;
   private lastTick = 0;
+  /** `lastTick` on the monotonic clock, for the lateness of the next tick. */
+  private lastTickPerf = 0;
   private watchdog: Watchdog | undefined;
   private unsubscribeSamples: (() => void) | undefined;
   private readonly early = new Map<number, BlockSamplesMessage>();
@@ -90,6 +95,7 @@ class LoopHeartbeat {
       if (this.timer) clearInterval(this.timer);
       this.intervalMs = interval;
       this.lastTick = Date.now();
+      this.lastTickPerf = performance.now();
       this.cpu.mark(this.lastTick);
       this.timer = setInterval(() => this.tick(), interval);
       this.timer.unref();
@@ -129,10 +135,21 @@ class LoopHeartbeat {
 
   private tick(): void {
     const now = Date.now();
+    const nowPerf = performance.now();
     const key = this.lastTick;
     const delay = now - key - this.intervalMs;
+    const lateMs = Math.max(0, nowPerf - this.lastTickPerf - this.intervalMs);
     this.lastTick = now;
+    this.lastTickPerf = nowPerf;
     this.watchdog?.heartbeat(now);
+    for (const s of this.subscribers) {
+      if (!s.onTick) continue;
+      try {
+        s.onTick(lateMs);
+      } catch {
+        // a monitor's own failure must not stop the heartbeat
+      }
+    }
     if (delay < this.thresholdMs) {
       this.cpu.mark(now);
       return;

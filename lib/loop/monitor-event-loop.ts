@@ -2,12 +2,15 @@
  * `monitorEventLoop(options)`: process-wide detection of blocking synchronous work, with the
  * blocking stack captured while the loop is blocked, event-loop delay percentiles and
  * utilization. What blocked-at, Clinic Doctor and Sentry's ANR detection do, at the cost of one
- * timer tick every few ms on the main thread (the sampling happens in the watchdog worker).
+ * timer tick every quarter threshold on the main thread (the sampling happens in the watchdog
+ * worker). The delay histogram is fed by those same ticks — how late each one was — so an idle
+ * process wakes only for the heartbeat (a `perf_hooks` delay timer every 10 ms beside it woke the
+ * thread 100 times a second); `resolutionMs` brings back a separate timer at that resolution.
  */
 import { selfPauseOverlap } from '../capture/self-pause.js';
 import { writeSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { BlockEvent } from '../report/block-event.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import { booleanOption, functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
@@ -28,10 +31,15 @@ export interface LoopMonitorOptions {
   onBlock?: (event: BlockEvent) => void;
   /** How many recent blocks `blocks()` keeps (default 100). */
   maxEvents?: number;
-  /** Resolution of the event-loop delay histogram in ms (default 10). */
+  /**
+   * Sample the event-loop delay with a separate timer every this many ms (`perf_hooks`'
+   * `monitorEventLoopDelay`). Default: no extra timer — the histogram records how late each tick of
+   * the block monitor's heartbeat (every quarter threshold, 5–50 ms) was.
+   */
   resolutionMs?: number;
 }
 
+/** Event-loop delay: how late the loop ran a timer that was due, in ms (0 on an idle loop). */
 export interface LoopStats {
   /** Histogram samples since start or the last reset. */
   samples: number;
@@ -74,12 +82,15 @@ export function monitorEventLoop(options?: LoopMonitorOptions): LoopMonitor {
   const sampleIntervalMs = numberOption('sampleIntervalMs', o.sampleIntervalMs, 50, { min: 1, max: 3_600_000 });
   const onBlock = functionOption<(event: BlockEvent) => void>('onBlock', o.onBlock);
   const maxEvents = numberOption('maxEvents', o.maxEvents, 100, { min: 0, max: 1_000_000, integer: true });
-  const resolutionMs = numberOption('resolutionMs', o.resolutionMs, 10, { min: 1, max: 1000, integer: true });
+  const resolutionMs = o.resolutionMs === undefined ? undefined : numberOption('resolutionMs', o.resolutionMs, 10, { min: 1, max: 1000, integer: true });
   return new EventLoopMonitor(thresholdMs, captureStacks, sampleIntervalMs, onBlock, maxEvents, resolutionMs);
 }
 
 class EventLoopMonitor implements LoopMonitor {
-  private readonly histogram: IntervalHistogram;
+  /** The delay histogram, in ns: the heartbeat's lateness, or perf_hooks' timer deltas (`resolutionMs`). */
+  private readonly histogram: IntervalHistogram | RecordableHistogram;
+  /** What to subtract from each perf_hooks value: it records the whole interval between its ticks. */
+  private readonly histogramOffsetNs: number;
   private elu: EventLoopUtilization;
   private recent: BlockEvent[] = [];
   private blockCount = 0;
@@ -92,12 +103,22 @@ class EventLoopMonitor implements LoopMonitor {
     sampleIntervalMs: number,
     private readonly onBlock: ((event: BlockEvent) => void) | undefined,
     private readonly maxEvents: number,
-    resolutionMs: number,
+    resolutionMs: number | undefined,
   ) {
-    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.histogram.enable();
     this.elu = performance.eventLoopUtilization();
     this.subscriber = { thresholdMs, sampleIntervalMs, captureStacks, onBlock: (b) => this.record(b) };
+    if (resolutionMs === undefined) {
+      const histogram = createHistogram();
+      this.histogram = histogram;
+      this.histogramOffsetNs = 0;
+      // A RecordableHistogram takes integers ≥ 1: an on-time tick records 1 ns.
+      this.subscriber.onTick = (lateMs) => histogram.record(Math.max(1, Math.round(lateMs * 1e6)));
+    } else {
+      const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
+      histogram.enable();
+      this.histogram = histogram;
+      this.histogramOffsetNs = resolutionMs * 1e6;
+    }
     getLoopHeartbeat().subscribe(this.subscriber);
   }
 
@@ -108,7 +129,7 @@ class EventLoopMonitor implements LoopMonitor {
 
   stats(): LoopStats {
     const h = this.histogram;
-    const ms = (ns: number): number => ns / 1e6;
+    const ms = (ns: number): number => Math.max(0, ns - this.histogramOffsetNs) / 1e6;
     const empty = h.count === 0;
     return {
       samples: h.count,
@@ -142,7 +163,7 @@ class EventLoopMonitor implements LoopMonitor {
     if (this.stopped) return;
     this.stopped = true;
     getLoopHeartbeat().unsubscribe(this.subscriber);
-    this.histogram.disable();
+    if ('disable' in this.histogram) this.histogram.disable();
   }
 
   private record(block: MeasuredBlock): void {

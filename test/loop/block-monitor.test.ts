@@ -201,3 +201,24 @@ t.test('if the watchdog worker dies, the monitor keeps running without stacks an
   t.ok(out.events.every((e) => !e.stack && /watchdog worker exited/.test(e.stackError ?? '')), 'without stacks, saying why');
   t.equal(res.stderr.match(/runs without stacks/g)?.length, 1, 'said once');
 });
+
+t.test('the delay histogram is fed by the heartbeat (no timer of its own) and holds how late the loop was', async (t) => {
+  const monitor = monitorEventLoop({ thresholdMs: 100 });
+  t.teardown(() => monitor.stop());
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const elapsed = performance.now() - started;
+  const stats = monitor.stats();
+  // One sample per heartbeat tick (every 25 ms at a 100 ms threshold); a 10 ms delay timer beside it gave ~40.
+  t.ok(stats.samples >= 1 && stats.samples <= Math.ceil(elapsed / 25) + 1, `${stats.samples} samples in ${elapsed.toFixed(0)} ms`);
+  t.ok(stats.minMs >= 0 && stats.minMs < 25, `an idle loop is late by less than a tick: min ${stats.minMs} ms`);
+});
+
+t.test('resolutionMs: a separate delay timer, its values also how late the loop was (not the whole interval)', async (t) => {
+  const monitor = monitorEventLoop({ thresholdMs: 100, resolutionMs: 10 });
+  t.teardown(() => monitor.stop());
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const stats = monitor.stats();
+  t.ok(stats.samples >= 5, `${stats.samples} samples`);
+  t.ok(stats.minMs >= 0 && stats.minMs < 10, `min ${stats.minMs} ms, the 10 ms interval not counted`);
+});
