@@ -141,6 +141,9 @@ class LoopHeartbeat {
     const lateMs = Math.max(0, nowPerf - this.lastTickPerf - this.intervalMs);
     this.lastTick = now;
     this.lastTickPerf = nowPerf;
+    // Read before the heartbeat moves: from then on the worker may finish the block it samples
+    // (and clear the key) at any moment, its samples still on their way to this thread.
+    const sampled = this.watchdog !== undefined && this.watchdog.state.f64[F_BLOCK_KEY] === key;
     this.watchdog?.heartbeat(now);
     for (const s of this.subscribers) {
       if (!s.onTick) continue;
@@ -162,7 +165,7 @@ class LoopHeartbeat {
     if (samples) {
       this.early.delete(key);
       this.deliver(withSamples(block, samples));
-    } else if (watchdog && watchdog.state.f64[F_BLOCK_KEY] === key) {
+    } else if (watchdog && sampled) {
       // The worker is sampling this block; its samples arrive in a moment.
       const timer = setTimeout(() => {
         this.waiting.delete(key);

@@ -12,41 +12,25 @@ import { fromInspectorFrame, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
 import {
-  F64_SLOTS,
   F_DEADLINES_DONE,
   F_HEARTBEAT,
   F_NEXT_DEADLINE,
   DEADLINE_GRACE_MS,
-  I32_SLOTS,
   I_BLOCK_THRESHOLD,
   I_DEADLINE_GRACE,
   I_EXIT_ACK,
   I_EXITING,
   I_SAMPLE_INTERVAL,
+  SHARED_LAYOUT,
   createSharedState,
   wakeWorker,
   type SharedState,
 } from './shared-state.js';
 import { processSingleton } from './process-registry.js';
-import { WATCHDOG_WORKER_SOURCE } from './worker-source.js';
+import { WATCHDOG_WORKER_SOURCE } from './watchdog-worker.js';
+import type { DeadlineHook, RawCapture, RawFrame, WatchdogMessage, WatchdogWorkerData } from './worker-protocol.js';
 
-/** A frame as the worker sends it: inspector positions (0-based) and the script's source map URL. */
-export interface RawFrame {
-  functionName: string;
-  url: string;
-  scriptId: string;
-  lineNumber: number;
-  columnNumber: number;
-}
-
-export interface RawCapture {
-  frames: RawFrame[];
-  sourceMaps: Record<string, string>;
-  requestedAt: number;
-  pausedAt: number;
-  /** How long the main thread took to answer the first command (time spent in native code). */
-  nativeMs: number;
-}
+export type { RawFrame } from './worker-protocol.js';
 
 export interface BlockSamplesMessage {
   key: number;
@@ -99,7 +83,7 @@ export class Watchdog {
   constructor(unavailable?: string) {
     this.stackUnavailable = unavailable;
     Atomics.store(this.state.i32, I_DEADLINE_GRACE, DEADLINE_GRACE_MS);
-    const hooks = {
+    const hooks: DeadlineHook = {
       onDeadlineBlocked: (json: string): void => this.onDeadlineBlocked(json),
     };
     Object.defineProperty(globalThis, Symbol.for(this.hookKey), { value: hooks, configurable: true });
@@ -115,19 +99,19 @@ export class Watchdog {
       return;
     }
     try {
+      const workerData: WatchdogWorkerData = {
+        buffer: this.state.buffer,
+        layout: SHARED_LAYOUT,
+        hookKey: this.hookKey,
+        commandTimeoutMs: COMMAND_TIMEOUT_MS,
+        pauseTimeoutMs: PAUSE_TIMEOUT_MS,
+        maxSamplesPerBlock: MAX_SAMPLES_PER_BLOCK,
+        debug: process.env.HANGWATCH_DEBUG === '1',
+      };
       const worker = new Worker(WATCHDOG_WORKER_SOURCE, {
         eval: true,
         name: 'hangwatch-watchdog',
-        workerData: {
-          buffer: this.state.buffer,
-          f64Slots: F64_SLOTS,
-          i32Slots: I32_SLOTS,
-          hookKey: this.hookKey,
-          commandTimeoutMs: COMMAND_TIMEOUT_MS,
-          pauseTimeoutMs: PAUSE_TIMEOUT_MS,
-          maxSamplesPerBlock: MAX_SAMPLES_PER_BLOCK,
-          debug: process.env.HANGWATCH_DEBUG === '1',
-        },
+        workerData,
         stdout: false,
         stderr: false,
         // The worker needs none of the program's flags (e.g. --import of a loader).
@@ -135,7 +119,7 @@ export class Watchdog {
         resourceLimits: { maxOldGenerationSizeMb: 64 },
       });
       // Listeners first: attaching a 'message' listener after unref() would ref the port again.
-      worker.on('message', (msg: { type: string; [k: string]: unknown }) => this.onWorkerMessage(msg));
+      worker.on('message', (msg: WatchdogMessage) => this.onWorkerMessage(msg));
       worker.on('error', (err) => this.disable(`the watchdog worker failed: ${err.message}`));
       worker.on('exit', () => {
         if (this.worker === worker) {
@@ -230,39 +214,38 @@ export class Watchdog {
     wakeWorker(this.state);
   }
 
-  private onWorkerMessage(msg: { type: string; [k: string]: unknown }): void {
+  private onWorkerMessage(msg: WatchdogMessage): void {
     switch (msg.type) {
       case 'ready':
-        if (msg.stacks === false) this.disable(String(msg.reason));
+        if (!msg.stacks) this.disable(msg.reason);
         this.settleReady();
         break;
       case 'capture-failed':
-        this.lastCaptureError = String(msg.reason);
+        this.lastCaptureError = msg.reason;
         break;
       case 'block': {
-        const samples = (msg.samples as { at: number; captureMs: number; pauseDelayMs: number; frames: RawFrame[]; sourceMaps: Record<string, string> }[]).map((s) => ({
-          at: s.at,
-          captureMs: s.captureMs,
-          pauseDelayMs: s.pauseDelayMs,
-          frames: resolveFrames(s.frames, s.sourceMaps),
-        }));
         const out: BlockSamplesMessage = {
-          key: msg.key as number,
-          detectedAt: msg.detectedAt as number,
-          endedAt: msg.endedAt as number,
-          samples,
-          error: String(msg.error ?? ''),
+          key: msg.key,
+          detectedAt: msg.detectedAt,
+          endedAt: msg.endedAt,
+          samples: msg.samples.map((sample) => ({
+            at: sample.at,
+            captureMs: sample.captureMs,
+            pauseDelayMs: sample.pauseDelayMs,
+            frames: resolveFrames(sample.frames, sample.sourceMaps),
+          })),
+          error: msg.error,
         };
         for (const l of this.blockListeners) l(out);
         break;
       }
       case 'fatal':
-        this.disable(`the watchdog worker stopped: ${String(msg.reason).split('\n')[0]}`);
+        this.disable(`the watchdog worker stopped: ${msg.reason.split('\n')[0]}`);
         break;
     }
   }
 
-  /** Runs on the main thread while the worker holds it paused (see worker-source.ts). */
+  /** Runs on the main thread while the worker holds it paused (see watchdog-worker.ts). */
   private onDeadlineBlocked(json: string): void {
     const handler = this.deadlineHandler;
     if (!handler) return;

@@ -1,0 +1,67 @@
+/**
+ * What the main thread and the watchdog worker tell each other: the worker's start-up data, the
+ * messages it posts, and the capture it hands to the main thread's hook while the main thread is
+ * paused. Types only: both sides (watchdog.ts and watchdog-worker.ts) import them from here.
+ */
+import type { SharedLayout } from './shared-state.js';
+
+/** The worker's `workerData`. */
+export interface WatchdogWorkerData {
+  buffer: SharedArrayBuffer;
+  layout: SharedLayout;
+  /** `Symbol.for(hookKey)` on the main thread's `globalThis` holds a `DeadlineHook`. */
+  hookKey: string;
+  /** Bound on each command to the paused main thread (the report hook, resume). */
+  commandTimeoutMs: number;
+  /** How long a capture waits for the main thread to come out of a native call. */
+  pauseTimeoutMs: number;
+  maxSamplesPerBlock: number;
+  /** Write diagnostics to stderr (HANGWATCH_DEBUG=1). */
+  debug: boolean;
+}
+
+/** A frame as the worker sends it: inspector positions (0-based) and the script's source map URL. */
+export interface RawFrame {
+  functionName: string;
+  url: string;
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+/** The stack of the paused main thread. */
+export interface RawCapture {
+  frames: RawFrame[];
+  /** Source map URL by script id, for the scripts that have one. */
+  sourceMaps: Record<string, string>;
+  requestedAt: number;
+  pausedAt: number;
+  /** How long the main thread took to answer the first command (time spent in native code). */
+  nativeMs: number;
+}
+
+/** One stack sample of a blocked loop. */
+export interface RawBlockSample {
+  at: number;
+  captureMs: number;
+  pauseDelayMs: number;
+  frames: RawFrame[];
+  sourceMaps: Record<string, string>;
+}
+
+/** The worker's messages to the main thread. */
+export type WatchdogMessage =
+  | { type: 'ready'; stacks: true }
+  | { type: 'ready'; stacks: false; reason: string }
+  /** A hang deadline passed while the main thread was blocked, and its stack could not be read. */
+  | { type: 'capture-failed'; reason: string }
+  /** A block ended (the heartbeat moved): its samples. */
+  | { type: 'block'; key: number; detectedAt: number; endedAt: number; threshold: number; samples: RawBlockSample[]; error: string }
+  /** The worker's loop failed; it watches nothing more. */
+  | { type: 'fatal'; reason: string };
+
+/** The main thread's hook, run by the worker while it holds the main thread paused. */
+export interface DeadlineHook {
+  /** @param capture a `RawCapture` as JSON. */
+  onDeadlineBlocked(capture: string): void;
+}
