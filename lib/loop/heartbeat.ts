@@ -57,6 +57,20 @@ class LoopHeartbeat {
   }
 
   unsubscribe(sub: HeartbeatSubscriber): void {
+    if (!this.subscribers.has(sub)) return;
+    // Blocks still waiting for the watchdog's samples go to a leaving subscriber now: a monitor
+    // stopped right after a block (a program that blocks and ends) still reports it.
+    if (this.waiting.size > 0) {
+      this.watchdog?.drainMessages();
+      for (const { block } of this.waiting.values()) {
+        if (block.durationMs < sub.thresholdMs) continue;
+        try {
+          sub.onBlock({ ...block, stackError: block.stackError ?? 'the monitor stopped before the watchdog delivered its samples' });
+        } catch {
+          // a monitor's own failure must not stop the others
+        }
+      }
+    }
     this.subscribers.delete(sub);
     this.reconfigure();
   }

@@ -161,8 +161,9 @@ class EventLoopMonitor implements LoopMonitor {
 
   stop(): void {
     if (this.stopped) return;
-    this.stopped = true;
+    // Unsubscribing first hands over a block that is still waiting for its samples.
     getLoopHeartbeat().unsubscribe(this.subscriber);
+    this.stopped = true;
     if ('disable' in this.histogram) this.histogram.disable();
   }
 

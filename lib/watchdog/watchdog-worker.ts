@@ -39,7 +39,7 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
   const { workerData, parentPort } = req('node:worker_threads') as typeof import('node:worker_threads');
   const fs = req('node:fs') as typeof import('node:fs');
   const data = workerData as WatchdogWorkerData;
-  const port = parentPort!;
+  const port = data.port ?? parentPort!;
   const { F_NEXT_DEADLINE, F_DEADLINES_DONE, F_HEARTBEAT, F_BLOCK_KEY } = data.layout;
   const { I_WAKE, I_BLOCK_THRESHOLD, I_SAMPLE_INTERVAL, I_DEADLINE_GRACE, I_EXITING, I_EXIT_ACK } = data.layout;
   const { f64, i32 } = view(data.buffer, data.layout);
@@ -314,7 +314,8 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
   function finishBlock(): void {
     const key = blockKey;
     blockKey = 0;
-    f64[F_BLOCK_KEY] = 0;
+    // Posted before the key is cleared: a main thread that waits for the key to clear
+    // (Watchdog.drainMessages) then finds the samples on its port.
     post({
       type: 'block',
       key,
@@ -324,6 +325,7 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
       samples: blockSamples,
       error: blockError || (blockSamples.length ? '' : blockDropped) || stackError,
     });
+    f64[F_BLOCK_KEY] = 0;
     blockSamples = [];
   }
 

@@ -7,11 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { url as inspectorUrl } from 'node:inspector';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { fromInspectorFrame, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
 import {
+  F_BLOCK_KEY,
   F_DEADLINES_DONE,
   F_HEARTBEAT,
   F_NEXT_DEADLINE,
@@ -54,6 +56,8 @@ const PAUSE_TIMEOUT_MS = 10_000;
 const MAX_SAMPLES_PER_BLOCK = 50;
 /** How long exit waits, at most, for the worker to drop its inspector session. */
 const EXIT_ACK_TIMEOUT_MS = 200;
+/** How long stopping or exit waits, at most, for the worker to finish a block it is sampling. */
+const DRAIN_WAIT_MS = 100;
 /** `whenReady()` resolves after this even if the worker never answered. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -67,6 +71,8 @@ export function resolveFrames(frames: RawFrame[], sourceMaps: Record<string, str
 export class Watchdog {
   readonly state: SharedState = createSharedState();
   private worker: Worker | undefined;
+  /** This thread's end of the channel the worker posts on. */
+  private port: MessagePort | undefined;
   private readonly hookKey = `hangwatch.watchdog.${randomUUID()}`;
   private deadlineHandler: BlockedDeadlineHandler | undefined;
   private readonly blockListeners = new Set<(msg: BlockSamplesMessage) => void>();
@@ -99,7 +105,9 @@ export class Watchdog {
       return;
     }
     try {
+      const channel = new MessageChannel();
       const workerData: WatchdogWorkerData = {
+        port: channel.port2,
         buffer: this.state.buffer,
         layout: SHARED_LAYOUT,
         hookKey: this.hookKey,
@@ -117,9 +125,12 @@ export class Watchdog {
         // The worker needs none of the program's flags (e.g. --import of a loader).
         execArgv: [],
         resourceLimits: { maxOldGenerationSizeMb: 64 },
+        transferList: [channel.port2],
       });
       // Listeners first: attaching a 'message' listener after unref() would ref the port again.
-      worker.on('message', (msg: WatchdogMessage) => this.onWorkerMessage(msg));
+      channel.port1.on('message', (msg: WatchdogMessage) => this.onWorkerMessage(msg));
+      channel.port1.unref();
+      this.port = channel.port1;
       worker.on('error', (err) => this.disable(`the watchdog worker failed: ${err.message}`));
       worker.on('exit', () => {
         if (this.worker === worker) {
@@ -286,16 +297,40 @@ export class Watchdog {
     drainInterrupts();
   };
 
+  /**
+   * Handle now the messages the worker has posted that this thread has not received yet — a
+   * block's samples on their way when a monitor stops or the program ends. When the worker is
+   * still sampling a block that has ended (the heartbeat moved), wake it and wait for it to finish
+   * that block, at most DRAIN_WAIT_MS.
+   */
+  drainMessages(): void {
+    const port = this.port;
+    if (!port || !this.worker) return;
+    if (this.state.f64[F_BLOCK_KEY] !== 0) {
+      wakeWorker(this.state);
+      const until = performance.now() + DRAIN_WAIT_MS;
+      while (this.state.f64[F_BLOCK_KEY] !== 0 && performance.now() < until) Atomics.wait(sleeper, 0, 0, 2);
+    }
+    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+      this.onWorkerMessage(received.message as WatchdogMessage);
+    }
+  }
+
   private stopWorker(): void {
     const worker = this.worker;
     if (!worker) return;
     process.off('exit', this.onExit);
+    this.port?.close();
+    this.port = undefined;
     this.worker = undefined;
     this.isReady = false;
     this.flushReadyWaiters();
     void worker.terminate().catch(() => {});
   }
 }
+
+/** Something to Atomics.wait on that nobody notifies: a short sleep of the main thread. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function drainInterrupts(): void {
   // Function calls are interrupt checks; a few suffice.

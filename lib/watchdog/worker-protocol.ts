@@ -7,6 +7,11 @@ import type { SharedLayout } from './shared-state.js';
 
 /** The worker's `workerData`. */
 export interface WatchdogWorkerData {
+  /**
+   * Where the worker posts its messages: a port of a channel whose other end the main thread can
+   * drain synchronously (`receiveMessageOnPort`) when it stops or exits.
+   */
+  port?: import('node:worker_threads').MessagePort;
   buffer: SharedArrayBuffer;
   layout: SharedLayout;
   /** `Symbol.for(hookKey)` on the main thread's `globalThis` holds a `DeadlineHook`. */

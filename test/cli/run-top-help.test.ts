@@ -14,7 +14,7 @@ t.test('run: reports blocks to files and stderr, prints a summary, exits with th
   t.match(r.stderr, /hangwatch run: .*blocks-then-exits\.mjs exited with code 3/);
   t.match(r.stderr, /event loop blocked ≥ 100 ms: [1-9]\d* block event/);
   // The stack captured while the loop was blocked, in the live report and in the summary.
-  t.match(r.stderr, /hangwatch: event loop blocked for \d+ ms[^\n]*\n\s+at spin \([^)]*blocks-then-exits\.mjs:4:\d+\)/);
+  t.match(r.stderr, /hangwatch: event loop blocked for (?:\d+ ms|[\d.]+ s)[^\n]*\n\s+at spin \([^)]*blocks-then-exits\.mjs:4:\d+\)/);
   t.match(r.stderr, /#1 \d+× [\d.]+ m?s total at spin \([^)]*blocks-then-exits\.mjs:4/);
   t.match(r.stderr, /GC: \d+ collections/);
   const files = readdirSync(dir);

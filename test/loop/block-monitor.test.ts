@@ -73,7 +73,7 @@ t.test('blocking calls are detected with the right function and source-mapped li
   t.ok([lineOf('json'), lineOf('json-next')].includes(parseFrame?.line ?? -1), `at the parse or the line after it (${parseFrame?.line})`);
 
   const text = renderBlockEventText(busy!);
-  t.match(text, /the event loop was blocked for \d+ ms/);
+  t.match(text, /the event loop was blocked for (?:\d+ ms|[\d.]+ s)/);
   t.match(text, /while \(cpuMsSince\(start\) < ms\) spins\+\+;/, 'text shows the source line');
   t.equal(monitor.stats().blockCount, events.length);
 });
@@ -215,4 +215,25 @@ t.test('resolutionMs: a separate delay timer, its values also how late the loop 
   const stats = monitor.stats();
   t.ok(stats.samples >= 5, `${stats.samples} samples`);
   t.ok(stats.minMs >= 0 && stats.minMs < 10, `min ${stats.minMs} ms, the 10 ms interval not counted`);
+});
+
+t.test('stop() right after a block, before its samples reached this thread: the block is reported, with what the watchdog captured', async (t) => {
+  const events: BlockEvent[] = [];
+  const monitor = monitorEventLoop({ thresholdMs: 100, onBlock: (e) => events.push(e) });
+  t.teardown(() => monitor.stop());
+  await monitor.ready();
+  await new Promise<void>((resolve) => {
+    setTimeout(() => {
+      // Due after the heartbeat's next tick, and run in the same timers phase once the block is
+      // over: the tick measures the block, then stop() runs before the loop could receive the
+      // worker's samples.
+      setTimeout(() => {
+        monitor.stop();
+        resolve();
+      }, 40);
+      busyLoop(400);
+    }, 10);
+  });
+  t.equal(events.length, 1, 'the block is reported');
+  t.notMatch(events[0]?.stackError ?? '', /monitor stopped before/, `what the watchdog had: ${events[0]?.stack ? 'a stack' : events[0]?.stackError}`);
 });
