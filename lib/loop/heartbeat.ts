@@ -31,8 +31,13 @@ export interface HeartbeatSubscriber {
   onTick?: (lateMs: number) => void;
 }
 
-/** How long a measured block waits for the worker's samples before it is reported without them. */
-const SAMPLES_WAIT_MS = 2000;
+/**
+ * How long a measured block waits for the worker's samples before it is reported without them.
+ * The worker always posts a block it sampled once it sees the heartbeat move; on a loaded machine
+ * that took over 2 s after a 1.5 s block (a pause still on its way, the worker not scheduled), so
+ * this is only the bound for a worker that died. A monitor that stops drains them (unsubscribe).
+ */
+const SAMPLES_WAIT_MS = 10_000;
 /** Samples that arrived for a block the heartbeat did not (or not yet) measure are kept this long. */
 const EARLY_SAMPLES_TTL_MS = 10_000;
 
