@@ -1,12 +1,12 @@
 /**
- * The rest of the graph of a heap snapshot next to its node columns (snapshot-node-sink.ts): the edge
+ * The rest of the graph of a heap snapshot next to its node columns (snapshot-node-columns.ts): the edge
  * columns, the locations and the strings table, written value by value from the scanner; `end()`
  * checks that they agree with the nodes and with each other and returns it all as a `RawHeapSnapshot`.
  */
 import { SnapshotCorruptError } from './errors.js';
 import type { RawHeapSnapshot, SnapshotMeta } from './raw-heap-snapshot.js';
 import { edgeColumnKinds, K_NAME, K_TO_NODE, K_TYPE, MAX_U32, rowsThatFit, type SnapshotHeader } from './snapshot-header.js';
-import type { SnapshotNodeColumns } from './snapshot-node-sink.js';
+import type { SnapshotNodeColumns } from './snapshot-node-columns.js';
 import type { SnapshotGraphSink } from './snapshot-sink.js';
 
 export class SnapshotColumnSink implements SnapshotGraphSink {

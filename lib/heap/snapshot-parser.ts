@@ -1,6 +1,6 @@
 /**
  * Streaming parser of the V8 `.heapsnapshot` format: the scanner (snapshot-scanner.ts) reads the
- * JSON bytes and hands every value to the sinks — the node columns (snapshot-node-sink.ts) and,
+ * JSON bytes and hands every value to the sinks — the node columns (snapshot-node-columns.ts) and,
  * unless only the node ids are wanted, the rest of the graph (snapshot-column-sink.ts).
  *
  * Feed it chunks with `write(chunk)` (any split, including inside a number, a string or an escape) and
@@ -10,7 +10,7 @@
 import { SnapshotCorruptError } from './errors.js';
 import type { RawHeapSnapshot } from './raw-heap-snapshot.js';
 import { SnapshotColumnSink } from './snapshot-column-sink.js';
-import { SnapshotNodeColumns } from './snapshot-node-sink.js';
+import { SnapshotNodeColumns } from './snapshot-node-columns.js';
 import { HeapSnapshotScanner } from './snapshot-scanner.js';
 
 export type { RawHeapSnapshot, SnapshotMeta } from './raw-heap-snapshot.js';
