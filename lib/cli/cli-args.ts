@@ -1,14 +1,11 @@
 /**
- * Argument handling shared by the `hangwatch` subcommands: options before `--`, the command to
- * run after it; `UsageError` for anything wrong (the dispatcher prints it with the usage and
- * exits 2).
+ * Argument handling shared by the `hangwatch` subcommands, on `node:util` `parseArgs`: options
+ * before `--`, the command to run after it; `UsageError` for anything wrong (the dispatcher prints
+ * it with the usage and exits 2).
  */
 import { constants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from './errors.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,16 +16,44 @@ export interface ParsedCommandLine {
   command: string[];
 }
 
-export function parseCommandLine(argv: string[], options: OptionSpec, { allowPositionals = false } = {}): ParsedCommandLine {
-  const dash = argv.indexOf('--');
-  const own = dash < 0 ? argv : argv.slice(0, dash);
-  const command = dash < 0 ? [] : argv.slice(dash + 1);
+export interface ParseCommandLineOptions {
+  /** Arguments that are not options are allowed (and returned in `positionals`). */
+  allowPositionals?: boolean;
+  /**
+   * The command to run may also start without `--`, at the first argument that is not an option
+   * or an option's value: `hangwatch cpu node app.js --flag` leaves `--flag` to the program.
+   */
+  commandAtFirstPositional?: boolean;
+}
+
+export function parseCommandLine(argv: string[], options: OptionSpec, { allowPositionals = false, commandAtFirstPositional = false }: ParseCommandLineOptions = {}): ParsedCommandLine {
+  const spec: OptionSpec = { help: { type: 'boolean', short: 'h' }, ...options };
+  const end = commandAtFirstPositional ? firstCommandIndex(argv, spec) : argv.indexOf('--');
+  const own = end < 0 ? argv : argv.slice(0, end);
+  const command = end < 0 ? [] : argv.slice(argv[end] === '--' ? end + 1 : end);
   try {
-    const { values, positionals } = parseArgs({ args: own, options: { help: { type: 'boolean', short: 'h' }, ...options }, strict: true, allowPositionals });
+    const { values, positionals } = parseArgs({ args: own, options: spec, strict: true, allowPositionals });
     return { values: values as ParsedCommandLine['values'], positionals, command };
   } catch (error) {
+    // --help wins over the mistakes next to it: the user asked how to write the line.
+    if (asksForHelp(own, spec)) return { values: { help: true }, positionals: [], command: [] };
     throw new UsageError((error as Error).message);
   }
+}
+
+function asksForHelp(args: string[], spec: OptionSpec): boolean {
+  const { tokens } = parseArgs({ args, options: spec, strict: false, allowPositionals: true, tokens: true });
+  return tokens.some((token) => token.kind === 'option' && token.name === 'help');
+}
+
+/** Index of the `--` or of the first argument that is neither an option nor an option's value; -1 if none. */
+function firstCommandIndex(argv: string[], spec: OptionSpec): number {
+  // Lenient here (an unknown option is a token like another); the strict parse that follows reports it.
+  const { tokens } = parseArgs({ args: argv, options: spec, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator' || token.kind === 'positional') return token.index;
+  }
+  return -1;
 }
 
 /** A numeric option: undefined when absent, a UsageError when not a number in range. */

@@ -14,8 +14,10 @@ import { STATS_SORT_KEYS, type StatsSortKey } from '../cpu/stats.js';
 import { CPU_PRELOAD_SOURCE } from './cpu-preload.js';
 import { withAttachedProcess } from '../attach/attach-session.js';
 import { recordRemoteCpuProfile } from '../attach/remote-cpu-profile.js';
+import { type OptionSpec, parseCommandLine, stringArg } from './cli-args.js';
+import { UsageError } from './errors.js';
 
-export const CPU_USAGE = `Usage: hangwatch cpu [options] -- <command> [args...]
+export const usage = `Usage: hangwatch cpu [options] -- <command> [args...]
        hangwatch cpu [options] --pid <pid> --duration <seconds>
 
 Run <command> under the CPU profiler, print the hottest functions (like Python's
@@ -54,55 +56,60 @@ interface CpuArgs {
   durationS?: number;
 }
 
-class UsageError extends Error {}
-
 const DEFAULT_DURATION_S = 10;
 
-function parseArgs(argv: string[]): CpuArgs | 'help' {
-  const args: CpuArgs = { sort: 'cumulative', top: 25, intervalUs: 1000, excludeInternals: false, json: false, command: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const value = (): string => {
-      const eq = a.indexOf('=');
-      if (eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (a === '--') {
-      args.command = argv.slice(i + 1);
-      break;
-    } else if (a === '-h' || a === '--help') return 'help';
-    else if (name === '--out') args.out = value();
-    else if (name === '--sort') {
-      const v = value();
-      if (!(STATS_SORT_KEYS as readonly string[]).includes(v)) throw new UsageError(`--sort must be one of ${STATS_SORT_KEYS.join(', ')}`);
-      args.sort = v as StatsSortKey;
-    } else if (name === '--top') {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < 0) throw new UsageError('--top must be an integer >= 0');
-      args.top = v;
-    } else if (name === '--interval') {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < 1 || v > 1_000_000) throw new UsageError('--interval must be an integer number of microseconds, 1..1000000');
-      args.intervalUs = v;
-    } else if (a === '--exclude-internals') args.excludeInternals = true;
-    else if (a === '--json') args.json = true;
-    else if (name === '--pid') {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--pid must be a positive integer; got ${JSON.stringify(v)}`);
-      args.pid = Number(v);
-    } else if (name === '--duration') {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v <= 0 || v > 86_400) throw new UsageError('--duration must be a number of seconds, more than 0 and at most 86400');
-      args.durationS = v;
-    }
-    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-    else {
-      args.command = argv.slice(i);
-      break;
-    }
+const CPU_OPTIONS = {
+  out: { type: 'string' },
+  sort: { type: 'string' },
+  top: { type: 'string' },
+  interval: { type: 'string' },
+  'exclude-internals': { type: 'boolean' },
+  json: { type: 'boolean' },
+  pid: { type: 'string' },
+  duration: { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The options before the command (after `--`, or from its first argument on); undefined for --help. */
+function parseCpuArgs(argv: string[]): CpuArgs | undefined {
+  const { values, command } = parseCommandLine(argv, CPU_OPTIONS, { commandAtFirstPositional: true });
+  if (values.help) return undefined;
+  const args: CpuArgs = {
+    sort: 'cumulative',
+    top: 25,
+    intervalUs: 1000,
+    excludeInternals: values['exclude-internals'] === true,
+    json: values.json === true,
+    command,
+  };
+  const out = stringArg(values, 'out');
+  if (out !== undefined) args.out = out;
+  const sort = stringArg(values, 'sort');
+  if (sort !== undefined) {
+    if (!(STATS_SORT_KEYS as readonly string[]).includes(sort)) throw new UsageError(`--sort must be one of ${STATS_SORT_KEYS.join(', ')}`);
+    args.sort = sort as StatsSortKey;
+  }
+  const top = stringArg(values, 'top');
+  if (top !== undefined) {
+    const v = Number(top);
+    if (!Number.isInteger(v) || v < 0) throw new UsageError('--top must be an integer >= 0');
+    args.top = v;
+  }
+  const interval = stringArg(values, 'interval');
+  if (interval !== undefined) {
+    const v = Number(interval);
+    if (!Number.isInteger(v) || v < 1 || v > 1_000_000) throw new UsageError('--interval must be an integer number of microseconds, 1..1000000');
+    args.intervalUs = v;
+  }
+  const pid = stringArg(values, 'pid');
+  if (pid !== undefined) {
+    if (!/^\d+$/.test(pid) || Number(pid) <= 0) throw new UsageError(`--pid must be a positive integer; got ${JSON.stringify(pid)}`);
+    args.pid = Number(pid);
+  }
+  const duration = stringArg(values, 'duration');
+  if (duration !== undefined) {
+    const v = Number(duration);
+    if (!Number.isFinite(v) || v <= 0 || v > 86_400) throw new UsageError('--duration must be a number of seconds, more than 0 and at most 86400');
+    args.durationS = v;
   }
   if (args.pid !== undefined) {
     if (args.command.length > 0) throw new UsageError('give either --pid or a command to run, not both');
@@ -175,16 +182,9 @@ function withSuffix(file: string, n: number): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args: CpuArgs | 'help';
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`hangwatch cpu: ${err.message}\n\n${CPU_USAGE}`);
-    return 2;
-  }
-  if (args === 'help') {
-    process.stdout.write(CPU_USAGE);
+  const args = parseCpuArgs(argv);
+  if (args === undefined) {
+    process.stdout.write(usage);
     return 0;
   }
   if (args.pid !== undefined) return profileRunningProcess(args.pid, args);

@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { findCycles, MAX_CYCLES } from '../cycles/find-cycles.js';
 import { formatCycle } from '../cycles/format-cycle.js';
 import { buildImportGraph } from '../cycles/import-graph.js';
-import { parseCommandLine, UsageError } from './cli-args.js';
+import { parseCommandLine } from './cli-args.js';
+import { UsageError } from './errors.js';
 
 export const usage = `Usage: hangwatch cycles [options] <entry file>
 

@@ -13,7 +13,8 @@ import { diagnose } from '../process/diagnose.js';
 import { superviseRun } from '../process/supervised-run.js';
 import { renderDoctorText, type DoctorReport } from '../report/doctor-report.js';
 import { renderDoctorHtml } from '../report/render-html-doctor.js';
-import { exitCodeOf, numberArg, parseCommandLine, Progress, stringArg, UsageError } from './cli-args.js';
+import { exitCodeOf, numberArg, parseCommandLine, Progress, stringArg } from './cli-args.js';
+import { UsageError } from './errors.js';
 
 export const usage = `Usage: hangwatch doctor [options] -- <command> [args...]
 

@@ -7,7 +7,8 @@ import { withAttachedProcess } from '../attach/attach-session.js';
 import { readThreadStack, type ThreadStack } from '../attach/thread-stack.js';
 import { withWorkerChannels } from '../attach/worker-threads.js';
 import { renderThreadStacks } from '../report/render-thread-stacks.js';
-import { numberArg, parseCommandLine, UsageError } from './cli-args.js';
+import { numberArg, parseCommandLine } from './cli-args.js';
+import { UsageError } from './errors.js';
 import { pidArg } from './pid-arg.js';
 
 export const usage = `Usage: hangwatch dump [options] <pid>

@@ -3,18 +3,19 @@
  * Text tables on stdout (or `--json`), a progress bar on stderr for large files.
  */
 import { statSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HangwatchError } from '../errors.js';
-import { UsageError as PidUsageError } from './cli-args.js';
+import { type OptionSpec, parseCommandLine, stringArg } from './cli-args.js';
+import { UsageError } from './errors.js';
 import { diffHeapSnapshots, type HeapDiff } from '../heap/heap-diff.js';
-import { findLeaks, leakPathSegments, type LeakPathStep, type LeakReport } from '../heap/find-leaks.js';
+import { findLeaks, type LeakReport } from '../heap/find-leaks.js';
+import { leakPathSegments, type LeakPathStep } from '../heap/leak-path.js';
 import type { ClassSummary, HeapSnapshot } from '../heap/heap-snapshot.js';
 import { loadHeapSnapshot } from '../heap/load-heap-snapshot.js';
 import { createProgressBar, type ProgressBar } from './progress-bar.js';
 import { pidArg } from './pid-arg.js';
 import { snapshotOfProcess } from './process-heap-snapshot.js';
 
-const usage = `usage:
+export const usage = `usage:
   hangwatch heap snapshot PID [-o FILE]       take a heap snapshot of a running Node.js process (through
                                               its inspector, closed again afterwards; Linux/macOS)
   hangwatch heap summary FILE                 objects grouped by constructor (DevTools Summary view)
@@ -41,8 +42,6 @@ options:
 
 const LARGE_FILE = 64 * 1024 * 1024;
 
-class UsageError extends Error {}
-
 const HEAP_OPTIONS = {
   json: { type: 'boolean', default: false },
   out: { type: 'string', short: 'o' },
@@ -53,25 +52,23 @@ const HEAP_OPTIONS = {
   retained: { type: 'boolean', default: false },
   'min-retained': { type: 'string' },
   'full-path': { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const satisfies ParseArgsConfig['options'];
+} as const satisfies OptionSpec;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof HEAP_OPTIONS }>>;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: HEAP_OPTIONS });
-  } catch (error) {
-    return badUsage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals, command } = parseCommandLine(argv, HEAP_OPTIONS, { allowPositionals: true });
   if (values.help) {
     process.stdout.write(usage);
     return 0;
   }
-  const [sub, ...files] = positionals;
+  // Arguments after `--` are files too (a file name that starts with a dash).
+  const [sub, ...files] = [...positionals, ...command];
+  const topText = stringArg(values, 'top');
+  const minRetainedText = stringArg(values, 'min-retained');
+  const out = stringArg(values, 'out');
+  const retained = values.retained === true;
   try {
-    const top = values.top === undefined ? undefined : positiveInt('--top', values.top);
-    const minRetained = values['min-retained'] === undefined ? 0 : positiveInt('--min-retained', values['min-retained'], true);
+    const top = topText === undefined ? undefined : positiveInt('--top', topText);
+    const minRetained = minRetainedText === undefined ? 0 : positiveInt('--min-retained', minRetainedText, true);
     const wanted = (n: number, name: string): void => {
       if (files.length !== n) throw new UsageError(`"heap ${name}" takes ${n} snapshot file${n > 1 ? 's' : ''}, got ${files.length}`);
     };
@@ -80,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'snapshot': {
         if (files.length !== 1) throw new UsageError(`"heap snapshot" takes one pid, got ${files.length} arguments`);
         const pid = pidArg(files[0]!);
-        const { file, bytes } = await snapshotOfProcess(pid, values.out, values['no-progress'] !== true);
+        const { file, bytes } = await snapshotOfProcess(pid, out, values['no-progress'] !== true);
         print(values.json ? json('snapshot', { pid, file, bytes }) : `${file}: ${formatBytes(bytes)}`);
         return 0;
       }
@@ -98,9 +95,9 @@ export async function run(argv: string[]): Promise<number> {
         const before = await load(files[0]!, 'reading before', progress);
         const after = await load(files[1]!, 'reading after', progress);
         progress.status('comparing…');
-        const diff = diffHeapSnapshots(before, after, { retainedSizes: values.retained });
+        const diff = diffHeapSnapshots(before, after, { retainedSizes: retained });
         progress.done();
-        print(values.json ? json('diff', { before: files[0], after: files[1], ...diff }) : renderDiff(diff, top ?? 20, values.retained));
+        print(values.json ? json('diff', { before: files[0], after: files[1], ...diff }) : renderDiff(diff, top ?? 20, retained));
         return 0;
       }
       case 'leaks': {
@@ -109,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
           baseline: files[0]!,
           target: files[1]!,
           final: files[2]!,
-          includeInternal: values['include-internal'],
+          includeInternal: values['include-internal'] === true,
           minRetainedSize: minRetained,
           maxClusters: top ?? 10,
           onProgress: (p) => {
@@ -119,26 +116,22 @@ export async function run(argv: string[]): Promise<number> {
         });
         progress.done();
         for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-        print(values.json ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report }) : renderLeaks(report, values['full-path']));
+        print(values.json ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report }) : renderLeaks(report, values['full-path'] === true));
         return 0;
       }
       case undefined:
-        return badUsage('missing subcommand');
+        throw new UsageError('missing subcommand');
       default:
-        return badUsage(`unknown subcommand "${sub}"`);
+        throw new UsageError(`unknown subcommand "${sub}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PidUsageError) return badUsage(error.message);
+    // Bad arguments go to the dispatcher, which prints them with the usage and exits 2.
+    if (error instanceof UsageError) throw error;
     // Attaching fails with typed errors the dispatcher prints with their code.
     if (sub === 'snapshot' && error instanceof HangwatchError) throw error;
     process.stderr.write(`\n${error instanceof HangwatchError ? error.message : `hangwatch: ${(error as Error)?.stack ?? String(error)}`}\n`);
     return 1;
   }
-}
-
-function badUsage(message: string): number {
-  process.stderr.write(`hangwatch heap: ${message}\n\n${usage}`);
-  return 2;
 }
 
 function positiveInt(name: string, text: string, allowZero = false): number {

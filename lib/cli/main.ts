@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hangwatchPackageRoot } from '../capture/own-files.js';
 import { HangwatchError } from '../errors.js';
-import { UsageError } from './cli-args.js';
+import { UsageError } from './errors.js';
 
 interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -71,7 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`hangwatch ${name}: ${error.message}\n\n${command.usage ?? USAGE}\n`);
+      const usage = command.usage ?? USAGE;
+      process.stderr.write(`hangwatch ${name}: ${error.message}\n\n${usage.endsWith('\n') ? usage : `${usage}\n`}`);
       return 2;
     }
     if (error instanceof HangwatchError) {

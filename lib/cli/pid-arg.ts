@@ -1,5 +1,5 @@
 /** A process id given on the command line: a positive integer, else a `UsageError`. */
-import { UsageError } from './cli-args.js';
+import { UsageError } from './errors.js';
 
 export function pidArg(text: string): number {
   const pid = Number(text);

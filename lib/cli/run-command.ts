@@ -5,10 +5,11 @@
  */
 import type { SyncIoSite } from '../report/sync-io-report.js';
 import { formatFrame, isNodeInternal } from '../capture/stack-frame.js';
-import { topBlockingStacks } from '../process/diagnose.js';
+import { topBlockingStacks } from '../process/diagnosis/blocking.js';
 import { superviseRun, type SupervisedRun } from '../process/supervised-run.js';
 import { formatBytes, formatMs } from '../report/format-units.js';
-import { exitCodeOf, numberArg, parseCommandLine, stringArg, UsageError } from './cli-args.js';
+import { exitCodeOf, numberArg, parseCommandLine, stringArg } from './cli-args.js';
+import { UsageError } from './errors.js';
 
 export const usage = `Usage: hangwatch run [options] -- <command> [args...]
 

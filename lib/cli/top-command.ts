@@ -5,7 +5,8 @@
 import { HangwatchError } from '../errors.js';
 import { sampleProcess, type ResourceSample } from '../process/sample-process.js';
 import { formatBytes } from '../report/format-units.js';
-import { numberArg, parseCommandLine, UsageError } from './cli-args.js';
+import { numberArg, parseCommandLine } from './cli-args.js';
+import { UsageError } from './errors.js';
 
 export const usage = `Usage: hangwatch top [options] <pid>
 

@@ -11,22 +11,28 @@
  * - one capture at a time (409 while busy), durations and response sizes bounded;
  * - responses hold profiles and stats only — never the environment, options or the token.
  *
+ * This file holds the options, the checks every request passes (caller-access.ts) and the routing to
+ * the endpoints, one file each; one capture runs at a time.
+ *
  * It is a plain `(req, res, next?)` Node handler: mount it with `app.use('/debug/hangwatch', h)`
  * (Express), `http.createServer(h)`, or in Fastify through `reply.hijack()` + `h(req.raw, reply.raw)`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createReadStream, statSync, unlink } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
-import { isTrackingAllocations, startAllocationTracking, stopAllocationTracking, takeAllocationSnapshot } from '../alloc/tracking.js';
-import { startCpuProfile } from '../cpu/session.js';
 import { InvalidOptionError } from '../errors.js';
 import type { BlockEventLike } from '../export/events.js';
-import { writeHeapSnapshot } from '../heap/write-heap-snapshot.js';
 import type { HangReport } from '../report/hang-report.js';
 import { booleanOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+import { serveAllocationSnapshot } from './allocation-snapshot-endpoint.js';
+import type { CaptureLimits } from './capture-query.js';
+import { isLoopbackAddress, tokenDigest, tokenMatches } from './caller-access.js';
+import { serveCpuProfile } from './cpu-profile-endpoint.js';
+import { DiagnosticsRequestError } from './errors.js';
+import { serveHeapSnapshot } from './heap-snapshot-endpoint.js';
+import { sendJson } from './http-answers.js';
+import { LoopStatsEndpoint } from './loop-stats-endpoint.js';
+
+export { isLoopbackAddress } from './caller-access.js';
 
 const DIAGNOSTICS_HANDLER_OPTION_KEYS = optionKeys<DiagnosticsHandlerOptions>({ token: true, allowRemote: true, endpoints: true, maxDurationSeconds: true, defaultDurationSeconds: true, maxHeapSnapshotBytes: true, dir: true, maxReports: true, loopMonitor: true });
 
@@ -68,67 +74,6 @@ export interface DiagnosticsHandler {
 const ALL_ENDPOINTS: DiagnosticsEndpoint[] = ['cpu-profile', 'heap-snapshot', 'allocation-snapshot', 'loop', 'reports'];
 const MIN_TOKEN_LENGTH = 16;
 
-/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address !== undefined && typeof address !== 'string') throw new InvalidOptionError('address', 'an IP address string or undefined', address);
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
-
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/** Constant-time token check: both sides are hashed to equal length first. */
-function tokenMatches(expected: Buffer, header: string | undefined): boolean {
-  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const given = digest(m ? (m[1] as string) : '');
-  return timingSafeEqual(expected, given) && m !== null;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function sendBuffer(res: ServerResponse, data: Buffer | string, contentType: string, filename: string): void {
-  res.writeHead(200, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(data),
-    'content-disposition': `attachment; filename="${filename}"`,
-    'cache-control': 'no-store',
-  });
-  res.end(data);
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Wait `ms`, or less if the client goes away; resolves true when the client is still there. */
-function waitWhileConnected(res: ServerResponse, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onClose = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
-
 export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): DiagnosticsHandler {
   const o = optionalObject<DiagnosticsHandlerOptions>('options', options, DIAGNOSTICS_HANDLER_OPTION_KEYS);
   // An empty token (e.g. an environment variable that is set but empty) means "not configured".
@@ -155,7 +100,7 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
   }
 
   const enabled = token !== undefined;
-  const expected = token === undefined ? undefined : digest(token);
+  const expected = token === undefined ? undefined : tokenDigest(token);
   const hangs: HangReport[] = [];
   const blocks: BlockEventLike[] = [];
   const keep = <T>(list: T[], item: T): void => {
@@ -163,127 +108,9 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
     list.push(item);
     if (list.length > maxReports) list.splice(0, list.length - maxReports);
   };
-  let delay: IntervalHistogram | undefined;
-  let elu: EventLoopUtilization | undefined;
-  if (enabled && endpoints.includes('loop')) {
-    delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
-    elu = performance.eventLoopUtilization();
-  }
+  const loopStats = enabled && endpoints.includes('loop') ? new LoopStatsEndpoint(loopMonitor) : undefined;
+  const limits: CaptureLimits = { defaultSeconds, maxSeconds };
   let busy: string | undefined;
-
-  const secondsOf = (url: URL): number => {
-    const raw = url.searchParams.get('seconds');
-    if (raw === null) return defaultSeconds;
-    const s = Number(raw);
-    if (!Number.isFinite(s) || s <= 0 || s > maxSeconds) throw new HttpError(400, `seconds must be a number in (0, ${maxSeconds}]`);
-    return s;
-  };
-  const formatOf = (url: URL, allowed: string[]): string => {
-    const f = url.searchParams.get('format') ?? (allowed[0] as string);
-    if (!allowed.includes(f)) throw new HttpError(400, `format must be one of ${allowed.join(', ')}`);
-    return f;
-  };
-
-  const stamp = (): string => new Date().toISOString().replace(/[:.]/g, '-');
-
-  async function cpuProfile(url: URL, res: ServerResponse): Promise<void> {
-    const seconds = secondsOf(url);
-    const format = formatOf(url, ['cpuprofile', 'pprof']);
-    const session = await startCpuProfile({ maxDurationMs: Math.ceil(seconds * 1000) + 1000 });
-    const connected = await waitWhileConnected(res, seconds * 1000);
-    const profile = await session.stop();
-    if (!connected) return;
-    if (format === 'pprof') sendBuffer(res, profile.toPprof(), 'application/octet-stream', `cpu-${stamp()}.pb.gz`);
-    else sendBuffer(res, JSON.stringify(profile.toJSON()), 'application/json', `cpu-${stamp()}.cpuprofile`);
-  }
-
-  async function allocationSnapshot(url: URL, res: ServerResponse): Promise<void> {
-    const seconds = secondsOf(url);
-    const format = formatOf(url, ['json', 'pprof']);
-    // Tracking someone else started is only read, never stopped.
-    const ours = !isTrackingAllocations();
-    if (ours) startAllocationTracking({ peakPollIntervalMs: 0 });
-    let snapshot: ReturnType<typeof takeAllocationSnapshot>;
-    try {
-      const connected = await waitWhileConnected(res, seconds * 1000);
-      if (!connected) return;
-      snapshot = takeAllocationSnapshot();
-    } finally {
-      if (ours) stopAllocationTracking();
-    }
-    if (format === 'pprof') sendBuffer(res, snapshot.toPprof(), 'application/octet-stream', `alloc-${stamp()}.pb.gz`);
-    else sendBuffer(res, JSON.stringify(snapshot.toJSON()), 'application/json', `alloc-${stamp()}.json`);
-  }
-
-  async function heapSnapshot(res: ServerResponse): Promise<void> {
-    const used = getHeapStatistics().used_heap_size;
-    // A snapshot file is at least about as big as the used heap.
-    if (used > maxHeapBytes) throw new HttpError(413, `the heap (${used} bytes used) is over the ${maxHeapBytes}-byte snapshot limit`);
-    const file = await writeHeapSnapshot({ dir, filename: `hangwatch-diagnostics-${process.pid}-${stamp()}.heapsnapshot` });
-    const remove = (): void => unlink(file, () => undefined);
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch (err) {
-      remove();
-      throw err;
-    }
-    if (size > maxHeapBytes) {
-      remove();
-      throw new HttpError(413, `the snapshot (${size} bytes) is over the ${maxHeapBytes}-byte limit`);
-    }
-    if (res.destroyed) {
-      remove();
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': size,
-      'content-disposition': `attachment; filename="heap-${stamp()}.heapsnapshot"`,
-      'cache-control': 'no-store',
-    });
-    await new Promise<void>((resolve) => {
-      const stream = createReadStream(file);
-      // Once open, the file can go: the snapshot never lingers on disk, even if the process dies mid-send.
-      stream.once('open', remove);
-      const done = (): void => {
-        remove();
-        resolve();
-      };
-      stream.once('error', () => {
-        res.destroy();
-        done();
-      });
-      res.once('close', () => {
-        stream.destroy();
-        done();
-      });
-      stream.pipe(res);
-    });
-  }
-
-  function loopStats(): unknown {
-    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
-    const now = performance.eventLoopUtilization();
-    const utilization = elu ? performance.eventLoopUtilization(now, elu).utilization : undefined;
-    elu = now;
-    const d = delay;
-    const out: Record<string, unknown> = {
-      delayMs: d && d.count > 0 ? { samples: d.count, min: ms(d.min), mean: ms(d.mean), p50: ms(d.percentile(50)), p90: ms(d.percentile(90)), p99: ms(d.percentile(99)), max: ms(d.max) } : { samples: 0 },
-      utilizationSinceLastCall: utilization,
-      heap: (({ used_heap_size, total_heap_size, heap_size_limit }) => ({ used: used_heap_size, total: total_heap_size, limit: heap_size_limit }))(getHeapStatistics()),
-      uptimeSeconds: Math.round(process.uptime()),
-    };
-    if (loopMonitor) {
-      try {
-        out.monitor = loopMonitor.stats();
-      } catch (err) {
-        out.monitorError = (err as Error).message;
-      }
-    }
-    return out;
-  }
 
   const capture = (name: string, res: ServerResponse, run: () => Promise<void>): void => {
     if (busy !== undefined) {
@@ -293,7 +120,7 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
     busy = name;
     run()
       .catch((err: unknown) => {
-        if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
+        if (err instanceof DiagnosticsRequestError) sendJson(res, err.status, { error: err.message });
         else sendJson(res, 500, { error: `${name} failed`, code: (err as { code?: unknown }).code ?? undefined });
       })
       .finally(() => {
@@ -337,19 +164,19 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
     }
     switch (endpoint as DiagnosticsEndpoint) {
       case 'loop':
-        sendJson(res, 200, loopStats());
+        sendJson(res, 200, loopStats?.read());
         return;
       case 'reports':
         sendJson(res, 200, { hangs, blocks });
         return;
       case 'cpu-profile':
-        capture('cpu-profile', res, () => cpuProfile(url, res));
+        capture('cpu-profile', res, () => serveCpuProfile(url, res, limits));
         return;
       case 'allocation-snapshot':
-        capture('allocation-snapshot', res, () => allocationSnapshot(url, res));
+        capture('allocation-snapshot', res, () => serveAllocationSnapshot(url, res, limits));
         return;
       case 'heap-snapshot':
-        capture('heap-snapshot', res, () => heapSnapshot(res));
+        capture('heap-snapshot', res, () => serveHeapSnapshot(res, { dir, maxBytes: maxHeapBytes }));
         return;
     }
   } as DiagnosticsHandler;
@@ -359,10 +186,7 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
     recordHang: { value: (report: HangReport) => report && typeof report === 'object' && keep(hangs, report), enumerable: true },
     recordBlock: { value: (event: BlockEventLike) => event && typeof event === 'object' && keep(blocks, event), enumerable: true },
     close: {
-      value: () => {
-        delay?.disable();
-        delay = undefined;
-      },
+      value: () => loopStats?.close(),
       enumerable: true,
     },
   });

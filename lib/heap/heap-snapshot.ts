@@ -8,7 +8,7 @@ import { InvalidOptionError } from '../errors.js';
 import { computeDominators, type DominatorResult } from './dominators.js';
 import { NodeIdIndex } from './id-index.js';
 import { computeRetainerTree, NO_EDGE, type PathGraph, type RetainerTree } from './shortest-paths.js';
-import type { RawHeapSnapshot, SnapshotMeta } from './snapshot-parser.js';
+import type { RawHeapSnapshot, SnapshotMeta } from './raw-heap-snapshot.js';
 import { requiredObject } from '../validate.js';
 
 /** A node of the heap graph. */

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { lowerEnvelope } from '../../lib/process/heap-trend.js';
-import { diagnose, programBlocks, sustainedGrowth, topBlockingStacks, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { diagnose, DEFAULT_THRESHOLDS } from '../../lib/process/diagnose.js';
+import { programBlocks, topBlockingStacks } from '../../lib/process/diagnosis/blocking.js';
+import { sustainedGrowth } from '../../lib/process/diagnosis/series.js';
 import { formatFrame } from '../../lib/capture/stack-frame.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import type { BlockEvent } from '../../lib/loop/index.js';
