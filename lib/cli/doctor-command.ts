@@ -164,6 +164,7 @@ export async function run(argv: string[]): Promise<number> {
   const diagnosis = diagnose(runResult.samples, {
     blocks: runResult.blocks,
     hangwatchPauses: runResult.hangwatchPauses,
+    samplesEpochMs: Date.parse(runResult.startedAt),
     ...(growingConstructors ? { growingConstructors } : {}),
     ...(blockMs !== undefined ? { thresholds: { blockDelayMs: blockMs } } : {}),
   });

@@ -10,7 +10,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
 import { byRetainedThenSize, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Finding, type GrowingConstructor, type HangwatchPause } from '../report/diagnosis.js';
 import { formatBytes, formatMs } from '../report/format-units.js';
-import { optionalObject, optionKeys } from '../validate.js';
+import { numberOption, optionalObject, optionKeys } from '../validate.js';
 import { findBlocking, programBlocks } from './diagnosis/blocking.js';
 import { findGcPressure } from './diagnosis/gc-pressure.js';
 import { findHandleLeak } from './diagnosis/handle-leak.js';
@@ -23,7 +23,7 @@ import type { IntervalSample } from './interval-sampler.js';
 
 export { DEFAULT_THRESHOLDS } from './diagnosis/thresholds.js';
 
-const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, hangwatchPauses: true, thresholds: true });
+const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, hangwatchPauses: true, thresholds: true, samplesEpochMs: true });
 
 export interface DiagnoseOptions {
   /** Block events from the block monitor: their stacks are attached to an event-loop-blocking finding. */
@@ -33,6 +33,12 @@ export interface DiagnoseOptions {
   /** hangwatch's own pauses of the program (`SupervisedRun.hangwatchPauses`): shown apart, never blamed on it. */
   hangwatchPauses?: HangwatchPause[];
   thresholds?: Partial<DiagnosisThresholds>;
+  /**
+   * Wall-clock time (ms since the epoch) of the samples' `t = 0` (`Date.parse(run.startedAt)` for a
+   * `SupervisedRun`). With it, a long delay whose block events all say the process was starved
+   * (not scheduled) is not counted as the program's blocking.
+   */
+  samplesEpochMs?: number;
 }
 
 /** Growing constructors kept (most retained first). */
@@ -78,7 +84,7 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
   const blocks = programBlocks(opts.blocks ?? []);
   const growing = opts.growingConstructors ? [...opts.growingConstructors].sort(byRetainedThenSize).slice(0, TOP_GROWING) : undefined;
   const findings = [
-    findBlocking(list, thresholds, blocks),
+    findBlocking(list, thresholds, blocks, opts.samplesEpochMs === undefined ? undefined : numberOption('samplesEpochMs', opts.samplesEpochMs, 0, { min: 0 })),
     findIoWait(list, thresholds),
     findGcPressure(list, thresholds),
     findMemoryLeak(list, thresholds, growing),

@@ -217,3 +217,25 @@ t.test("a block whose stack caught hangwatch at work during its pause is hangwat
   t.equal(formatFrame(top[0]!.frames.find((f) => f.functionName === 'handler')!), 'handler (/app/server.js:15:3)');
   t.equal(top.length, 1);
 });
+
+t.test('delays whose block events all say the process was starved are not the program\'s blocking', async (t) => {
+  const epoch = Date.parse('2026-11-30T06:00:00.000Z');
+  // Three intervals of 250 ms with a 600 ms delay each and a busy loop (a loaded server on a starved machine).
+  const long = new Set([8, 16, 24]);
+  const samples = series(40, (i) => (long.has(i) ? { loopDelay: delay(600), intervalMs: 850, loopUtilization: 0.9 } : {}));
+  const frame = { functionName: 'handler', file: '/app/server.js', line: 3, column: 1 };
+  const event = (i: number, cause: BlockEvent['cause']): BlockEvent => ({
+    schema: 'hangwatch.block-event', schemaVersion: 1, id: i, startedAt: new Date(epoch + (i + 1) * 250 - 200).toISOString(), durationMs: 600, thresholdMs: 100,
+    pid: 1, threadId: 0, cause, cpuMs: cause === 'starved' ? 20 : 590, stack: [frame], samples: [], hotFrames: [{ frame, ratio: 1, samples: 1 }],
+  });
+  const starved = [...long].map((i) => event(i, 'starved'));
+  t.ok(kinds(samples).includes('event-loop-blocking'), 'without block events the delay rule alone calls it blocking');
+  t.ok(kinds(samples, { blocks: starved }).includes('event-loop-blocking'), 'without the samples\' epoch the events cannot be placed: the delay rule');
+  t.notOk(kinds(samples, { blocks: starved, samplesEpochMs: epoch }).includes('event-loop-blocking'), 'every long delay was a starved block: not blocking');
+  // One of them really was the program's: its interval counts again (and only its stack is shown).
+  const mixed = [event(8, 'blocked'), ...starved.slice(1)];
+  const f = diagnose(samples, { blocks: mixed, samplesEpochMs: epoch, thresholds: { blockMinIntervals: 1, blockMinShare: 0 } }).findings.find((x) => x.kind === 'event-loop-blocking');
+  t.ok(f, 'the blocked interval is still found');
+  t.equal(f?.blockingStacks?.[0]?.count, 1, 'the starved blocks\' stacks are not evidence');
+  t.throws(() => diagnose(samples, { samplesEpochMs: -1 }), { code: 'ERR_INVALID_OPTION' });
+});

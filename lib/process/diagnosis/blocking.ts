@@ -84,17 +84,41 @@ export function programBlocks(blocks: BlockEvent[]): BlockEvent[] {
  * it in the next one). A long delay while the loop was idle is a process starved of CPU by
  * others — real latency, but not the program's blocking.
  */
-export function blockedIntervals(samples: IntervalSample[], blockDelayMs: number): Set<IntervalSample> {
+export function blockedIntervals(samples: IntervalSample[], blockDelayMs: number, starved?: Set<IntervalSample>): Set<IntervalSample> {
   const busyMs = (s: IntervalSample | undefined): number => (s ? s.loopUtilization * s.intervalMs : 0);
   const out = new Set<IntervalSample>();
   samples.forEach((s, i) => {
+    if (starved?.has(s)) return;
     if (s.loopDelay.maxMs >= blockDelayMs && Math.max(busyMs(s), busyMs(samples[i - 1])) >= s.loopDelay.maxMs / 2) out.add(s);
   });
   return out;
 }
 
-export function findBlocking(samples: IntervalSample[], th: DiagnosisThresholds, blocks: BlockEvent[]): Finding | undefined {
-  const blockedSet = blockedIntervals(samples, th.blockDelayMs);
+/**
+ * The intervals whose long delay the block monitor measured and found the main thread off CPU
+ * for (every block event in the interval or the one before has `cause: 'starved'`): the process
+ * was not scheduled — in a callback, so the loop counts as busy, but the delay is the machine's,
+ * not the program's blocking. Needs the wall-clock time of the samples' `t = 0`
+ * (`samplesEpochMs`); an interval with no block event, or any other event, keeps the delay rule.
+ */
+export function starvedIntervals(samples: IntervalSample[], blocks: BlockEvent[], samplesEpochMs: number | undefined, blockDelayMs: number): Set<IntervalSample> {
+  const out = new Set<IntervalSample>();
+  if (samplesEpochMs === undefined || blocks.length === 0) return out;
+  const spans = blocks.map((b) => ({ from: Date.parse(b.startedAt), to: Date.parse(b.startedAt) + b.durationMs, starved: b.cause === 'starved' }));
+  samples.forEach((s, i) => {
+    if (s.loopDelay.maxMs < blockDelayMs) return;
+    const to = samplesEpochMs + s.t;
+    const from = to - s.intervalMs - (samples[i - 1]?.intervalMs ?? 0);
+    const inside = spans.filter((b) => b.from < to && b.to > from);
+    if (inside.length > 0 && inside.every((b) => b.starved)) out.add(s);
+  });
+  return out;
+}
+
+export function findBlocking(samples: IntervalSample[], th: DiagnosisThresholds, allBlocks: BlockEvent[], samplesEpochMs?: number): Finding | undefined {
+  const blockedSet = blockedIntervals(samples, th.blockDelayMs, starvedIntervals(samples, allBlocks, samplesEpochMs, th.blockDelayMs));
+  // A starved block's stack is whatever ran when the machine took the CPU away: not evidence.
+  const blocks = allBlocks.filter((b) => b.cause !== 'starved');
   const blocked = samples.filter((s) => blockedSet.has(s));
   const worst = max(blocked.map((s) => s.loopDelay.maxMs));
   const share = samples.length ? blocked.length / samples.length : 0;
