@@ -7,7 +7,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import type { StackFrame } from '../capture/stack-frame.js';
+import { isHangwatchFrame } from '../capture/own-files.js';
+import { isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { HangReport } from '../report/hang-report.js';
 import { renderHangReportText } from '../report/render-hang-text.js';
 import { processSingleton } from '../watchdog/process-registry.js';
@@ -183,6 +184,11 @@ class HangRuntime implements OperationRuntime {
     if (!watchdog) return;
     // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
     if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return;
+    // Paused with no application code on the stack — Node's own machinery between callbacks, or
+    // hangwatch's: the loop is turning, late (a loaded machine), not held by the program. The
+    // timer reports the operation when it runs; if the loop really is stuck in there, the watchdog
+    // looks again and the late timer's report says so when it comes back.
+    if (frames?.every((f) => isNodeInternal(f) || isHangwatchFrame(f))) return;
     let exitCode: number | undefined;
     let nextCapture = Infinity;
     const exiting: Operation[] = [];
