@@ -6,7 +6,6 @@
  * value that preceded it) and handed to the subscribed monitors.
  */
 import { performance } from 'node:perf_hooks';
-import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { processSingleton } from '../watchdog/process-registry.js';
 import { F_BLOCK_KEY } from '../watchdog/shared-state.js';
@@ -88,7 +87,7 @@ class LoopHeartbeat {
   /** Why stacks are not captured, if they are not. */
   stackUnavailable(): string | undefined {
     // The process's watchdog remembers why stacks are unavailable even after it was released.
-    return whyNoStacks(this.watchdog ?? (isMainThread ? getWatchdog() : undefined));
+    return whyNoStacks(this.watchdog ?? getWatchdog());
   }
 
   private reconfigure(): void {
@@ -119,7 +118,7 @@ class LoopHeartbeat {
       this.timer = setInterval(() => this.tick(), interval);
       this.timer.unref();
     }
-    if (stacks && isMainThread) {
+    if (stacks) {
       if (!this.watchdog) {
         this.watchdog = getWatchdog();
         this.watchdog.acquire(this);
