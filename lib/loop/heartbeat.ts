@@ -17,6 +17,8 @@ export interface MeasuredBlock {
   durationMs: number;
   samples: { at: number; captureMs: number; pauseDelayMs: number; frames: StackFrame[] }[];
   stackError: string | undefined;
+  /** A worker thread's name, as the watchdog learnt it (see currentThreadName for the other way). */
+  threadName?: string;
   /** The thread's CPU time over a window ending with the block (undefined: no CPU clock here). */
   cpu: CpuWindow | undefined;
 }
@@ -225,6 +227,7 @@ class LoopHeartbeat {
 
 function withSamples(block: MeasuredBlock, msg: BlockSamplesMessage): MeasuredBlock {
   block.samples = msg.samples;
+  if (msg.threadName) block.threadName = msg.threadName;
   if (msg.samples.length === 0) block.stackError = msg.error || 'no stack could be captured';
   return block;
 }

@@ -69,6 +69,8 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     i32: Int32Array;
     /** NodeWorker session of a worker thread, while attached. */
     workerSessionId: string | null;
+    /** A worker thread's name, learnt when attaching to it ('' when it has none). */
+    name: string;
     scripts: Map<string, { url: string; sourceMapURL: string }>;
     debuggerEnabled: boolean;
     expectingPause: boolean;
@@ -101,6 +103,7 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
       f64,
       i32,
       workerSessionId: null,
+      name: '',
       scripts: new Map(),
       debuggerEnabled: false,
       expectingPause: false,
@@ -153,8 +156,8 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
   // Set once the process exits: no session is opened any more.
   let exiting = false;
   let nodeWorkerEnabled = false;
-  /** threadId → NodeWorker session id, for the worker threads attached to this session. */
-  const attached = new Map<number, string>();
+  /** threadId → NodeWorker session id and worker name, for the threads attached to this session. */
+  const attached = new Map<number, { sessionId: string; name: string }>();
   const attachWaiters = new Map<number, () => void>();
   let nextWorkerCommandId = 1;
   const workerCommands = new Map<number, (answer: { result?: unknown; error?: { message?: string } }) => void>();
@@ -171,11 +174,16 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     s.on('NodeWorker.attachedToWorker', (m) => {
       // workerId is the inspector's own numbering; the thread id is in the title Node gives
       // every worker: "[worker <threadId>] <name>".
-      const threadId = Number(/^\[worker (\d+)\]/.exec(m.params.workerInfo.title)?.[1] ?? -1);
+      const title = /^\[worker (\d+)\] ?(.*)$/.exec(m.params.workerInfo.title);
+      const threadId = Number(title?.[1] ?? -1);
       debug(`attached to thread ${threadId} (${m.params.workerInfo.title})`);
-      attached.set(threadId, m.params.sessionId);
+      const worker = { sessionId: m.params.sessionId, name: title?.[2] ?? '' };
+      attached.set(threadId, worker);
       const t = targets.get(threadId);
-      if (t) t.workerSessionId = m.params.sessionId;
+      if (t) {
+        t.workerSessionId = worker.sessionId;
+        t.name = worker.name;
+      }
       const waiter = attachWaiters.get(threadId);
       if (waiter) {
         attachWaiters.delete(threadId);
@@ -184,8 +192,8 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     });
     // The thread is gone (it exited or was terminated): forget it; its hangwatch is told, if alive.
     s.on('NodeWorker.detachedFromWorker', (m) => {
-      for (const [threadId, sessionId] of attached) {
-        if (sessionId !== m.params.sessionId) continue;
+      for (const [threadId, worker] of attached) {
+        if (worker.sessionId !== m.params.sessionId) continue;
         attached.delete(threadId);
         const t = targets.get(threadId);
         if (t) loseThread(t, 'the thread exited');
@@ -314,7 +322,8 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     const s = openSession(api);
     const known = attached.get(t.threadId);
     if (known) {
-      t.workerSessionId = known;
+      t.workerSessionId = known.sessionId;
+      t.name = known.name;
       return;
     }
     debug(`attaching ${threadName(t)}`);
@@ -537,6 +546,7 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     post({
       type: 'block',
       threadId: t.threadId,
+      ...(t.name ? { threadName: t.name } : {}),
       key,
       detectedAt: t.blockDetectedAt,
       endedAt: Date.now(),

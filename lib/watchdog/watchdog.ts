@@ -37,6 +37,8 @@ import type { DeadlineHook, RawCapture, RawFrame, WatchdogCommand, WatchdogMessa
 export type { RawFrame } from './worker-protocol.js';
 
 export interface BlockSamplesMessage {
+  /** A worker thread's name, as the watchdog learnt it. */
+  threadName?: string;
   key: number;
   detectedAt: number;
   endedAt: number;
@@ -192,6 +194,11 @@ export class Watchdog {
     const channel = this.threadChannel;
     if (!channel) return;
     if (msg.type === 'register') {
+      // A preload running inside the watchdog worker itself: it must never pause its own thread.
+      if (msg.threadId === this.worker?.threadId) {
+        channel.postMessage({ type: 'refused', threadId: msg.threadId, reason: "this is hangwatch's watchdog thread" } satisfies ThreadChannelMessage);
+        return;
+      }
       if (!this.threadLeases.has(msg.threadId)) {
         const lease = { threadId: msg.threadId };
         this.threadLeases.set(msg.threadId, lease);
@@ -378,6 +385,7 @@ export class Watchdog {
         break;
       case 'block': {
         const out: BlockSamplesMessage = {
+          ...(msg.threadName ? { threadName: msg.threadName } : {}),
           key: msg.key,
           detectedAt: msg.detectedAt,
           endedAt: msg.endedAt,

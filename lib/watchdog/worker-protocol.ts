@@ -69,7 +69,18 @@ export type WatchdogThreadMessage =
   /** A hang deadline passed while the thread was blocked, and its stack could not be read. */
   | { type: 'capture-failed'; threadId: number; reason: string }
   /** A block ended (the heartbeat moved): its samples. */
-  | { type: 'block'; threadId: number; key: number; detectedAt: number; endedAt: number; threshold: number; samples: RawBlockSample[]; error: string }
+  | {
+      type: 'block';
+      threadId: number;
+      /** A worker thread's name (`new Worker(…, { name })`), when the watchdog attached to it. */
+      threadName?: string;
+      key: number;
+      detectedAt: number;
+      endedAt: number;
+      threshold: number;
+      samples: RawBlockSample[];
+      error: string;
+    }
   /** A worker thread could not be reached (it exited): the watchdog forgot it. */
   | { type: 'thread-lost'; threadId: number; reason: string };
 
