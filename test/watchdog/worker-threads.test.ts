@@ -43,3 +43,19 @@ t.test('hangwatch in a worker without hangwatch on the main thread: blocks measu
   t.match(seen.stackCapture, /hangwatch runs on the main thread: use hangwatch there too/, 'stackCapture says why');
   t.equal(seen.blocks.filter((b) => b.durationMs >= 350).length, 1, 'the block is measured');
 });
+
+t.test('a worker inside a native call cannot be paused: the main thread\'s block still gets its stack meanwhile', async (t) => {
+  const r = await runFixture(fixture('workers/main-blocks-while-worker-waits.ts'), { timeoutMs: 90_000 });
+  t.equal(r.code, 0, `exits by itself; stderr: ${r.stderr.slice(0, 800)}`);
+  const seen = JSON.parse(r.stdout) as {
+    main: { durationMs: number; stack: string[]; stackError?: string }[];
+    worker: { blocks: { durationMs: number; stack: string[]; stackError?: string }[] };
+  };
+  t.equal(seen.main.length, 1, 'one report of the main thread\'s 600 ms block');
+  // With one capture at a time for all threads, the worker's pending pause held up the main
+  // thread's and this block had no stack.
+  t.ok(seen.main[0]?.stack.includes('blockInMainThread'), `with the main thread's stack (${seen.main[0]?.stackError ?? ''})`);
+  const waited = seen.worker.blocks.filter((b) => b.durationMs >= 2400);
+  t.equal(waited.length, 1, 'the worker\'s 3 s native call is reported once, as a block of its loop');
+  t.ok(waited[0]?.stack.includes('execFileSync'), `with the stack where the pause landed, right after the native call (${waited[0]?.stackError ?? ''})`);
+});
