@@ -519,8 +519,12 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
       try {
         const capture = await pauseAndRead(t, null);
         const captureMs = capture.pausedAt - capture.requestedAt;
-        // The heartbeat moved while we paused: the stack is not from this block.
-        if (f(t, F_HEARTBEAT) === hb) {
+        // The heartbeat moved while we paused: the stack is not from this block. A pause with
+        // no JavaScript frame (it landed between tasks) says nothing either: the next one will.
+        if (capture.frames.length === 0) {
+          t.blockDropped = `the watchdog paused ${threadName(t)} where no JavaScript frame was on the stack`;
+          debug(`sample dropped: ${t.blockDropped}`);
+        } else if (f(t, F_HEARTBEAT) === hb) {
           t.blockSamples.push({ at: capture.pausedAt, captureMs, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
         } else {
           t.blockDropped = `the block ended while the watchdog was pausing ${threadName(t)} (${captureMs} ms)`;

@@ -26,7 +26,7 @@ t.test('the preload reports each worker thread\'s blocks with its stack, threadI
   const inWorkers = events.filter((e) => e.threadId !== 0);
   const inMain = events.filter((e) => e.threadId === 0);
   t.equal(inMain.length, 1, `the main thread's block, once (${JSON.stringify(inMain.map((e) => e.durationMs))})`);
-  t.ok(inMain[0]?.stack?.some((f) => f.functionName === 'blockInMainThread'), 'with the main thread\'s stack');
+  t.ok(inMain[0]?.stack?.some((f) => f.functionName === 'blockInMainThread'), `with the main thread's stack (${JSON.stringify(inMain[0]?.stackError ?? inMain[0]?.samples.map((s) => s.frames.length))})`);
   t.equal(inMain[0]?.threadName, undefined, 'no thread name on the main thread');
   for (const name of ['image-resizer', 'pdf-renderer']) {
     const mine = inWorkers.filter((e) => e.threadName === name);

@@ -51,7 +51,7 @@ t.test('a worker inside a native call cannot be paused: the main thread\'s block
     main: { durationMs: number; stack: string[]; stackError?: string }[];
     worker: { blocks: { durationMs: number; stack: string[]; stackError?: string }[] };
   };
-  t.equal(seen.main.length, 1, 'one report of the main thread\'s 600 ms block');
+  t.equal(seen.main.length, 1, 'one report of the main thread\'s 1.5 s block');
   // With one capture at a time for all threads, the worker's pending pause held up the main
   // thread's and this block had no stack.
   t.ok(seen.main[0]?.stack.includes('blockInMainThread'), `with the main thread's stack (${seen.main[0]?.stackError ?? ''})`);
