@@ -57,5 +57,10 @@ t.test('a worker inside a native call cannot be paused: the main thread\'s block
   t.ok(seen.main[0]?.stack.includes('blockInMainThread'), `with the main thread's stack (${seen.main[0]?.stackError ?? ''})`);
   const waited = seen.worker.blocks.filter((b) => b.durationMs >= 2400);
   t.equal(waited.length, 1, 'the worker\'s 3 s native call is reported once, as a block of its loop');
-  t.ok(waited[0]?.stack.includes('execFileSync'), `with the stack where the pause landed, right after the native call (${waited[0]?.stackError ?? ''})`);
+  // The queued pause lands as the call returns: at the next statement (the stack shows the call),
+  // or, when the worker's heartbeat runs first, too late for this block (and the block says so).
+  t.ok(
+    waited[0]?.stack.includes('execFileSync') || /while the watchdog was pausing worker thread/.test(waited[0]?.stackError ?? ''),
+    `the stack where the pause landed, or why there is none (${waited[0]?.stackError ?? waited[0]?.stack.join(' < ')})`,
+  );
 });
