@@ -1,7 +1,8 @@
 /**
  * Zero-code preload: `node --import hangwatch/register app.js` (or `--require hangwatch/register`).
  * Configured by HANGWATCH_* environment variables (see lib/process/preload-config.ts and
- * docs/cli.md). It starts, in the main thread only:
+ * docs/cli.md). In a worker thread it starts that thread's block monitor and hang watchdog only
+ * (see startWorkerPreload). It starts, in the main thread:
  *  - the event-loop block monitor (`monitorEventLoop`), whose block events with stacks go to
  *    stderr and report files — see `startBlockMonitor` below;
  *  - the GC monitor (`monitorGc`) for leak suspicions (HANGWATCH_GC);
