@@ -1,7 +1,8 @@
 /**
  * Zero-code preload: `node --import hangwatch/register app.js` (or `--require hangwatch/register`).
  * Configured by HANGWATCH_* environment variables (see lib/process/preload-config.ts and
- * docs/cli.md). It starts, in the main thread only:
+ * docs/cli.md). In a worker thread it starts that thread's block monitor and hang watchdog only
+ * (see startWorkerPreload). It starts, in the main thread:
  *  - the event-loop block monitor (`monitorEventLoop`), whose block events with stacks go to
  *    stderr and report files — see `startBlockMonitor` below;
  *  - the GC monitor (`monitorGc`) for leak suspicions (HANGWATCH_GC);
@@ -247,11 +248,29 @@ function flushOnSignals(finish: (exitCode: number) => void): void {
   }
 }
 
+/**
+ * In a worker thread (the preload runs in each: workers inherit `--import` and NODE_OPTIONS): the
+ * block monitor and the hang watchdog of that thread, whose reports go to stderr and report files
+ * with the thread's id and name. The stacks are captured by the process's one watchdog, which the
+ * main thread's preload runs. The hang watchdog only reports here: ending the process because one
+ * worker is stuck is the main thread's call, and `process.exit()` in a worker ends only the worker.
+ * Nothing goes to `hangwatch run`/`doctor`'s channel from a worker yet.
+ */
+function startWorkerPreload(): void {
+  const { config } = readPreloadConfig(process.env);
+  // Warnings about the configuration were printed by the main thread.
+  if (!config.workerThreads) return;
+  const reporter = new PreloadReporter(config);
+  startBlockMonitor(config, (event) => reporter.block(event));
+  startHangWatchdog({ ...config, hangAction: 'report' }, reporter);
+}
+
 const globalState = globalThis as { [STARTED]?: boolean };
-if (isMainThread && !globalState[STARTED]) {
+if (!globalState[STARTED]) {
   globalState[STARTED] = true;
   try {
-    startPreload();
+    if (isMainThread) startPreload();
+    else startWorkerPreload();
   } catch (error) {
     try {
       process.stderr.write(`hangwatch: preload disabled: ${(error as Error).message}\n`);

@@ -147,14 +147,20 @@ export class DeadlineScheduler<E extends DeadlineEntry> {
     this.timer = undefined;
     this.timerAt = Infinity;
     this.onTimerRan(now);
+    // Due entries of every list, in deadline order: after a stall, several timeouts can be due at
+    // once, and their reports come in the order their deadlines passed (an inner operation's
+    // before the outer one's), not in the order the timeouts were first used. Each list is
+    // already sorted; the lists are few.
+    const due: E[] = [];
     for (const list of this.lists.values()) {
-      let e = list.head;
-      while (e && e.deadline <= now) {
-        const next = e.next;
-        this.remove(e as E);
-        this.onExpired(e as E, now);
-        e = next;
-      }
+      for (let e = list.head; e && e.deadline <= now; e = e.next) due.push(e as E);
+    }
+    if (this.lists.size > 1 && due.length > 1) due.sort((x, y) => x.deadline - y.deadline);
+    for (const e of due) {
+      // Settled (removed), or removed and added again, by an expiry before it in this run.
+      if (!e.list || e.deadline > now) continue;
+      this.remove(e);
+      this.onExpired(e, now);
     }
     // Deadlines that fell due while this run was building reports are not missed: the main
     // thread was busy with them here, and the timer re-fires for them at once.

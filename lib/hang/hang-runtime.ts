@@ -91,7 +91,6 @@ class HangRuntime implements OperationRuntime {
 
   private startWatchdog(): void {
     this.watchdogTried = true;
-    if (!isMainThread) return;
     const watchdog = getWatchdog();
     watchdog.acquire(this);
     watchdog.setDeadlineHandler((frames, capturedAt, unavailable, pauseDelayMs) => this.onBlockedDeadline(frames, capturedAt, unavailable, pauseDelayMs));

@@ -6,7 +6,6 @@
  * value that preceded it) and handed to the subscribed monitors.
  */
 import { performance } from 'node:perf_hooks';
-import { isMainThread } from 'node:worker_threads';
 import type { StackFrame } from '../capture/stack-frame.js';
 import { processSingleton } from '../watchdog/process-registry.js';
 import { F_BLOCK_KEY } from '../watchdog/shared-state.js';
@@ -18,6 +17,8 @@ export interface MeasuredBlock {
   durationMs: number;
   samples: { at: number; captureMs: number; pauseDelayMs: number; frames: StackFrame[] }[];
   stackError: string | undefined;
+  /** A worker thread's name, as the watchdog learnt it (see currentThreadName for the other way). */
+  threadName?: string;
   /** The thread's CPU time over a window ending with the block (undefined: no CPU clock here). */
   cpu: CpuWindow | undefined;
 }
@@ -88,7 +89,7 @@ class LoopHeartbeat {
   /** Why stacks are not captured, if they are not. */
   stackUnavailable(): string | undefined {
     // The process's watchdog remembers why stacks are unavailable even after it was released.
-    return whyNoStacks(this.watchdog ?? (isMainThread ? getWatchdog() : undefined));
+    return whyNoStacks(this.watchdog ?? getWatchdog());
   }
 
   private reconfigure(): void {
@@ -119,7 +120,7 @@ class LoopHeartbeat {
       this.timer = setInterval(() => this.tick(), interval);
       this.timer.unref();
     }
-    if (stacks && isMainThread) {
+    if (stacks) {
       if (!this.watchdog) {
         this.watchdog = getWatchdog();
         this.watchdog.acquire(this);
@@ -226,6 +227,7 @@ class LoopHeartbeat {
 
 function withSamples(block: MeasuredBlock, msg: BlockSamplesMessage): MeasuredBlock {
   block.samples = msg.samples;
+  if (msg.threadName) block.threadName = msg.threadName;
   if (msg.samples.length === 0) block.stackError = msg.error || 'no stack could be captured';
   return block;
 }

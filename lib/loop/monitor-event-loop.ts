@@ -10,6 +10,7 @@
 import { selfPauseOverlap } from '../capture/self-pause.js';
 import { writeSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
+import { currentThreadName } from '../capture/thread-name.js';
 import { createHistogram, monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { BlockEvent } from '../report/block-event.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
@@ -183,6 +184,8 @@ class EventLoopMonitor implements LoopMonitor {
       pid: process.pid,
       threadId,
     };
+    const name = currentThreadName() ?? block.threadName;
+    if (name) event.threadName = name;
     const verdict = classifyCpuWindow(block.durationMs, this.thresholdMs, block.cpu);
     event.cause = verdict.cause;
     if (verdict.cpuMs !== undefined && block.cpu) {

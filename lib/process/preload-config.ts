@@ -25,6 +25,7 @@ export const KNOWN_ENV_VARIABLES: readonly string[] = [
   'HANGWATCH_HANG_EXIT_CODE',
   'HANGWATCH_GC',
   'HANGWATCH_SYNC_IO',
+  'HANGWATCH_WORKER_THREADS',
   'HANGWATCH_SNAPSHOT_DIR',
   'HANGWATCH_SNAPSHOT_AT_MS',
   'HANGWATCH_LIVE_HEAP_MS',
@@ -82,6 +83,8 @@ export interface PreloadConfig {
   gcMonitor: boolean;
   /** HANGWATCH_SYNC_IO: trace synchronous fs/child_process/zlib/crypto calls after start-up, reported by call site when the program ends (0/1). Default 0. */
   syncIo: boolean;
+  /** HANGWATCH_WORKER_THREADS: monitor worker threads too (block monitor and hang watchdog in each, reports only) (0/1). Default 1. */
+  workerThreads: boolean;
 }
 
 export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
@@ -98,6 +101,7 @@ export const PRELOAD_DEFAULTS: Readonly<PreloadConfig> = Object.freeze({
   hangExitCode: 70,
   gcMonitor: false,
   syncIo: false,
+  workerThreads: true,
 });
 
 export interface ParsedPreloadConfig {
@@ -161,6 +165,7 @@ export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedP
     hangExitCode: Math.floor(parseNumber(env, 'HANGWATCH_HANG_EXIT_CODE', PRELOAD_DEFAULTS.hangExitCode, 0, 255, warnings)),
     gcMonitor: parseFlag(env, 'HANGWATCH_GC', Boolean(env[CHANNEL_ENV]) || PRELOAD_DEFAULTS.gcMonitor, warnings),
     syncIo: parseFlag(env, 'HANGWATCH_SYNC_IO', PRELOAD_DEFAULTS.syncIo, warnings),
+    workerThreads: parseFlag(env, 'HANGWATCH_WORKER_THREADS', PRELOAD_DEFAULTS.workerThreads, warnings),
   };
   return { config, warnings };
 }

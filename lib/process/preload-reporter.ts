@@ -30,7 +30,8 @@ export interface DelayBlock {
 
 /** Text of a block event as the preload prints it (the lead's `renderBlockEventText` may replace it on merge). */
 export function blockEventText(event: BlockEvent): string {
-  const lines = [`hangwatch: event loop blocked for ${formatMs(event.durationMs)} (block #${event.id}, pid ${process.pid}, started ${event.startedAt})`];
+  const thread = event.threadId ? `, worker thread ${event.threadId}${event.threadName ? ` ${JSON.stringify(event.threadName)}` : ''}` : '';
+  const lines = [`hangwatch: event loop blocked for ${formatMs(event.durationMs)} (block #${event.id}, pid ${process.pid}${thread}, started ${event.startedAt})`];
   const frames = event.stack ?? event.samples[0]?.frames ?? [];
   for (const frame of frames.slice(0, 20)) lines.push(`    at ${formatFrame(frame)}`);
   if (frames.length > 20) lines.push(`    ... ${frames.length - 20} more frames`);
@@ -129,7 +130,8 @@ export class PreloadReporter {
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
     this.#stderr(body);
-    this.#file(`block-${process.pid}-${event.id}.${json ? 'json' : 'txt'}`, body);
+    // Each thread numbers its own blocks: a worker thread's files carry its thread id.
+    this.#file(`block-${process.pid}${event.threadId ? `-thread${event.threadId}` : ''}-${event.id}.${json ? 'json' : 'txt'}`, body);
   }
 
   /**
@@ -143,7 +145,7 @@ export class PreloadReporter {
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(report)}\n` : text;
     this.#stderr(body);
-    this.#file(`hang-${process.pid}-${report.operationId}-${report.repeat}.${json ? 'json' : 'txt'}`, body);
+    this.#file(`hang-${process.pid}${report.threadId ? `-thread${report.threadId}` : ''}-${report.operationId}-${report.repeat}.${json ? 'json' : 'txt'}`, body);
   }
 
   /** A leak suspicion of the GC monitor (its `message` says what grew). */

@@ -58,6 +58,8 @@ export interface BlockEvent {
   pid: number;
   /** The thread whose loop was blocked (0: the main thread). */
   threadId: number;
+  /** A worker thread's name (`new Worker(…, { name })`); absent on the main thread and for unnamed workers. */
+  threadName?: string;
   /**
    * Part of the block during which hangwatch itself held the loop (a heap snapshot, the CPU
    * profiler, a report): not the program's blocking. `reason` is the longest such pause's.

@@ -27,7 +27,7 @@
  */
 import type * as Inspector from 'node:inspector';
 import { viewSharedState } from './shared-state.js';
-import type { RawBlockSample, RawCapture, RawFrame, WatchdogMessage, WatchdogWorkerData } from './worker-protocol.js';
+import type { RawBlockSample, RawCapture, RawFrame, WatchdogCommand, WatchdogMessage, WatchdogWorkerData } from './worker-protocol.js';
 
 /**
  * The worker's body. Runs in the worker only; uses nothing but its arguments (see above). Its
@@ -42,13 +42,10 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
   const port = data.port ?? parentPort!;
   const { F_NEXT_DEADLINE, F_DEADLINES_DONE, F_HEARTBEAT, F_BLOCK_KEY } = data.layout;
   const { I_WAKE, I_BLOCK_THRESHOLD, I_SAMPLE_INTERVAL, I_DEADLINE_GRACE, I_EXITING, I_EXIT_ACK } = data.layout;
-  const { f64, i32 } = view(data.buffer, data.layout);
-  const { hookKey, commandTimeoutMs, pauseTimeoutMs, maxSamplesPerBlock } = data;
+  const { commandTimeoutMs, pauseTimeoutMs, maxSamplesPerBlock } = data;
 
   const post = (message: WatchdogMessage): void => port.postMessage(message);
   const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-  /** Slots are always in range: the layout sizes the views. */
-  const f = (slot: number): number => f64[slot]!;
 
   // Keeps this worker's loop alive: pending inspector callbacks and waitAsync do not.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -58,6 +55,83 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     try {
       fs.writeSync(2, `hangwatch watchdog: ${message}\n`);
     } catch {}
+  }
+
+  /**
+   * A watched thread: the main thread (0, always) or a worker thread that registered. The main
+   * thread is reached through the session itself, a worker thread through the session's NodeWorker
+   * domain (its own session id).
+   */
+  interface Target {
+    threadId: number;
+    hookKey: string;
+    f64: Float64Array;
+    i32: Int32Array;
+    /** NodeWorker session of a worker thread, while attached. */
+    workerSessionId: string | null;
+    /** A worker thread's name, learnt when attaching to it ('' when it has none). */
+    name: string;
+    scripts: Map<string, { url: string; sourceMapURL: string }>;
+    debuggerEnabled: boolean;
+    expectingPause: boolean;
+    onPaused: ((params: Inspector.Debugger.PausedEventDataType) => void) | null;
+    /** Ends the wait for a pause that can no longer come (the session closed, the thread is gone). */
+    abortPause: ((reason: string) => void) | null;
+    /**
+     * Commands sent to the thread that have not been answered yet. While it is inside a native
+     * call (a big JSON.parse, a sync native addon) nothing is answered.
+     */
+    outstanding: number;
+    /** A capture of this thread is in flight: the loop starts no other for it. */
+    busy: boolean;
+    /** A missed deadline whose capture failed or could not start is retried from then. */
+    deadlineRetryAt: number;
+    // Block monitor state.
+    blockKey: number;
+    blockSamples: RawBlockSample[];
+    blockDetectedAt: number;
+    nextSampleAt: number;
+    blockError: string;
+    blockDropped: string;
+  }
+
+  function makeTarget(threadId: number, buffer: SharedArrayBuffer, hookKey: string): Target {
+    const { f64, i32 } = view(buffer, data.layout);
+    return {
+      threadId,
+      hookKey,
+      f64,
+      i32,
+      workerSessionId: null,
+      name: '',
+      scripts: new Map(),
+      debuggerEnabled: false,
+      expectingPause: false,
+      onPaused: null,
+      abortPause: null,
+      outstanding: 0,
+      busy: false,
+      deadlineRetryAt: 0,
+      blockKey: 0,
+      blockSamples: [],
+      blockDetectedAt: 0,
+      nextSampleAt: 0,
+      blockError: '',
+      blockDropped: '',
+    };
+  }
+
+  const main = makeTarget(0, data.buffer, data.hookKey);
+  /** The watchdog's own cells (wake, exit) are the main thread's. */
+  const i32 = main.i32;
+  const targets = new Map<number, Target>([[0, main]]);
+  /** Slots are always in range: the layout sizes the views. */
+  const f = (t: Target, slot: number): number => t.f64[slot]!;
+  const threadName = (t: Target): string => (t.threadId === 0 ? 'the main thread' : `worker thread ${t.threadId}`);
+
+  function wakeLoop(): void {
+    Atomics.add(i32, I_WAKE, 1);
+    Atomics.notify(i32, I_WAKE);
   }
 
   let inspector: typeof Inspector | null = null;
@@ -72,36 +146,103 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     inspector = null;
     post({ type: 'ready', stacks: false, reason: `node:inspector is not usable in this process: ${messageOf(err)}` });
   }
+  const stackError = inspector ? '' : 'node:inspector is not usable in this process';
 
   // The session to the main thread is connected only while a capture (or a sampled block) lasts:
   // a connected session makes Node print "Waiting for the debugger to disconnect..." when the
   // program calls process.exit(), and disconnecting is also the clean way to cancel commands that
-  // are still queued behind a native call.
+  // are still queued behind a native call. Worker threads are reached through it (NodeWorker).
   let session: Inspector.Session | null = null;
-  const scripts = new Map<string, { url: string; sourceMapURL: string }>();
-  let debuggerEnabled = false;
-  let expectingPause = false;
-  // Commands sent to the main thread that have not been answered yet. While the main thread is
-  // inside a native call (a big JSON.parse, a sync native addon) nothing is answered.
-  let outstanding = 0;
   // Set once the process exits: no session is opened any more.
   let exiting = false;
+  let nodeWorkerEnabled = false;
+  /** threadId → NodeWorker session id and worker name, for the threads attached to this session. */
+  const attached = new Map<number, { sessionId: string; name: string }>();
+  const attachWaiters = new Map<number, () => void>();
+  let nextWorkerCommandId = 1;
+  const workerCommands = new Map<number, (answer: { result?: unknown; error?: { message?: string } }) => void>();
 
   function openSession(api: typeof Inspector): Inspector.Session {
     if (exiting) throw new Error('the process is exiting');
     if (session) return session;
     const s = new api.Session();
     s.connectToMainThread();
-    s.on('Debugger.scriptParsed', (m) => {
-      const p = m.params;
-      scripts.set(p.scriptId, { url: p.url, sourceMapURL: p.sourceMapURL || '' });
+    s.on('Debugger.scriptParsed', (m) => onScriptParsed(main, m.params));
+    s.on('Debugger.paused', (m) => {
+      if (s === session) onPaused(main, m.params);
     });
-    // A pause we no longer wait for must never leave the program stopped.
-    s.on('Debugger.paused', () => {
-      if (!expectingPause && s === session) send('Debugger.resume').catch(() => {});
+    s.on('NodeWorker.attachedToWorker', (m) => {
+      // workerId is the inspector's own numbering; the thread id is in the title Node gives
+      // every worker: "[worker <threadId>] <name>".
+      const title = /^\[worker (\d+)\] ?(.*)$/.exec(m.params.workerInfo.title);
+      const threadId = Number(title?.[1] ?? -1);
+      debug(`attached to thread ${threadId} (${m.params.workerInfo.title})`);
+      const worker = { sessionId: m.params.sessionId, name: title?.[2] ?? '' };
+      attached.set(threadId, worker);
+      const t = targets.get(threadId);
+      if (t) {
+        t.workerSessionId = worker.sessionId;
+        t.name = worker.name;
+      }
+      const waiter = attachWaiters.get(threadId);
+      if (waiter) {
+        attachWaiters.delete(threadId);
+        waiter();
+      }
+    });
+    // The thread is gone (it exited or was terminated): forget it; its hangwatch is told, if alive.
+    s.on('NodeWorker.detachedFromWorker', (m) => {
+      for (const [threadId, worker] of attached) {
+        if (worker.sessionId !== m.params.sessionId) continue;
+        attached.delete(threadId);
+        const t = targets.get(threadId);
+        if (t) loseThread(t, 'the thread exited');
+      }
+    });
+    s.on('NodeWorker.receivedMessageFromWorker', (m) => {
+      let msg: { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message?: string } };
+      try {
+        msg = JSON.parse(m.params.message) as typeof msg;
+      } catch {
+        return;
+      }
+      if (msg.id !== undefined) {
+        const answer = workerCommands.get(msg.id);
+        if (answer) {
+          workerCommands.delete(msg.id);
+          answer(msg);
+        }
+        return;
+      }
+      for (const t of targets.values()) {
+        if (t.workerSessionId !== m.params.sessionId) continue;
+        if (msg.method === 'Debugger.scriptParsed') onScriptParsed(t, msg.params as Inspector.Debugger.ScriptParsedEventDataType);
+        else if (msg.method === 'Debugger.paused') onPaused(t, msg.params as Inspector.Debugger.PausedEventDataType);
+      }
     });
     session = s;
     return s;
+  }
+
+  // A pause nobody waits for must never leave the thread stopped.
+  function onPaused(t: Target, params: Inspector.Debugger.PausedEventDataType): void {
+    const waiter = t.onPaused;
+    t.onPaused = null;
+    if (waiter) waiter(params);
+    else if (!t.expectingPause) send(t, 'Debugger.resume').catch(() => {});
+  }
+
+  function onScriptParsed(t: Target, p: Inspector.Debugger.ScriptParsedEventDataType): void {
+    t.scripts.set(p.scriptId, { url: p.url, sourceMapURL: p.sourceMapURL || '' });
+  }
+
+  /** Forget a worker thread: it exited, or cannot be reached. Its hangwatch is told why. */
+  function loseThread(t: Target, reason: string): void {
+    if (targets.get(t.threadId) !== t) return;
+    targets.delete(t.threadId);
+    t.abortPause?.(`${threadName(t)} is gone: ${reason}`);
+    debug(`lost ${threadName(t)}: ${reason}`);
+    post({ type: 'thread-lost', threadId: t.threadId, reason });
   }
 
   // Disconnecting ends the debugger for this session: queued commands die with it.
@@ -109,9 +250,17 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     if (!session) return;
     const s = session;
     session = null;
-    debuggerEnabled = false;
-    outstanding = 0;
-    scripts.clear();
+    nodeWorkerEnabled = false;
+    attached.clear();
+    for (const t of targets.values()) {
+      t.abortPause?.('the inspector session was closed');
+      t.workerSessionId = null;
+      t.debuggerEnabled = false;
+      t.outstanding = 0;
+      t.scripts.clear();
+    }
+    for (const answer of workerCommands.values()) answer({ error: { message: 'the session was closed' } });
+    workerCommands.clear();
     try {
       s.disconnect();
     } catch (err) {
@@ -119,23 +268,76 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     }
   }
 
-  // Post a command; resolves with its answer, however late.
-  function send(method: string, params: object = {}): Promise<unknown> {
+  // No session while nothing is captured or sampled on any thread.
+  function closeSessionIfIdle(): void {
+    for (const t of targets.values()) if (t.busy || t.blockKey) return;
+    closeSession();
+  }
+
+  // Post a command to a thread; resolves with its answer, however late.
+  function send(t: Target, method: string, params: object = {}): Promise<unknown> {
     const s = session;
     if (!s) return Promise.reject(new Error('no inspector session'));
-    outstanding++;
+    if (t.threadId !== 0) return sendToWorker(s, t, method, params);
+    t.outstanding++;
     return new Promise((resolve, reject) => {
       try {
         s.post(method, params, (err, result) => {
-          if (s === session) outstanding--;
+          if (s === session) t.outstanding--;
           if (err) reject(new Error(`${method}: ${err.message || String(err)}`));
           else resolve(result);
         });
       } catch (err) {
-        if (s === session) outstanding--;
+        if (s === session) t.outstanding--;
         reject(err);
       }
     });
+  }
+
+  function sendToWorker(s: Inspector.Session, t: Target, method: string, params: object): Promise<unknown> {
+    const sessionId = t.workerSessionId;
+    if (!sessionId) return Promise.reject(new Error(`${threadName(t)} is not attached`));
+    const id = nextWorkerCommandId++;
+    t.outstanding++;
+    return new Promise((resolve, reject) => {
+      workerCommands.set(id, (answer) => {
+        if (s === session) t.outstanding--;
+        if (answer.error) reject(new Error(`${method}: ${answer.error.message ?? 'failed'}`));
+        else resolve(answer.result);
+      });
+      s.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) }, (err) => {
+        if (err && workerCommands.delete(id)) {
+          if (s === session) t.outstanding--;
+          reject(new Error(`${method}: ${err.message}`));
+        }
+      });
+    });
+  }
+
+  // A worker thread's session: NodeWorker.enable on the main-thread session attaches every worker
+  // thread; wait for this one. The main thread relays these messages: at its next interrupt check
+  // while it runs JavaScript, not while it sits inside a native call.
+  async function attach(api: typeof Inspector, t: Target): Promise<void> {
+    if (t.workerSessionId) return;
+    const s = openSession(api);
+    const known = attached.get(t.threadId);
+    if (known) {
+      t.workerSessionId = known.sessionId;
+      t.name = known.name;
+      return;
+    }
+    debug(`attaching ${threadName(t)}`);
+    const waiting = new Promise<void>((resolve) => attachWaiters.set(t.threadId, resolve));
+    if (!nodeWorkerEnabled) {
+      nodeWorkerEnabled = true;
+      send(main, 'NodeWorker.enable', { waitForDebuggerOnStart: false }).catch((err: unknown) => debug(`NodeWorker.enable: ${messageOf(err)}`));
+    }
+    try {
+      await within(waiting, commandTimeoutMs, `${threadName(t)} could not be reached through the main thread (it exited, or the main thread is inside native code)`);
+    } finally {
+      attachWaiters.delete(t.threadId);
+    }
+    if (s !== session) throw new Error('the session ended while attaching');
   }
 
   function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -154,24 +356,34 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     });
   }
 
-  function waitForPause(s: Inspector.Session, ms: number): Promise<Inspector.Debugger.PausedEventDataType> {
-    let onPaused: ((m: Inspector.InspectorNotification<Inspector.Debugger.PausedEventDataType>) => void) | undefined;
-    const paused = new Promise<Inspector.Debugger.PausedEventDataType>((resolve) => {
-      onPaused = (m) => resolve(m.params);
-      s.once('Debugger.paused', onPaused);
-    });
-    return within(paused, ms, `the main thread could not be paused within ${ms} ms (it is inside native code)`).catch((err: unknown) => {
-      if (onPaused) s.removeListener('Debugger.paused', onPaused);
-      throw err;
+  function waitForPause(t: Target, ms: number): Promise<Inspector.Debugger.PausedEventDataType> {
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        t.onPaused = null;
+        t.abortPause = null;
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new Error(`${threadName(t)} could not be paused within ${ms} ms (it is inside native code)`));
+      }, ms);
+      t.onPaused = (params) => {
+        settle();
+        resolve(params);
+      };
+      t.abortPause = (reason) => {
+        settle();
+        reject(new Error(reason));
+      };
     });
   }
 
-  function rawFrames(callFrames: Inspector.Debugger.CallFrame[]): Pick<RawCapture, 'frames' | 'sourceMaps'> {
+  function rawFrames(t: Target, callFrames: Inspector.Debugger.CallFrame[]): Pick<RawCapture, 'frames' | 'sourceMaps'> {
     const frames: RawFrame[] = [];
     const sourceMaps: Record<string, string> = {};
     for (const frame of callFrames) {
       const id = frame.location.scriptId;
-      const script = scripts.get(id);
+      const script = t.scripts.get(id);
       frames.push({
         functionName: frame.functionName,
         url: frame.url || script?.url || '',
@@ -184,58 +396,66 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     return { frames, sourceMaps };
   }
 
-  // Pause the main thread, read its stack, run whilePaused (still paused), resume. Time-bounded.
-  // Debugger.enable and Debugger.pause are sent back to back: when the main thread is inside a
-  // native call that V8 cannot interrupt, both are processed together the moment it returns to
+  // Pause a thread, read its stack, run whilePaused (still paused), resume. Time-bounded.
+  // Debugger.enable and Debugger.pause are sent back to back: when the thread is inside a native
+  // call that V8 cannot interrupt, both are processed together the moment it returns to
   // JavaScript, so the pause lands at the next statement of the function that made the call.
-  async function pauseAndRead(whilePaused: ((capture: RawCapture) => Promise<void>) | null): Promise<RawCapture> {
+  async function pauseAndRead(t: Target, whilePaused: ((capture: RawCapture) => Promise<void>) | null): Promise<RawCapture> {
     if (!inspector) throw new Error('node:inspector is not usable in this process');
-    if (outstanding > 0) throw new Error('the main thread has not run JavaScript since an earlier capture request (it is inside native code)');
-    const s = openSession(inspector);
+    if (t.outstanding > 0) throw new Error(`${threadName(t)} has not run JavaScript since an earlier capture request (it is inside native code)`);
+    openSession(inspector);
+    if (t.threadId !== 0) {
+      try {
+        await attach(inspector, t);
+      } catch (err) {
+        loseThread(t, messageOf(err));
+        throw err;
+      }
+    }
     const requestedAt = Date.now();
-    expectingPause = true;
-    const paused = waitForPause(s, pauseTimeoutMs);
-    // The probe's answer says when the main thread first ran our commands: a late answer means it
+    t.expectingPause = true;
+    const paused = waitForPause(t, pauseTimeoutMs);
+    // The probe's answer says when the thread first ran our commands: a late answer means it
     // was inside native code until then (Debugger.enable's own work is not counted).
     let answeredAt = 0;
-    send('Runtime.evaluate', { expression: '0', silent: true }).then(
+    send(t, 'Runtime.evaluate', { expression: '0', silent: true }).then(
       () => {
         answeredAt = Date.now();
       },
       () => {},
     );
-    if (!debuggerEnabled) {
-      debuggerEnabled = true;
-      scripts.clear();
-      send('Debugger.enable').catch((err: unknown) => debug(`enable: ${messageOf(err)}`));
+    if (!t.debuggerEnabled) {
+      t.debuggerEnabled = true;
+      t.scripts.clear();
+      send(t, 'Debugger.enable').catch((err: unknown) => debug(`enable: ${messageOf(err)}`));
     }
-    send('Debugger.pause').catch((err: unknown) => debug(`pause: ${messageOf(err)}`));
+    send(t, 'Debugger.pause').catch((err: unknown) => debug(`pause: ${messageOf(err)}`));
     let params: Inspector.Debugger.PausedEventDataType;
     try {
       params = await paused;
     } catch (err) {
-      expectingPause = false;
-      // The queued commands run when the main thread returns to JavaScript, followed by the end of
-      // the session, which cancels the pause they asked for.
-      closeSession();
+      t.expectingPause = false;
+      // The main thread's queued commands run when it returns to JavaScript, followed by the end
+      // of the session, which cancels the pause they asked for. A worker thread's pause, should
+      // it land later, finds nobody waiting and is resumed (onPaused).
+      if (t.threadId === 0) closeSession();
       throw err;
     }
     const pausedAt = Date.now();
-    const capture: RawCapture = { ...rawFrames(params.callFrames), requestedAt, pausedAt, nativeMs: (answeredAt || pausedAt) - requestedAt };
+    debug(`${threadName(t)} paused after ${pausedAt - requestedAt} ms`);
+    const capture: RawCapture = { ...rawFrames(t, params.callFrames), requestedAt, pausedAt, nativeMs: (answeredAt || pausedAt) - requestedAt };
     try {
       if (whilePaused) await within(whilePaused(capture), commandTimeoutMs, 'the report hook did not finish in time');
     } finally {
-      expectingPause = false;
+      t.expectingPause = false;
       try {
-        await within(send('Debugger.resume'), commandTimeoutMs, 'resume timed out');
+        await within(send(t, 'Debugger.resume'), commandTimeoutMs, 'resume timed out');
       } catch (err) {
         debug(`resume: ${messageOf(err)}`);
       }
     }
     return capture;
   }
-
-  const stackError = inspector ? '' : 'node:inspector is not usable in this process';
 
   // The process is exiting (the main thread waits for the acknowledgement, briefly): drop the
   // session now, so that exit neither prints "Waiting for the debugger to disconnect..." nor waits.
@@ -245,128 +465,166 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
       if (r.async) await r.value;
     }
     exiting = true;
-    expectingPause = false;
+    for (const t of targets.values()) t.expectingPause = false;
     closeSession();
     Atomics.store(i32, I_EXIT_ACK, 1);
     Atomics.notify(i32, I_EXIT_ACK);
   }
   void watchExit();
 
-  async function handleBlockedDeadline(deadline: number): Promise<void> {
+  port.on('message', (command: WatchdogCommand) => {
+    if (command.type === 'add-thread') {
+      if (command.threadId === 0 || targets.has(command.threadId)) return;
+      targets.set(command.threadId, makeTarget(command.threadId, command.buffer, command.hookKey));
+      debug(`watching worker thread ${command.threadId}`);
+    } else if (command.type === 'remove-thread') {
+      const t = targets.get(command.threadId);
+      if (!t || t.threadId === 0) return;
+      targets.delete(t.threadId);
+      t.abortPause?.(`${threadName(t)} left`);
+      debug(`forgot worker thread ${t.threadId}`);
+      closeSessionIfIdle();
+    }
+    wakeLoop();
+  });
+
+  async function handleBlockedDeadline(t: Target, deadline: number): Promise<void> {
     try {
-      await pauseAndRead(async (capture) => {
-        // Re-check while paused: the main thread may have processed the deadline meanwhile.
-        if (f(F_DEADLINES_DONE) >= deadline) return;
-        const expression = `globalThis[Symbol.for(${JSON.stringify(hookKey)})].onDeadlineBlocked(${JSON.stringify(JSON.stringify(capture))})`;
-        await send('Runtime.evaluate', { expression, returnByValue: true, silent: true });
+      await pauseAndRead(t, async (capture) => {
+        // Re-check while paused: the thread may have processed the deadline meanwhile.
+        if (f(t, F_DEADLINES_DONE) >= deadline) return;
+        const expression = `globalThis[Symbol.for(${JSON.stringify(t.hookKey)})].onDeadlineBlocked(${JSON.stringify(JSON.stringify(capture))})`;
+        await send(t, 'Runtime.evaluate', { expression, returnByValue: true, silent: true });
       });
     } catch (err) {
-      // No stack: the main thread is blocked, so the report is made (without stack) when its loop
+      // No stack: the thread is blocked, so the report is made (without stack) when its loop
       // returns; this message says why.
-      post({ type: 'capture-failed', reason: messageOf(err) });
-    } finally {
-      if (!blockKey) closeSession();
+      post({ type: 'capture-failed', threadId: t.threadId, reason: messageOf(err) });
     }
   }
 
-  // Block monitor state.
-  let blockKey = 0;
-  let blockSamples: RawBlockSample[] = [];
-  let blockDetectedAt = 0;
-  let nextSampleAt = 0;
-  let blockError = '';
-  let blockDropped = '';
-
-  async function sampleBlock(now: number): Promise<void> {
-    const hb = f(F_HEARTBEAT);
-    if (blockKey !== hb) {
-      if (blockKey) finishBlock();
-      blockKey = hb;
-      f64[F_BLOCK_KEY] = hb;
-      blockSamples = [];
-      blockDetectedAt = now;
-      nextSampleAt = now;
-      blockError = '';
-      blockDropped = '';
+  async function sampleBlock(t: Target, now: number): Promise<void> {
+    const hb = f(t, F_HEARTBEAT);
+    if (t.blockKey !== hb) {
+      if (t.blockKey) finishBlock(t);
+      t.blockKey = hb;
+      t.f64[F_BLOCK_KEY] = hb;
+      t.blockSamples = [];
+      t.blockDetectedAt = now;
+      t.nextSampleAt = now;
+      t.blockError = '';
+      t.blockDropped = '';
     }
-    if (now >= nextSampleAt && blockSamples.length < maxSamplesPerBlock && inspector && !blockError) {
+    if (now >= t.nextSampleAt && t.blockSamples.length < maxSamplesPerBlock && inspector && !t.blockError) {
       try {
-        const capture = await pauseAndRead(null);
+        const capture = await pauseAndRead(t, null);
         const captureMs = capture.pausedAt - capture.requestedAt;
-        // The heartbeat moved while we paused: the stack is not from this block.
-        if (f(F_HEARTBEAT) === hb) {
-          blockSamples.push({ at: capture.pausedAt, captureMs, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
+        // The heartbeat moved while we paused: the stack is not from this block. A pause with
+        // no JavaScript frame (it landed between tasks) says nothing either: the next one will.
+        if (capture.frames.length === 0) {
+          t.blockDropped = `the watchdog paused ${threadName(t)} where no JavaScript frame was on the stack`;
+          debug(`sample dropped: ${t.blockDropped}`);
+        } else if (f(t, F_HEARTBEAT) === hb) {
+          t.blockSamples.push({ at: capture.pausedAt, captureMs, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
         } else {
-          blockDropped = `the block ended while the watchdog was pausing the main thread (${captureMs} ms)`;
-          debug(`sample dropped: ${blockDropped}`);
+          t.blockDropped = `the block ended while the watchdog was pausing ${threadName(t)} (${captureMs} ms)`;
+          debug(`sample dropped: ${t.blockDropped}`);
         }
       } catch (err) {
-        blockError = messageOf(err);
-        debug(`sample failed: ${blockError}`);
+        debug(`sample failed: ${messageOf(err)}`);
+        // An error of a block already finished must not mark the next one.
+        if (t.blockKey === hb) t.blockError = messageOf(err);
       }
-      const interval = Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL));
+      const interval = Math.max(1, Atomics.load(t.i32, I_SAMPLE_INTERVAL));
       // Back off on long blocks: at most maxSamplesPerBlock samples, spread over the block.
-      const stretch = blockSamples.length > 20 ? 4 : blockSamples.length > 10 ? 2 : 1;
-      nextSampleAt = Date.now() + interval * stretch;
+      const stretch = t.blockSamples.length > 20 ? 4 : t.blockSamples.length > 10 ? 2 : 1;
+      t.nextSampleAt = Date.now() + interval * stretch;
     }
   }
 
-  function finishBlock(): void {
-    const key = blockKey;
-    blockKey = 0;
+  function finishBlock(t: Target): void {
+    const key = t.blockKey;
+    t.blockKey = 0;
     // Posted before the key is cleared: a main thread that waits for the key to clear
     // (Watchdog.drainMessages) then finds the samples on its port.
     post({
       type: 'block',
+      threadId: t.threadId,
+      ...(t.name ? { threadName: t.name } : {}),
       key,
-      detectedAt: blockDetectedAt,
+      detectedAt: t.blockDetectedAt,
       endedAt: Date.now(),
-      threshold: Atomics.load(i32, I_BLOCK_THRESHOLD),
-      samples: blockSamples,
-      error: blockError || (blockSamples.length ? '' : blockDropped) || stackError,
+      threshold: Atomics.load(t.i32, I_BLOCK_THRESHOLD),
+      samples: t.blockSamples,
+      error: t.blockError || (t.blockSamples.length ? '' : t.blockDropped || (t.busy ? `the block ended while the watchdog was pausing ${threadName(t)}` : '')) || stackError,
     });
-    f64[F_BLOCK_KEY] = 0;
-    blockSamples = [];
+    t.f64[F_BLOCK_KEY] = 0;
+    t.blockSamples = [];
+  }
+
+  /**
+   * Run a capture of `t` without holding up the loop: a thread that cannot be paused (inside
+   * native code, or idle in a native wait) delays only its own captures, never another thread's.
+   */
+  function start(t: Target, capture: Promise<void>): void {
+    t.busy = true;
+    capture
+      .catch((err: unknown) => debug(`${threadName(t)}: ${messageOf(err)}`))
+      .finally(() => {
+        t.busy = false;
+        closeSessionIfIdle();
+        wakeLoop();
+      });
+  }
+
+  /** What is due for `t` now: start it; returns when `t` next needs a look. */
+  function check(t: Target, now: number): number {
+    let wakeAt = Number.POSITIVE_INFINITY;
+    const deadline = f(t, F_NEXT_DEADLINE);
+    if (deadline > 0 && f(t, F_DEADLINES_DONE) < deadline) {
+      const due = Math.max(deadline + Atomics.load(t.i32, I_DEADLINE_GRACE), t.deadlineRetryAt);
+      if (now < due) wakeAt = due;
+      else if (!t.busy) {
+        // The hook advances F_NEXT_DEADLINE / F_DEADLINES_DONE; if it could not run, look again soon.
+        t.deadlineRetryAt = now + 250;
+        if (inspector && t.outstanding === 0) {
+          start(t, handleBlockedDeadline(t, deadline));
+          return wakeAt;
+        }
+        wakeAt = t.deadlineRetryAt;
+      }
+    }
+    const threshold = Atomics.load(t.i32, I_BLOCK_THRESHOLD);
+    const hb = f(t, F_HEARTBEAT);
+    // The block is over (the heartbeat moved, or the monitor stopped): its samples go now, even
+    // while a capture is still in flight — a sample taken after the heartbeat moved is dropped.
+    if (t.blockKey && !(threshold > 0 && hb === t.blockKey && now - hb >= threshold)) {
+      finishBlock(t);
+      closeSessionIfIdle();
+    }
+    if (t.busy) return wakeAt;
+
+    if (threshold > 0 && hb > 0) {
+      if (now - hb >= threshold) {
+        const sampling = inspector !== null && !t.blockError && t.blockSamples.length < maxSamplesPerBlock;
+        if (t.blockKey !== hb || (sampling && now >= t.nextSampleAt)) {
+          start(t, sampleBlock(t, now));
+          return wakeAt;
+        }
+        // Until the next sample, or until the heartbeat moves (it is not notified: polled).
+        return Math.min(wakeAt, sampling ? t.nextSampleAt : Number.POSITIVE_INFINITY, now + Math.max(1, Atomics.load(t.i32, I_SAMPLE_INTERVAL)));
+      }
+      return Math.min(wakeAt, hb + threshold);
+    }
+    return wakeAt;
   }
 
   // Runs until the main thread terminates this worker.
   async function watch(): Promise<never> {
     for (;;) {
       const seq = Atomics.load(i32, I_WAKE);
-      const now = Date.now();
       let wakeAt = Number.POSITIVE_INFINITY;
-
-      const deadline = f(F_NEXT_DEADLINE);
-      if (deadline > 0 && f(F_DEADLINES_DONE) < deadline) {
-        const due = deadline + Atomics.load(i32, I_DEADLINE_GRACE);
-        if (now >= due) {
-          if (inspector && outstanding === 0) await handleBlockedDeadline(deadline);
-          // The hook advanced F_NEXT_DEADLINE / F_DEADLINES_DONE; if it could not run, check again soon.
-          if (f(F_DEADLINES_DONE) < deadline && f(F_NEXT_DEADLINE) === deadline) wakeAt = Date.now() + 250;
-        } else {
-          wakeAt = Math.min(wakeAt, due);
-        }
-      }
-
-      const threshold = Atomics.load(i32, I_BLOCK_THRESHOLD);
-      const hb = f(F_HEARTBEAT);
-      if (threshold > 0 && hb > 0) {
-        const t = Date.now();
-        if (t - hb >= threshold) {
-          await sampleBlock(t);
-          wakeAt = Math.min(wakeAt, nextSampleAt, Date.now() + Math.max(1, Atomics.load(i32, I_SAMPLE_INTERVAL)));
-        } else {
-          if (blockKey) {
-            finishBlock();
-            closeSession();
-          }
-          wakeAt = Math.min(wakeAt, hb + threshold);
-        }
-      } else if (blockKey) {
-        finishBlock();
-        closeSession();
-      }
-
+      for (const t of [...targets.values()]) wakeAt = Math.min(wakeAt, check(t, Date.now()));
       const timeout = wakeAt === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(1, wakeAt - Date.now());
       const result = Atomics.waitAsync(i32, I_WAKE, seq, timeout);
       if (result.async) await result.value;

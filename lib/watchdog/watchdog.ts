@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { url as inspectorUrl } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
-import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { isMainThread, MessageChannel, receiveMessageOnPort, threadId, Worker, type BroadcastChannel, type MessagePort } from 'node:worker_threads';
 import { fromInspectorFrame, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
@@ -25,16 +25,20 @@ import {
   I_SAMPLE_INTERVAL,
   SHARED_LAYOUT,
   createSharedState,
+  viewSharedState,
   wakeWorker,
   type SharedState,
 } from './shared-state.js';
 import { processSingleton } from './process-registry.js';
+import { openThreadChannel, type ThreadChannelMessage } from './thread-channel.js';
 import { WATCHDOG_WORKER_SOURCE } from './watchdog-worker.js';
-import type { DeadlineHook, RawCapture, RawFrame, WatchdogMessage, WatchdogWorkerData } from './worker-protocol.js';
+import type { DeadlineHook, RawCapture, RawFrame, WatchdogCommand, WatchdogMessage, WatchdogThreadMessage, WatchdogWorkerData } from './worker-protocol.js';
 
 export type { RawFrame } from './worker-protocol.js';
 
 export interface BlockSamplesMessage {
+  /** A worker thread's name, as the watchdog learnt it. */
+  threadName?: string;
   key: number;
   detectedAt: number;
   endedAt: number;
@@ -58,6 +62,10 @@ const MAX_SAMPLES_PER_BLOCK = 50;
 const EXIT_ACK_TIMEOUT_MS = 200;
 /** How long stopping or exit waits, at most, for the worker to finish a block it is sampling. */
 const DRAIN_WAIT_MS = 100;
+/** A worker thread whose registration nobody answered within this runs without stacks. */
+const REGISTER_TIMEOUT_MS = 2000;
+const REGISTER_UNANSWERED =
+  "stacks of a worker thread are captured by the process's watchdog, which hangwatch runs on the main thread: use hangwatch there too (a monitor, hang detection, or the preload --import hangwatch/register), started before this worker";
 /** `whenReady()` resolves after this even if the worker never answered. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -84,6 +92,13 @@ export class Watchdog {
   private readonly monitors = new Map<object, { thresholdMs: number; sampleIntervalMs: number }>();
   private readyWaiters: Array<() => void> = [];
   private isReady = false;
+  /** The state whose wake cell the watchdog worker waits on (a worker thread's: the main thread's). */
+  private wakeState: SharedState = this.state;
+  /** Main thread, while the worker runs: the channel worker threads register on, and their leases. */
+  private threadChannel: BroadcastChannel | undefined;
+  private readonly threadLeases = new Map<number, object>();
+  /** Worker thread: the channel to the main thread's watchdog while registered. */
+  private registration: BroadcastChannel | undefined;
 
   /** @param unavailable set: this watchdog never starts a worker, for this reason. */
   constructor(unavailable?: string) {
@@ -98,6 +113,10 @@ export class Watchdog {
   /** Start the worker (idempotent). `owner` holds it until `release(owner)`. */
   acquire(owner: object): void {
     this.leases.add(owner);
+    if (!isMainThread) {
+      this.register();
+      return;
+    }
     if (this.worker || this.stackUnavailable) return;
     if (inspectorUrl() !== undefined && process.env.HANGWATCH_STACKS_WITH_DEBUGGER !== '1') {
       // A debugger may be attached: pausing and resuming would fight with it.
@@ -141,6 +160,7 @@ export class Watchdog {
       worker.unref();
       this.worker = worker;
       process.on('exit', this.onExit);
+      this.listenForThreads();
     } catch (err) {
       this.disable(`the watchdog worker could not start: ${(err as Error).message}`);
     }
@@ -151,12 +171,117 @@ export class Watchdog {
     this.leases.delete(owner);
     this.monitors.delete(owner);
     this.applyMonitors();
-    if (this.leases.size === 0) this.stopWorker();
+    if (this.leases.size > 0) return;
+    if (isMainThread) this.stopWorker();
+    else this.unregister();
+  }
+
+  /** Main thread: the worker threads the watchdog watches (by threadId). */
+  get watchedThreads(): number[] {
+    return [...this.threadLeases.keys()];
+  }
+
+  /**
+   * Main thread, while the watchdog worker runs: watch the worker threads that register (see
+   * thread-channel.ts). A registered thread holds a lease on the worker until it leaves or is lost.
+   */
+  private listenForThreads(): void {
+    if (this.threadChannel) return;
+    this.threadChannel = openThreadChannel((msg) => this.onThreadMessage(msg));
+  }
+
+  private onThreadMessage(msg: ThreadChannelMessage): void {
+    const channel = this.threadChannel;
+    if (!channel) return;
+    if (msg.type === 'register') {
+      // A preload running inside the watchdog worker itself: it must never pause its own thread.
+      if (msg.threadId === this.worker?.threadId) {
+        channel.postMessage({ type: 'refused', threadId: msg.threadId, reason: "this is hangwatch's watchdog thread" } satisfies ThreadChannelMessage);
+        return;
+      }
+      if (!this.threadLeases.has(msg.threadId)) {
+        const lease = { threadId: msg.threadId };
+        this.threadLeases.set(msg.threadId, lease);
+        this.acquire(lease);
+      }
+      const port = this.port;
+      if (!this.worker || !port) {
+        this.forgetThread(msg.threadId);
+        channel.postMessage({ type: 'refused', threadId: msg.threadId, reason: this.stackUnavailable ?? 'the watchdog worker is not running' } satisfies ThreadChannelMessage);
+        return;
+      }
+      port.postMessage({ type: 'add-thread', threadId: msg.threadId, buffer: msg.buffer, hookKey: msg.hookKey } satisfies WatchdogCommand);
+      channel.postMessage({ type: 'registered', threadId: msg.threadId, wakeBuffer: this.state.buffer } satisfies ThreadChannelMessage);
+    } else if (msg.type === 'unregister') {
+      this.forgetThread(msg.threadId);
+    }
+  }
+
+  private forgetThread(id: number): void {
+    const lease = this.threadLeases.get(id);
+    if (!lease) return;
+    this.threadLeases.delete(id);
+    this.port?.postMessage({ type: 'remove-thread', threadId: id } satisfies WatchdogCommand);
+    this.release(lease);
+  }
+
+  /**
+   * Worker thread: ask the main thread's watchdog to watch this thread. Nobody may answer (no
+   * hangwatch in use on the main thread, or one of another protocol): then no stacks, and says why.
+   */
+  private register(): void {
+    if (this.registration || this.stackUnavailable) return;
+    const channel = openThreadChannel((msg) => this.onRegistrationMessage(msg));
+    this.registration = channel;
+    process.on('exit', this.unregisterAtExit);
+    channel.postMessage({ type: 'register', threadId, buffer: this.state.buffer, hookKey: this.hookKey } satisfies ThreadChannelMessage);
+    const timer = setTimeout(() => {
+      if (this.registration === channel && !this.isReady) {
+        this.stackUnavailable = REGISTER_UNANSWERED;
+        this.unregister();
+        this.settleReady();
+      }
+    }, REGISTER_TIMEOUT_MS);
+    timer.unref();
+  }
+
+  private readonly unregisterAtExit = (): void => this.unregister();
+
+  private unregister(): void {
+    const channel = this.registration;
+    if (!channel) return;
+    this.registration = undefined;
+    process.off('exit', this.unregisterAtExit);
+    this.wakeState = this.state;
+    this.isReady = false;
+    try {
+      channel.postMessage({ type: 'unregister', threadId } satisfies ThreadChannelMessage);
+    } finally {
+      channel.close();
+    }
+    this.flushReadyWaiters();
+  }
+
+  private onRegistrationMessage(msg: ThreadChannelMessage): void {
+    if (msg.threadId !== threadId || this.registration === undefined) return;
+    switch (msg.type) {
+      case 'registered':
+        this.wakeState = viewSharedState(msg.wakeBuffer, SHARED_LAYOUT);
+        wakeWorker(this.wakeState);
+        this.settleReady();
+        break;
+      case 'refused':
+        this.disable(`the process's watchdog cannot watch this thread: ${msg.reason}`);
+        break;
+      case 'watchdog':
+        this.onThreadWatchdogMessage(msg.message);
+        break;
+    }
   }
 
   /** Resolves once the worker can capture stacks, or once it is known that it cannot. */
   whenReady(): Promise<void> {
-    if (this.isReady || this.stackUnavailable || !this.worker) return Promise.resolve();
+    if (this.isReady || this.stackUnavailable || !(this.worker || this.registration)) return Promise.resolve();
     return new Promise((resolve) => {
       // Ref'd on purpose: a caller awaiting this keeps the process alive until the worker answers
       // (the worker itself is unref'd), and never longer than the bound.
@@ -189,7 +314,7 @@ export class Watchdog {
     const f64 = this.state.f64;
     if (f64[F_NEXT_DEADLINE] === deadline) return;
     f64[F_NEXT_DEADLINE] = deadline;
-    wakeWorker(this.state);
+    wakeWorker(this.wakeState);
   }
 
   /** The main thread processed every deadline up to `now`. */
@@ -222,7 +347,7 @@ export class Watchdog {
     Atomics.store(this.state.i32, I_BLOCK_THRESHOLD, Math.round(threshold));
     Atomics.store(this.state.i32, I_SAMPLE_INTERVAL, Math.round(interval));
     if (threshold === 0) this.state.f64[F_HEARTBEAT] = 0;
-    wakeWorker(this.state);
+    wakeWorker(this.wakeState);
   }
 
   private onWorkerMessage(msg: WatchdogMessage): void {
@@ -231,11 +356,36 @@ export class Watchdog {
         if (!msg.stacks) this.disable(msg.reason);
         this.settleReady();
         break;
+      case 'fatal':
+        this.disable(`the watchdog worker stopped: ${msg.reason.split('\n')[0]}`);
+        break;
+      default:
+        if (msg.threadId === 0) this.onThreadWatchdogMessage(msg);
+        else {
+          // About a worker thread: its own hangwatch resolves and reports it.
+          if (msg.type === 'thread-lost') this.forgetThread(msg.threadId);
+          this.threadChannel?.postMessage({ type: 'watchdog', threadId: msg.threadId, message: msg } satisfies ThreadChannelMessage);
+        }
+    }
+  }
+
+  /** A watchdog message about this thread (on a worker thread: passed on by the main thread). */
+  private onThreadWatchdogMessage(msg: WatchdogThreadMessage): void {
+    switch (msg.type) {
       case 'capture-failed':
         this.lastCaptureError = msg.reason;
         break;
+      case 'thread-lost':
+        // The watchdog could not reach this thread (the main thread sat in native code past the
+        // bound): it is registered again, and watched from its next block on.
+        this.lastCaptureError = `the watchdog could not reach this thread: ${msg.reason}`;
+        if (this.registration) {
+          this.registration.postMessage({ type: 'register', threadId, buffer: this.state.buffer, hookKey: this.hookKey } satisfies ThreadChannelMessage);
+        }
+        break;
       case 'block': {
         const out: BlockSamplesMessage = {
+          ...(msg.threadName ? { threadName: msg.threadName } : {}),
           key: msg.key,
           detectedAt: msg.detectedAt,
           endedAt: msg.endedAt,
@@ -250,9 +400,6 @@ export class Watchdog {
         for (const l of this.blockListeners) l(out);
         break;
       }
-      case 'fatal':
-        this.disable(`the watchdog worker stopped: ${msg.reason.split('\n')[0]}`);
-        break;
     }
   }
 
@@ -277,7 +424,8 @@ export class Watchdog {
 
   private disable(reason: string): void {
     if (!this.stackUnavailable) this.stackUnavailable = reason;
-    this.stopWorker();
+    if (isMainThread) this.stopWorker();
+    else this.unregister();
     this.settleReady();
   }
 
@@ -322,6 +470,9 @@ export class Watchdog {
     process.off('exit', this.onExit);
     this.port?.close();
     this.port = undefined;
+    this.threadChannel?.close();
+    this.threadChannel = undefined;
+    this.threadLeases.clear();
     this.worker = undefined;
     this.isReady = false;
     this.flushReadyWaiters();
@@ -339,17 +490,17 @@ function drainInterrupts(): void {
 
 function noop(): void {}
 
-/** Why a stack of the blocked main thread cannot be captured from this thread, if it cannot. */
+/** Why stacks of this thread's blocked loop cannot be captured, if they cannot. */
 export function whyNoStacks(watchdog: Watchdog | undefined): string | undefined {
-  if (!isMainThread) return 'stacks of a blocked loop are captured on the main thread only';
   return watchdog?.stackUnavailable;
 }
 
 let instance: Watchdog | undefined;
 
 /**
- * The process's watchdog (main thread only), shared by every copy of hangwatch loaded in the
- * process. A copy that cannot join the registry gets a watchdog that never starts (no stacks).
+ * This thread's watchdog, shared by every copy of hangwatch loaded in the thread. On the main
+ * thread it runs the process's one watchdog worker; on a worker thread it registers the thread
+ * with it. A copy that cannot join the registry gets a watchdog that never starts (no stacks).
  */
 export function getWatchdog(): Watchdog {
   instance ??= processSingleton('watchdog', () => new Watchdog(), (reason) => new Watchdog(reason));

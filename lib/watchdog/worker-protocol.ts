@@ -54,18 +54,42 @@ export interface RawBlockSample {
   sourceMaps: Record<string, string>;
 }
 
-/** The worker's messages to the main thread. */
+/**
+ * The worker's messages to the main thread. Those about one watched thread carry its `threadId`
+ * (0 = the main thread); the main thread passes those of worker threads on to them.
+ */
 export type WatchdogMessage =
   | { type: 'ready'; stacks: true }
   | { type: 'ready'; stacks: false; reason: string }
-  /** A hang deadline passed while the main thread was blocked, and its stack could not be read. */
-  | { type: 'capture-failed'; reason: string }
-  /** A block ended (the heartbeat moved): its samples. */
-  | { type: 'block'; key: number; detectedAt: number; endedAt: number; threshold: number; samples: RawBlockSample[]; error: string }
   /** The worker's loop failed; it watches nothing more. */
-  | { type: 'fatal'; reason: string };
+  | { type: 'fatal'; reason: string }
+  | WatchdogThreadMessage;
 
-/** The main thread's hook, run by the worker while it holds the main thread paused. */
+export type WatchdogThreadMessage =
+  /** A hang deadline passed while the thread was blocked, and its stack could not be read. */
+  | { type: 'capture-failed'; threadId: number; reason: string }
+  /** A block ended (the heartbeat moved): its samples. */
+  | {
+      type: 'block';
+      threadId: number;
+      /** A worker thread's name (`new Worker(…, { name })`), when the watchdog attached to it. */
+      threadName?: string;
+      key: number;
+      detectedAt: number;
+      endedAt: number;
+      threshold: number;
+      samples: RawBlockSample[];
+      error: string;
+    }
+  /** A worker thread could not be reached (it exited): the watchdog forgot it. */
+  | { type: 'thread-lost'; threadId: number; reason: string };
+
+/** The main thread's commands to the worker: worker threads to watch, and to forget. */
+export type WatchdogCommand =
+  | { type: 'add-thread'; threadId: number; buffer: SharedArrayBuffer; hookKey: string }
+  | { type: 'remove-thread'; threadId: number };
+
+/** A thread's hook (on its `globalThis`), run by the worker while it holds that thread paused. */
 export interface DeadlineHook {
   /** @param capture a `RawCapture` as JSON. */
   onDeadlineBlocked(capture: string): void;

@@ -93,6 +93,37 @@ t.test('the timer expires what is due, in deadline order, and re-arms for the ne
   t.equal(clock.live.length, 0);
 });
 
+t.test('a late timer expires the due entries of every timeout in deadline order, not by which timeout came first', async (t) => {
+  const { clock, expired, scheduler } = setup();
+  // An outer operation (400 ms) begins, then an inner one (150 ms) inside it; the loop stalls past
+  // both deadlines, so one run of the timer finds both due: the inner one's deadline came first.
+  scheduler.add(entry('outer'), 400, 1000);
+  scheduler.add(entry('inner'), 150, 1010);
+  scheduler.add(entry('inner-2'), 150, 1020);
+  clock.advance(1600);
+  t.same(expired.map((e) => e.name), ['inner', 'inner-2', 'outer']);
+});
+
+t.test('an entry removed by an earlier expiry of the same run is not expired', async (t) => {
+  const clock = new FakeClock();
+  const a = entry('a');
+  const b = entry('b');
+  const names: string[] = [];
+  const s = new DeadlineScheduler<Entry>(
+    (e) => {
+      names.push(e.name);
+      if (e === a) s.remove(b);
+    },
+    () => {},
+    () => {},
+    clock,
+  );
+  s.add(a, 100, 1000);
+  s.add(b, 200, 1000);
+  clock.advance(1500);
+  t.same(names, ['a'], 'b was settled by a\'s expiry');
+});
+
 t.test('a removed entry is not expired; a timer that fires early finds nothing and re-arms', async (t) => {
   const { clock, expired, armed, scheduler } = setup();
   const a = entry('a');
