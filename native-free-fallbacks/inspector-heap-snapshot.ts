@@ -10,13 +10,18 @@
  * nodejs/node#44634, still open; reproduced on Node 20.20). Chunks come later, during serialisation, where
  * running JS is safe.
  */
-import { closeSync, openSync, statSync, writeSync } from 'node:fs';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Session } from 'node:inspector';
 import { writeHeapSnapshot as v8WriteHeapSnapshot } from 'node:v8';
 import type { CaptureProgress, HeapSnapshotWriter } from '../lib/capture/heap-snapshot-writer.js';
 
 type InspectorModule = typeof import('node:inspector');
+
+// The fs functions as they are when this module loads: traceSyncIo() (HANGWATCH_SYNC_IO, on under
+// `hangwatch doctor`) later wraps the module's functions and the ESM named exports, and a snapshot
+// writes hundreds of chunks; hangwatch's own writes are not the program's I/O and need no tracing.
+const { closeSync, openSync, statSync, writeSync } = fs;
 
 let inspectorModule: InspectorModule | null | undefined;
 

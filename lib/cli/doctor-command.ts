@@ -19,8 +19,9 @@ import { UsageError } from './errors.js';
 export const usage = `Usage: hangwatch doctor [options] -- <command> [args...]
 
 Runs <command> (a Node.js program, or a script that starts one) with the hangwatch preload,
-samples CPU, memory, heap, event-loop delay and utilization, active handles and GC, and
-diagnoses event-loop blocking, I/O wait, GC pressure, memory leaks and handle leaks.
+samples CPU, memory, heap, event-loop delay and utilization, active handles and GC, traces
+synchronous I/O after start-up by call site, and diagnoses event-loop blocking, I/O wait,
+GC pressure, memory leaks, handle leaks and synchronous I/O.
 
 Options:
   --duration <s>      stop the program after <s> seconds (SIGINT, then SIGTERM, SIGKILL);
@@ -38,6 +39,8 @@ Options:
                       a pause of the program shown apart in the report), so that a slow leak
                       is told from garbage; default: 1/7 of --duration (0.5..10 s), else 2 s;
                       0: never (leaks are then judged from the program's own collections)
+  --no-sync-io        do not trace synchronous fs/child_process/zlib/crypto calls (tracing
+                      costs a few µs per such call after start-up)
   --quiet             no progress on stderr
   -h, --help          this help
 
@@ -90,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     quiet: { type: 'boolean' },
     'heap-snapshots': { type: 'boolean' },
     'live-heap': { type: 'string' },
+    'no-sync-io': { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(`${usage}\n`);
@@ -129,6 +133,7 @@ export async function run(argv: string[]): Promise<number> {
       env: {
         HANGWATCH_STDERR: '0',
         HANGWATCH_REPORT_DIR: 'off',
+        HANGWATCH_SYNC_IO: values['no-sync-io'] ? '0' : '1',
         ...(blockMs !== undefined ? { HANGWATCH_BLOCK_MS: String(blockMs) } : {}),
         ...(liveHeapS > 0 ? { HANGWATCH_LIVE_HEAP_MS: String(Math.round(liveHeapS * 1000)) } : {}),
         ...(snapshotDir && durationS !== undefined
@@ -165,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
     blocks: runResult.blocks,
     hangwatchPauses: runResult.hangwatchPauses,
     samplesEpochMs: Date.parse(runResult.startedAt),
+    ...(runResult.syncIo ? { syncIo: runResult.syncIo } : {}),
     ...(growingConstructors ? { growingConstructors } : {}),
     ...(blockMs !== undefined ? { thresholds: { blockDelayMs: blockMs } } : {}),
   });

@@ -1,7 +1,8 @@
 /**
  * How `watchPool` works with a pool library: which method acquires a resource, how a resource
- * goes back, and how to read the pool's counts. Built in for `pg.Pool` and `generic-pool`
- * (recognised by their shape); any other pool is described with the `adapter` option.
+ * goes back, and how to read the pool's counts. Built in for `pg.Pool`, `generic-pool` and mysql2
+ * (`mysql2.createPool` and `mysql2/promise` pools), recognised by their shape; any other pool is
+ * described with the `adapter` option.
  */
 import { InvalidOptionError } from '../errors.js';
 import { functionOption, optionalObject, optionKeys, stringOption } from '../validate.js';
@@ -34,6 +35,12 @@ export interface PoolAdapter {
 /** An adapter resolved for one pool. */
 export interface ResolvedPoolAdapter {
   kind: string;
+  /**
+   * The object whose methods are wrapped and whose counts are read, when it is not the pool
+   * passed to `watchPool` (a `mysql2/promise` pool: the callback pool inside it, through which
+   * its acquisitions go).
+   */
+  target?: (pool: object) => object;
   acquire: string;
   release: string[];
   resourceRelease: string | undefined;
@@ -87,6 +94,34 @@ const genericPool: ResolvedPoolAdapter = {
   },
 };
 
+interface Mysql2PoolInternals {
+  _allConnections: { length: number };
+  _freeConnections: { length: number };
+  _connectionQueue: { length: number };
+  config?: { connectionLimit?: unknown };
+}
+
+/**
+ * mysql2's pool (`mysql2.createPool`): `getConnection(cb)` acquires (as `pool.query()` and
+ * `pool.execute()` do inside); every way back — `connection.release()`, `destroy()`, a broken
+ * connection, the end of a `pool.query()` — goes through `pool.releaseConnection(connection)`.
+ * Its counts are its queues: all connections, free ones, queued callbacks; `connectionLimit` 0 is no limit.
+ */
+const mysql2Pool: ResolvedPoolAdapter = {
+  kind: 'mysql2',
+  acquire: 'getConnection',
+  release: ['releaseConnection'],
+  resourceRelease: undefined,
+  counts(pool) {
+    const p = pool as Mysql2PoolInternals;
+    const max = p.config?.connectionLimit;
+    return { size: p._allConnections.length, idle: p._freeConnections.length, waiting: p._connectionQueue.length, ...(typeof max === 'number' && max > 0 ? { max } : {}) };
+  },
+};
+
+/** A `mysql2/promise` pool (`mysql2/promise`'s `createPool`, `pool.promise()`): a wrapper whose every acquisition goes through the callback pool it holds (`.pool`). */
+const mysql2PromisePool: ResolvedPoolAdapter = { ...mysql2Pool, kind: 'mysql2/promise', target: (pool) => (pool as { pool: object }).pool };
+
 const ADAPTER_KEYS = optionKeys<PoolAdapter>({ kind: true, acquire: true, release: true, resourceRelease: true, counts: true });
 
 function isPgPool(pool: Record<string, unknown>): boolean {
@@ -97,12 +132,32 @@ function isGenericPool(pool: Record<string, unknown>): boolean {
   return typeof pool.acquire === 'function' && typeof pool.release === 'function' && typeof pool.destroy === 'function' && 'borrowed' in pool && 'pending' in pool;
 }
 
+const hasLength = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
+
+function isMysql2Pool(pool: Record<string, unknown>): boolean {
+  return (
+    typeof pool.getConnection === 'function' &&
+    typeof pool.releaseConnection === 'function' &&
+    typeof pool.promise === 'function' &&
+    hasLength(pool._allConnections) &&
+    hasLength(pool._freeConnections) &&
+    hasLength(pool._connectionQueue)
+  );
+}
+
+function isMysql2PromisePool(pool: Record<string, unknown>): boolean {
+  const inner = pool.pool;
+  return typeof pool.getConnection === 'function' && typeof inner === 'object' && inner !== null && isMysql2Pool(inner as Record<string, unknown>);
+}
+
 /** The adapter for `pool`: the `adapter` option, else a built-in one by the pool's shape, else undefined. */
 export function adapterFor(pool: object, option: unknown): ResolvedPoolAdapter | undefined {
   if (option !== undefined) return resolveAdapterOption(pool, option);
   const p = pool as Record<string, unknown>;
   if (isPgPool(p)) return pgPool;
   if (isGenericPool(p)) return genericPool;
+  if (isMysql2Pool(p)) return mysql2Pool;
+  if (isMysql2PromisePool(p)) return mysql2PromisePool;
   return undefined;
 }
 

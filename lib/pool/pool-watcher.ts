@@ -37,6 +37,8 @@ export class PoolWatcher {
   readonly waiters = new Set<Acquisition>();
   private readonly restore: Array<() => void> = [];
   private readonly wrappedResources = new WeakSet<object>();
+  /** The callbacks this watcher gave a callback-style acquire. */
+  readonly callbacks = new WeakSet<object>();
 
   constructor(
     readonly pool: object,
@@ -50,13 +52,18 @@ export class PoolWatcher {
     const watcher = this;
     this.replaceMethod(this.adapter.acquire, (original) =>
       function acquireWatched(this: unknown, ...args: unknown[]): unknown {
-        const a = watcher.beginAcquire(acquireWatched);
         const last = args[args.length - 1];
+        // The pool retrying an acquisition it already began (mysql2 does, when the connection it
+        // meant to hand over was removed): the first acquisition goes on.
+        if (typeof last === 'function' && watcher.callbacks.has(last)) return original.apply(this, args);
+        const a = watcher.beginAcquire(acquireWatched);
         if (typeof last === 'function') {
-          args[args.length - 1] = function acquired(this: unknown, err: unknown, resource: unknown, ...rest: unknown[]): unknown {
+          const acquired = function acquired(this: unknown, err: unknown, resource: unknown, ...rest: unknown[]): unknown {
             watcher.endAcquire(a, err ? undefined : resource);
             return (last as AnyFunction).call(this, err, resource, ...rest);
           };
+          watcher.callbacks.add(acquired);
+          args[args.length - 1] = acquired;
         }
         let result: unknown;
         try {

@@ -23,14 +23,14 @@ export interface WatchPoolOptions {
    * very high rate — holders then have their operation and age but no site.
    */
   acquireStacks?: boolean;
-  /** For a pool that is not a `pg.Pool` or a generic-pool pool: how to acquire and release. */
+  /** For a pool that is not a `pg.Pool`, a generic-pool pool or a mysql2 pool: how to acquire and release. */
   adapter?: PoolAdapter;
 }
 
 /** What `watchPool` returns. */
 export interface PoolWatch {
   readonly name: string;
-  /** `pg.Pool`, `generic-pool`, or the adapter's kind. */
+  /** `pg.Pool`, `generic-pool`, `mysql2`, `mysql2/promise`, or the adapter's kind. */
   readonly kind: string;
   /** The pool's counts now. */
   counts(): PoolCounts;
@@ -44,7 +44,8 @@ const WATCH_POOL_KEYS = optionKeys<WatchPoolOptions>({ name: true, acquireStacks
 const watched = new Map<object, PoolWatcher>();
 
 /**
- * Watch `pool` (a `pg.Pool`, a generic-pool pool, or any pool described by `adapter`). From now
+ * Watch `pool` (a `pg.Pool`, a generic-pool pool, a mysql2 pool — callback or promise API — or
+ * any pool described by `adapter`). From now
  * on every hang operation carries its context (see docs/stories.md for the cost), so that the
  * holders of the pool's resources can be named. Throws `UnknownPoolError` for an object it does
  * not recognise, `PoolAlreadyWatchedError` for a pool already watched, `InvalidOptionError` for
@@ -57,11 +58,13 @@ export function watchPool(pool: object, options?: WatchPoolOptions): PoolWatch {
   const acquireStacks = booleanOption('acquireStacks', o.acquireStacks, true);
   const adapter = adapterFor(pool, o.adapter);
   if (!adapter) throw new UnknownPoolError(describe(pool));
-  const existing = watched.get(pool);
+  // A mysql2/promise pool is watched through the callback pool inside it: both are one pool.
+  const target = adapter.target?.(pool) ?? pool;
+  const existing = watched.get(target);
   if (existing) throw new PoolAlreadyWatchedError(existing.name);
-  const watcher = new PoolWatcher(pool, name, adapter, acquireStacks);
+  const watcher = new PoolWatcher(target, name, adapter, acquireStacks);
   watcher.install();
-  watched.set(pool, watcher);
+  watched.set(target, watcher);
   const release = carryContextForEveryOperation();
   addReportExtra(addPoolWaits);
   let stopped = false;
@@ -74,7 +77,7 @@ export function watchPool(pool: object, options?: WatchPoolOptions): PoolWatch {
       if (stopped) return;
       stopped = true;
       watcher.uninstall();
-      watched.delete(pool);
+      watched.delete(target);
       release();
     },
   };

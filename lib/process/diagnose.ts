@@ -1,7 +1,7 @@
 /**
  * `diagnose(samples)`: from the per-interval series of a run (CPU, memory, handles, event-loop
  * delay and utilization, GC), name what is wrong — event-loop blocking, I/O wait, GC pressure,
- * memory leak, handle leak — each with its evidence and a next step, or say the run looked healthy.
+ * memory leak, handle leak, synchronous I/O after start-up — each with its evidence and a next step, or say the run looked healthy.
  *
  * The rules and thresholds are documented in docs/cli.md ("How the doctor decides"); every
  * threshold can be overridden.
@@ -10,6 +10,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
 import { byRetainedThenSize, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Finding, type GrowingConstructor, type HangwatchPause } from '../report/diagnosis.js';
 import { formatBytes, formatMs } from '../report/format-units.js';
+import type { SyncIoReport } from '../report/sync-io-report.js';
 import { numberOption, optionalObject, optionKeys } from '../validate.js';
 import { findBlocking, programBlocks } from './diagnosis/blocking.js';
 import { findGcPressure } from './diagnosis/gc-pressure.js';
@@ -18,12 +19,13 @@ import { describePauses } from './diagnosis/hangwatch-pauses.js';
 import { findIoWait } from './diagnosis/io-wait.js';
 import { findMemoryLeak } from './diagnosis/memory-leak.js';
 import { max, mean } from './diagnosis/series.js';
+import { findSyncIo, summarizeSyncIo } from './diagnosis/sync-io.js';
 import { validateThresholds } from './diagnosis/thresholds.js';
 import type { IntervalSample } from './interval-sampler.js';
 
 export { DEFAULT_THRESHOLDS } from './diagnosis/thresholds.js';
 
-const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, hangwatchPauses: true, thresholds: true, samplesEpochMs: true });
+const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, hangwatchPauses: true, syncIo: true, thresholds: true, samplesEpochMs: true });
 
 export interface DiagnoseOptions {
   /** Block events from the block monitor: their stacks are attached to an event-loop-blocking finding. */
@@ -32,6 +34,8 @@ export interface DiagnoseOptions {
   growingConstructors?: GrowingConstructor[];
   /** hangwatch's own pauses of the program (`SupervisedRun.hangwatchPauses`): shown apart, never blamed on it. */
   hangwatchPauses?: HangwatchPause[];
+  /** Synchronous I/O after start-up by call site (`SupervisedRun.syncIo`, `traceSyncIo().report()`): a finding when there is enough of it, and shown whatever the findings. */
+  syncIo?: SyncIoReport;
   thresholds?: Partial<DiagnosisThresholds>;
   /**
    * Wall-clock time (ms since the epoch) of the samples' `t = 0` (`Date.parse(run.startedAt)` for a
@@ -83,14 +87,16 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
   if (!Array.isArray(pauses)) throw new InvalidOptionError('hangwatchPauses', 'an array of pauses', pauses);
   const blocks = programBlocks(opts.blocks ?? []);
   const growing = opts.growingConstructors ? [...opts.growingConstructors].sort(byRetainedThenSize).slice(0, TOP_GROWING) : undefined;
+  const syncIo = opts.syncIo === undefined ? undefined : summarizeSyncIo(opts.syncIo);
+  const summary = summarize(list, blocks, pauses);
   const findings = [
     findBlocking(list, thresholds, blocks, opts.samplesEpochMs === undefined ? undefined : numberOption('samplesEpochMs', opts.samplesEpochMs, 0, { min: 0 })),
     findIoWait(list, thresholds),
     findGcPressure(list, thresholds),
     findMemoryLeak(list, thresholds, growing),
     findHandleLeak(list, thresholds),
+    findSyncIo(syncIo, summary.durationMs, thresholds),
   ].filter((f): f is Finding => f !== undefined);
-  const summary = summarize(list, blocks, pauses);
   if (findings.length === 0) {
     findings.push({
       kind: 'healthy',
@@ -122,5 +128,6 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
     hangwatchPauses: describePauses(pauses),
   };
   if (growing) diagnosis.growingConstructors = growing;
+  if (syncIo) diagnosis.syncIo = syncIo;
   return diagnosis;
 }

@@ -20,6 +20,15 @@ export interface PreloadLocation {
   registerPath: string;
   /** `--import` arguments, in order, to put in NODE_OPTIONS (file URLs, so no quoting is needed). */
   importArgs: string[];
+  /**
+   * Environment the program needs for them. From source: ESBUILD_WORKER_THREADS=0. tsx, put into
+   * the program only to load the TypeScript preload, also compiles the program's CommonJS files
+   * as they are required, with esbuild's synchronous API; that API's worker thread was seen to
+   * leave the main thread waiting forever (Atomics.wait without a timeout, in tsx's require hook)
+   * while a cold compile cache made an Express app's start-up long — no sample, no exit on SIGINT.
+   * esbuild's child-process path for the same calls does not hang.
+   */
+  env: Record<string, string>;
 }
 
 export function preloadLocation(): PreloadLocation {
@@ -27,15 +36,18 @@ export function preloadLocation(): PreloadLocation {
   const ext = extname(here);
   const registerPath = join(dirname(here), '..', `register${ext}`);
   const importArgs: string[] = [];
+  const env: Record<string, string> = {};
   if (ext === '.ts') {
     const tsx = createRequire(registerPath).resolve('tsx');
     importArgs.push(`--import=${pathToFileURL(tsx).href}`);
+    env.ESBUILD_WORKER_THREADS = '0';
   }
   importArgs.push(`--import=${pathToFileURL(registerPath).href}`);
-  return { registerPath, importArgs };
+  return { registerPath, importArgs, env };
 }
 
-/** NODE_OPTIONS with the preload added after what was already there. */
-export function nodeOptionsWithPreload(existing: string | undefined): string {
-  return [existing?.trim(), ...preloadLocation().importArgs].filter(Boolean).join(' ');
+/** The environment that loads the preload: NODE_OPTIONS with it added after what was already there, and what it needs (`PreloadLocation.env`). */
+export function environmentWithPreload(existingNodeOptions: string | undefined): Record<string, string> {
+  const { importArgs, env } = preloadLocation();
+  return { ...env, NODE_OPTIONS: [existingNodeOptions?.trim(), ...importArgs].filter(Boolean).join(' ') };
 }

@@ -19,7 +19,7 @@ import { createProcessUsageReader, type ProcessUsageReader, type ProcessUsageSou
 import { CHANNEL_ENV, ChannelReader, type ChannelRecord, type HelloRecord } from './doctor-channel.js';
 import { ChildStartError, ProcessSamplingUnsupportedError } from './errors.js';
 import type { IntervalSample } from './interval-sampler.js';
-import { nodeOptionsWithPreload } from './preload-location.js';
+import { environmentWithPreload } from './preload-location.js';
 
 export interface ExternalSample {
   /** Milliseconds since the run started. */
@@ -139,7 +139,7 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
-    NODE_OPTIONS: nodeOptionsWithPreload(options.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
+    ...environmentWithPreload(options.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
     [CHANNEL_ENV]: channelPath,
     HANGWATCH_SAMPLE_MS: String(options.intervalMs),
   };

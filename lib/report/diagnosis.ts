@@ -4,8 +4,9 @@
  */
 import type { SelfPauseReason } from '../capture/self-pause.js';
 import type { StackFrame } from '../capture/stack-frame.js';
+import type { SyncIoSite } from './sync-io-report.js';
 
-export type FindingKind = 'event-loop-blocking' | 'io-wait' | 'gc-pressure' | 'memory-leak' | 'handle-leak' | 'healthy';
+export type FindingKind = 'event-loop-blocking' | 'io-wait' | 'gc-pressure' | 'memory-leak' | 'handle-leak' | 'sync-io' | 'healthy';
 
 export interface Evidence {
   label: string;
@@ -78,6 +79,19 @@ export interface Finding {
   blockingStacks?: BlockingStack[];
   /** memory-leak: growing constructors, when a heap snapshot pair was taken. */
   growingConstructors?: GrowingConstructor[];
+  /** sync-io: the call sites of synchronous I/O after start-up, the most total time first. */
+  syncIoSites?: SyncIoSite[];
+}
+
+/** Synchronous I/O of the program after start-up, by call site (the doctor traces it unless `--no-sync-io`). */
+export interface SyncIoSummary {
+  totalCalls: number;
+  /** Time inside the calls, ms. */
+  totalMs: number;
+  /** Call sites, the most total time first (at most 10). */
+  sites: SyncIoSite[];
+  /** Call sites not listed. */
+  sitesOmitted: number;
 }
 
 export interface DiagnosisThresholds {
@@ -105,6 +119,10 @@ export interface DiagnosisThresholds {
   handleLeakMinGrowth: number;
   /** Fewer samples than this: trends (leaks) are not judged. Default 6. */
   minSamplesForTrend: number;
+  /** Synchronous I/O: a finding from this many calls after start-up... Default 3. */
+  syncIoMinCalls: number;
+  /** ...or this much time inside them, ms. Default 10. */
+  syncIoMinMs: number;
 }
 
 export interface DiagnosisSummary {
@@ -139,5 +157,7 @@ export interface Diagnosis {
   hangwatchPauses: HangwatchPauseNote[];
   /** With heap snapshots: the constructors that grew most between them, whatever the findings. */
   growingConstructors?: GrowingConstructor[];
+  /** When synchronous I/O was traced: its calls after start-up, whatever the findings (no calls: zero, no sites). */
+  syncIo?: SyncIoSummary;
   thresholds: DiagnosisThresholds;
 }

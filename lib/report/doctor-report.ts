@@ -6,6 +6,7 @@ import { formatFrame } from '../capture/stack-frame.js';
 import type { SupervisedRun } from '../process/supervised-run.js';
 import { VISIBLE_STACK_FRAMES, type Diagnosis, type Finding, type GrowingConstructor } from './diagnosis.js';
 import { formatBytes, formatMs } from './format-units.js';
+import { syncIoSiteLines } from './render-sync-io-text.js';
 import { requiredArray, requiredObject } from '../validate.js';
 
 export interface DoctorReport {
@@ -30,6 +31,10 @@ export function renderFindingText(finding: Finding): string {
       for (const f of s.frames.slice(0, VISIBLE_STACK_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
     });
   }
+  if (finding.syncIoSites?.length) {
+    lines.push('  call sites (costliest first):');
+    for (const site of finding.syncIoSites) lines.push(...syncIoSiteLines(site, '    '));
+  }
   lines.push(`  next step: ${finding.nextStep}`);
   return lines.join('\n');
 }
@@ -50,6 +55,12 @@ export function renderDoctorText(report: DoctorReport): string {
   if (pauses.length) lines.push('', `hangwatch's own pauses (not counted as the program's blocking):`, ...pauses.map((p) => `  ${p.text}`));
   const growing = diagnosis.growingConstructors ?? diagnosis.findings.find((f) => f.growingConstructors)?.growingConstructors;
   if (growing?.length) lines.push('', 'growing constructors between the heap snapshots (most retained first):', ...growing.map((c) => `  ${growingConstructorText(c)}`));
+  const io = diagnosis.syncIo;
+  // Below a finding's thresholds, the calls are still listed (with a finding, they are in it).
+  if (io && !diagnosis.findings.some((f) => f.syncIoSites)) {
+    lines.push('', io.totalCalls ? `synchronous I/O after start-up: ${io.totalCalls} call(s), ${formatMs(io.totalMs)} (not enough for a finding):` : 'synchronous I/O after start-up: none');
+    for (const site of io.sites) lines.push(...syncIoSiteLines(site, '  '));
+  }
   return lines.join('\n');
 }
 

@@ -7,7 +7,8 @@
 import { formatFrame, isNodeInternal, type StackFrame } from '../capture/stack-frame.js';
 import type { BlockEvent } from '../loop/index.js';
 import { describeSelfPauseReason } from '../capture/self-pause.js';
-import type { Finding, GrowingConstructor } from './diagnosis.js';
+import type { Diagnosis, Finding, GrowingConstructor } from './diagnosis.js';
+import type { SyncIoSite } from './sync-io-report.js';
 import { requiredDoctorReport, type DoctorReport } from './doctor-report.js';
 import { formatBytes, formatMs } from './format-units.js';
 import { escapeHtml, renderLineChart, type ChartPoint } from './render-html-charts.js';
@@ -40,6 +41,7 @@ function findingHtml(f: Finding): string {
     `<p>${escapeHtml(f.summary)}</p>` +
     `<table class="evidence">${evidence}</table>` +
     (stacks ? `<h4>Top blocking stacks</h4>${stacks}` : '') +
+    (f.syncIoSites?.length ? `<h4>Call sites, costliest first</h4>${syncIoSitesHtml(f.syncIoSites)}` : '') +
     `<p class="next"><strong>Next step:</strong> ${escapeHtml(f.nextStep)}</p>` +
     `</section>`
   );
@@ -51,6 +53,27 @@ function growingHtml(growing: GrowingConstructor[] | undefined): string {
     .map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td><td>${c.retainedBytes !== undefined ? escapeHtml(formatBytes(c.retainedBytes)) : '—'}</td></tr>`)
     .join('');
   return `<h2 id="growing">Growing constructors between the heap snapshots</h2><table class="growing"><tr><th>constructor</th><th>objects</th><th>self size</th><th>retained by the new objects</th></tr>${rows}</table>`;
+}
+
+function syncIoSitesHtml(sites: SyncIoSite[]): string {
+  const where = (f: StackFrame): string => `<code>${escapeHtml(`${f.functionName} (${f.file}:${f.line})`)}</code>`;
+  const rows = sites
+    .map(
+      (s) =>
+        `<tr><td><code>${escapeHtml(s.call)}</code></td><td>×${s.count}</td><td>${escapeHtml(formatMs(s.totalMs))}</td><td>${escapeHtml(formatMs(s.maxMs))}</td>` +
+        `<td>${where(s.caller)}${s.caller.sourceLine ? `<span class="src">${escapeHtml(s.caller.sourceLine)}</span>` : ''}${s.via ? `<br><span class="muted">called from</span> ${where(s.via)}` : ''}</td></tr>`,
+    )
+    .join('');
+  return `<table class="sync-io"><tr><th>call</th><th>calls</th><th>total</th><th>longest</th><th>call site</th></tr>${rows}</table>`;
+}
+
+/** Synchronous I/O that was traced but is not a finding (a finding shows its call sites itself). */
+function syncIoHtml(diagnosis: Diagnosis): string {
+  const io = diagnosis.syncIo;
+  if (!io || diagnosis.findings.some((f) => f.syncIoSites)) return '';
+  const head = '<h2 id="sync-io">Synchronous I/O after start-up</h2>';
+  if (!io.totalCalls) return `${head}<p class="muted">None: no synchronous fs, child_process, zlib or crypto call after start-up.</p>`;
+  return `${head}<p class="muted">${io.totalCalls} call(s), ${escapeHtml(formatMs(io.totalMs))} in all: not enough for a finding.</p>${syncIoSitesHtml(io.sites)}`;
 }
 
 function pausesHtml(pauses: { text: string }[], totalMs: number): string {
@@ -87,9 +110,9 @@ code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 .finding.warning{border-left-color:#f76b15}.finding.critical{border-left-color:#e5484d}
 .badge{font-size:11px;text-transform:uppercase;letter-spacing:.04em;padding:1px 6px;border-radius:8px;background:#eceef0;color:#11181c;vertical-align:middle}
 .critical .badge{background:#ffe5e5;color:#cd2b31}.warning .badge{background:#ffefd6;color:#bd4b00}
-table.evidence,table.growing{border-collapse:collapse;margin:6px 0}
-table.evidence th,table.growing th{text-align:left;font-weight:500;color:#687076;padding:2px 14px 2px 0;vertical-align:top}
-table.evidence td,table.growing td{padding:2px 14px 2px 0}
+table.evidence,table.growing,table.sync-io{border-collapse:collapse;margin:6px 0}
+table.evidence th,table.growing th,table.sync-io th{text-align:left;font-weight:500;color:#687076;padding:2px 14px 2px 0;vertical-align:top}
+table.evidence td,table.growing td,table.sync-io td{padding:2px 14px 2px 0;vertical-align:top}
 .next{background:#f1f3f5;border-radius:4px;padding:6px 10px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px}
 figure.chart{background:#fff;border:1px solid #dfe3e6;border-radius:6px;margin:0;padding:8px}
@@ -200,6 +223,7 @@ export function renderDoctorHtml(report: DoctorReport): string {
 <div class="diagnosis">${diagnosis.findings.map(findingHtml).join('')}</div>
 ${pausesHtml(diagnosis.hangwatchPauses ?? [], sum.hangwatchPauseMs ?? 0)}
 ${growingHtml(diagnosis.growingConstructors ?? diagnosis.findings.find((f) => f.growingConstructors)?.growingConstructors)}
+${syncIoHtml(diagnosis)}
 <h2 id="charts">Over time</h2>
 <p class="muted">Shaded: where a finding was seen.</p>
 <div class="charts">${charts.join('')}</div>

@@ -6,13 +6,16 @@
 import { formatMs } from './format-units.js';
 import type { PoolHolder, PoolWait } from './hang-report.js';
 
+/** Pools whose resources are database connections. */
+const CONNECTION_POOLS = new Set(['pg.Pool', 'mysql2', 'mysql2/promise']);
+
 /** Holders listed in a text report (the JSON report has up to 50). */
 const MAX_TEXT_HOLDERS = 10;
 
 export function renderPoolWaitsText(waits: PoolWait[]): string[] {
   const lines: string[] = [];
   for (const w of waits) {
-    const noun = w.kind === 'pg.Pool' ? 'connection' : 'resource';
+    const noun = CONNECTION_POOLS.has(w.kind) ? 'connection' : 'resource';
     const c = w.counts;
     const of = c.max !== undefined ? ` of max ${c.max}` : ` of ${c.size}`;
     lines.push(

@@ -15,9 +15,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { findSourceMap, syncBuiltinESMExports } from 'node:module';
 import zlib from 'node:zlib';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
+import { isHangwatchFile } from '../capture/own-files.js';
 import { urlToFile, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
@@ -55,7 +55,6 @@ const MODULES: Array<[string, object]> = [
 ];
 /** Frames looked at per call: enough to see a module evaluation below a call made from top-level code. */
 const FRAMES = 16;
-const OWN_ROOT = ownRoot();
 
 interface Aggregate {
   call: string;
@@ -223,11 +222,11 @@ function callerOf(above: (...args: never[]) => unknown): [Caller, Caller | undef
       }
       const file = urlToFile(raw);
       if (!caller) {
-        if (file.startsWith(OWN_ROOT)) return undefined; // hangwatch's own I/O
+        if (isHangwatchFile(file)) return undefined; // hangwatch's own I/O (lib/, and native-free-fallbacks/: the heap snapshot writer)
         caller = { file, line: cs.getLineNumber() ?? 0, column: cs.getColumnNumber() ?? 0, functionName: nameOf(cs) };
         continue;
       }
-      if (!via && caller.file.includes('/node_modules/') && !file.includes('/node_modules/') && !file.startsWith(OWN_ROOT)) {
+      if (!via && caller.file.includes('/node_modules/') && !file.includes('/node_modules/') && !isHangwatchFile(file)) {
         via = { file, line: cs.getLineNumber() ?? 0, column: cs.getColumnNumber() ?? 0, functionName: nameOf(cs) };
       }
     }
@@ -276,12 +275,4 @@ function mapCaller(c: Caller): StackFrame {
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-function ownRoot(): string {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, ownRoot);
-  const m = /\((.*):\d+:\d+\)/.exec(holder.stack?.split('\n')[1] ?? '') ?? /at (.*):\d+:\d+/.exec(holder.stack?.split('\n')[1] ?? '');
-  // .../lib/sync-io/trace-sync-io.(ts|js) → .../lib
-  return m?.[1] ? dirname(dirname(urlToFile(m[1]))) : '\0';
 }

@@ -4,8 +4,10 @@ import type { FindingKind } from '../../lib/report/diagnosis.js';
 import type { DoctorReport } from '../../lib/report/doctor-report.js';
 import { fixture, runCli } from './run-cli.js';
 
-export async function doctor(name: string, extra: string[] = [], args: string[] = [], seconds = 5): Promise<DoctorReport> {
-  const r = await runCli(['doctor', '--duration', String(seconds), '--interval', '200', '--json', '--quiet', ...extra, '--', process.execPath, fixture(name), ...args]);
+/** `seconds` undefined: no --duration, the doctor waits for the program to exit. `env`: for the doctor and the program. */
+export async function doctor(name: string, extra: string[] = [], args: string[] = [], seconds: number | undefined = 5, env: NodeJS.ProcessEnv = {}): Promise<DoctorReport> {
+  const duration = seconds === undefined ? [] : ['--duration', String(seconds)];
+  const r = await runCli(['doctor', ...duration, '--interval', '200', '--json', '--quiet', ...extra, '--', process.execPath, fixture(name), ...args], { env });
   if (r.code !== 0) throw new Error(`doctor exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as DoctorReport;
 }

@@ -1,16 +1,18 @@
 // The HTML report on a synthetic run that has everything the fixtures cannot produce here:
 // block events with stacks, growing constructors, hostile strings. Rendered in Chromium.
-import t from 'tap';
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diagnose } from '../../lib/process/diagnose.js';
+import t from 'tap';
 import type { BlockEvent } from '../../lib/loop/index.js';
-import type { DoctorReport } from '../../lib/report/doctor-report.js';
-import { renderDoctorHtml } from '../../lib/report/render-html-doctor.js';
+import { diagnose } from '../../lib/process/diagnose.js';
+import { type DoctorReport, renderDoctorText } from '../../lib/report/doctor-report.js';
 import { niceCeiling, reducePoints } from '../../lib/report/render-html-charts.js';
+import { renderDoctorHtml } from '../../lib/report/render-html-doctor.js';
+import type { SyncIoReport } from '../../lib/report/sync-io-report.js';
+import { servicesRequired } from '../helpers.js';
 import { delay, series } from '../process/synthetic-samples.js';
 import { chromiumSkip, findChromium, renderInChromium } from './chromium.js';
-import { servicesRequired } from '../helpers.js';
 import { ROOT } from './run-cli.js';
 
 const hostile = '</script><img src=x onerror=alert(1)>';
@@ -33,7 +35,22 @@ const samples = series(40, (i) => ({
   heapUsedBytes: 20e6 + i * 2e6,
   ...(i % 3 === 0 ? { loopDelay: delay(200 + i), loopUtilization: 0.97, cpuPercent: 99 } : {}),
 }));
-const diagnosis = diagnose(samples, { blocks, hangwatchPauses: [{ reason: 'heap-snapshot', atMs: 2500, durationMs: 1800 }], growingConstructors: [{ name: 'SessionRecord', countDelta: 1200, sizeDeltaBytes: 80e6 }, { name: hostile, countDelta: 3, sizeDeltaBytes: 100 }] });
+const syncIoReport = (calls: number): SyncIoReport => ({
+  schema: 'hangwatch.sync-io',
+  schemaVersion: 1,
+  pid: 4242,
+  since: '',
+  at: '',
+  totalCalls: calls,
+  totalMs: calls * 0.5,
+  sites: calls ? [{ call: 'fs.readFileSync', caller: frame('loadTemplate', 30), via: frame(hostile, 8), count: calls, totalMs: calls * 0.5, maxMs: 0.9 }] : [],
+});
+const diagnosis = diagnose(samples, {
+  blocks,
+  hangwatchPauses: [{ reason: 'heap-snapshot', atMs: 2500, durationMs: 1800 }],
+  growingConstructors: [{ name: 'SessionRecord', countDelta: 1200, sizeDeltaBytes: 80e6 }, { name: hostile, countDelta: 3, sizeDeltaBytes: 100 }],
+  syncIo: syncIoReport(120),
+});
 const report: DoctorReport = {
   schema: 'hangwatch.doctor-report',
   schemaVersion: 1,
@@ -65,7 +82,22 @@ writeFileSync(path, html);
 
 t.test('the synthetic run has the findings the page must show', async (t) => {
   const kinds = diagnosis.findings.map((f) => f.kind);
-  t.ok(kinds.includes('event-loop-blocking') && kinds.includes('memory-leak'), kinds.join(','));
+  t.ok(kinds.includes('event-loop-blocking') && kinds.includes('memory-leak') && kinds.includes('sync-io'), kinds.join(','));
+});
+
+t.test('synchronous I/O: the call sites in the finding; below the thresholds, in a section of their own', async (t) => {
+  t.match(html, /<section class="finding warning" data-kind="sync-io">[\s\S]*<table class="sync-io">[\s\S]*<code>fs\.readFileSync<\/code><\/td><td>×120<\/td>[\s\S]*loadTemplate \(\/app\/server\.js:30\)/);
+  t.notMatch(html, /<h2 id="sync-io">/, 'no separate section when the finding shows them');
+  const few = { ...report, diagnosis: diagnose(samples, { syncIo: syncIoReport(1) }) };
+  t.notOk(few.diagnosis.findings.some((f) => f.kind === 'sync-io'));
+  t.match(renderDoctorHtml(few), /<h2 id="sync-io">Synchronous I\/O after start-up<\/h2><p class="muted">1 call\(s\), 0\.5 ms in all: not enough for a finding\.<\/p><table class="sync-io">/);
+  t.match(renderDoctorText(few), /\nsynchronous I\/O after start-up: 1 call\(s\), 0\.5 ms \(not enough for a finding\):\n {2}fs\.readFileSync ×1, 0\.5 ms total \(max 0\.9 ms\) in loadTemplate \(\/app\/server\.js:30\)\n {6}const x = loadTemplate/);
+  const none = { ...report, diagnosis: diagnose(samples, { syncIo: syncIoReport(0) }) };
+  t.match(renderDoctorHtml(none), /<h2 id="sync-io">Synchronous I\/O after start-up<\/h2><p class="muted">None/);
+  t.match(renderDoctorText(none), /\nsynchronous I\/O after start-up: none$/);
+  const untraced = { ...report, diagnosis: diagnose(samples) };
+  t.notMatch(renderDoctorHtml(untraced), /id="sync-io"/);
+  t.notMatch(renderDoctorText(untraced), /synchronous I\/O/);
 });
 
 t.test("hangwatch's own pauses and the growing constructors have their sections", async (t) => {

@@ -48,6 +48,7 @@ t.test('healthy server: no problem', async (t) => {
   assertLoaded(t, report);
   t.same(kinds(report), ['healthy'], JSON.stringify(report.diagnosis.summary));
   t.equal(report.diagnosis.healthy, true);
+  t.same(report.diagnosis.syncIo, { totalCalls: 0, totalMs: 0, sites: [], sitesOmitted: 0 }, 'sync I/O traced, none after start-up');
 });
 
 const chromium = findChromium();

@@ -203,3 +203,26 @@ t.test('adapter: a callback-acquire pool whose resources release themselves', as
   t.ok(got, 'the victim got the connection');
   t.same(watch.holders(), [], 'every release went through the wrapped resource method');
 });
+
+t.test('a callback the pool retries through its own acquire (as mysql2 does) stays one acquisition, of the operation that began it', async (t) => {
+  const pool = new CallbackPool(1);
+  const watch = watchPool(pool, { name: 'retrying', adapter: { acquire: 'getConnection', resourceRelease: 'release' } });
+  t.teardown(() => watch.stop());
+  const detect = createHangDetector({ timeoutMs: 5000, output: 'none' });
+  let held: { release(): void } | undefined;
+  await detect(() => new Promise<void>((resolve) => pool.getConnection((_e, c) => resolve(void (held = c)))), 'holder');
+  let got = false;
+  const victim = detect(() => new Promise<void>((resolve) => pool.getConnection(() => resolve(void (got = true)))), 'victim');
+  t.equal(watch.counts().waiting, 1);
+  // Another operation makes the pool retry the queued callback; the pool is still full, so it queues again.
+  await detect(async () => {
+    const queued = pool.queue.shift()!;
+    pool.getConnection(queued);
+  }, 'retrier');
+  t.equal(pool.queue.length, 1, 'queued again');
+  t.equal(watch.counts().waiting, 1, 'one acquisition waits, not two');
+  held!.release();
+  await victim;
+  t.ok(got);
+  t.equal(watch.holders()[0]?.operation?.name, 'victim', 'held by the operation that began the acquisition');
+});

@@ -239,3 +239,53 @@ t.test('delays whose block events all say the process was starved are not the pr
   t.equal(f?.blockingStacks?.[0]?.count, 1, 'the starved blocks\' stacks are not evidence');
   t.throws(() => diagnose(samples, { samplesEpochMs: -1 }), { code: 'ERR_INVALID_OPTION' });
 });
+
+t.test('synchronous I/O after start-up: a finding with its call sites, costliest first; a few cheap calls are listed, not a finding', async (t) => {
+  const frame = (functionName: string, line: number) => ({ functionName, file: '/app/server.js', line, column: 5 });
+  const report = (sites: { call: string; count: number; totalMs: number; maxMs: number; line: number; via?: boolean }[]) => ({
+    schema: 'hangwatch.sync-io' as const,
+    schemaVersion: 1 as const,
+    pid: 1,
+    since: '',
+    at: '',
+    totalCalls: sites.reduce((a, s) => a + s.count, 0),
+    totalMs: sites.reduce((a, s) => a + s.totalMs, 0),
+    sites: sites.map((s) => ({ call: s.call, caller: frame('handler', s.line), count: s.count, totalMs: s.totalMs, maxMs: s.maxMs, ...(s.via ? { via: frame('route', 99) } : {}) })),
+  });
+  const s = series(40);
+  const many = report([
+    { call: 'fs.readFileSync', count: 200, totalMs: 40, maxMs: 2, line: 12 },
+    { call: 'zlib.gzipSync', count: 200, totalMs: 300, maxMs: 5, line: 20, via: true },
+  ]);
+  const d = diagnose(s, { syncIo: many });
+  const f = d.findings.find((x) => x.kind === 'sync-io');
+  t.ok(f, 'sync I/O found');
+  t.equal(f?.severity, 'warning', '340 ms of a 10 s run');
+  t.same(f?.syncIoSites?.map((x) => x.call), ['zlib.gzipSync', 'fs.readFileSync'], 'costliest first, whatever the order given');
+  t.match(f?.summary, /400 synchronous I\/O call\(s\).*zlib\.gzipSync in handler \(\/app\/server\.js:20\)/);
+  t.match(f?.evidence.find((e) => e.label === 'costliest call site')?.value, /called from route \(\/app\/server\.js:99\)/);
+  t.match(f?.nextStep, /zlib\.gzipSync in handler \(\/app\/server\.js:20\)/);
+  t.notOk(d.healthy);
+  t.equal(d.syncIo?.totalCalls, 400);
+
+  t.equal(diagnose(s, { syncIo: report([{ call: 'fs.readFileSync', count: 200, totalMs: 2000, maxMs: 30, line: 12 }]) }).findings[0]?.severity, 'critical', '20% of the run');
+
+  const few = diagnose(s, { syncIo: report([{ call: 'fs.statSync', count: 2, totalMs: 0.2, maxMs: 0.1, line: 3 }]) });
+  t.same(few.findings.map((x) => x.kind), ['healthy'], 'two cheap calls: no finding');
+  t.equal(few.syncIo?.sites[0]?.call, 'fs.statSync', 'but they are in the diagnosis');
+  t.same(kinds(s, { syncIo: report([{ call: 'child_process.execSync', count: 1, totalMs: 50, maxMs: 50, line: 3 }]) }), ['sync-io'], 'one costly call is one');
+  t.same(kinds(s, { syncIo: report([{ call: 'fs.statSync', count: 2, totalMs: 0.2, maxMs: 0.1, line: 3 }]), thresholds: { syncIoMinCalls: 2 } }), ['sync-io'], 'threshold overridden');
+  t.same(kinds(s, { syncIo: report([]) }), ['healthy']);
+  t.equal(diagnose(s).syncIo, undefined, 'not traced: nothing said');
+
+  const sites = Array.from({ length: 14 }, (_, i) => ({ call: 'fs.existsSync', count: 1, totalMs: i + 1, maxMs: i + 1, line: i + 1 }));
+  const capped = diagnose(s, { syncIo: { ...report(sites), sitesOmitted: 3 } });
+  t.equal(capped.syncIo?.sites.length, 10);
+  t.equal(capped.syncIo?.sitesOmitted, 7, 'the 4 not kept and the 3 the report left out');
+  t.match(capped.findings[0]?.evidence[0]?.value, /from 17 call site/);
+
+  t.throws(() => diagnose(s, { syncIo: 'x' as never }), InvalidOptionError);
+  t.throws(() => diagnose(s, { syncIo: { ...many, sites: 'x' } as never }), InvalidOptionError);
+  t.throws(() => diagnose(s, { syncIo: { ...many, sites: [{}] } as never }), InvalidOptionError);
+  t.throws(() => diagnose(s, { syncIo: { ...many, totalCalls: -1 } }), InvalidOptionError);
+});

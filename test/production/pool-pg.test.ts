@@ -6,11 +6,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Registry } from 'prom-client';
 import t from 'tap';
 import { createHangDetector, renderHangReportText, watchPool, withHangDetection, type HangReport } from '../../lib/index.js';
-import { createPrometheusExporter } from '../../lib/export/prometheus.js';
 import { servicesRequired } from '../helpers.js';
+import { assertPoolGauges } from './helpers/pool-gauges.js';
 import { startPostgres } from './helpers/services.js';
 
 const thisFile = fileURLToPath(import.meta.url);
@@ -78,14 +77,7 @@ if (!started.ok) {
     t.match(text, /Waiting [\d.]+ m?s for a connection of pool "db" \(pg\.Pool: 2 checked out of max 2, 0 idle, 1 waiting\)/);
     t.match(text, /LEAK: GET \/tasks\/:id \(#\d+, requestId=req-leak\) finished [\d.]+ m?s ago still holding a connection acquired [\d.]+ m?s ago at /);
 
-    const registry = new Registry();
-    const exporter = createPrometheusExporter({ registry, gc: false });
-    t.teardown(() => exporter.stop());
-    const metrics = await exporter.metrics();
-    t.match(metrics, /hangwatch_pool_resources\{pool="db",state="checked_out"\} 2/);
-    t.match(metrics, /hangwatch_pool_resources\{pool="db",state="waiting"\} 1/);
-    t.match(metrics, /hangwatch_pool_resources\{pool="db",state="max"\} 2/);
-    t.match(metrics, /hangwatch_pool_resources\{pool="db",state="held_after_end"\} 1/);
+    await assertPoolGauges(t, 'db', { checked_out: 2, waiting: 1, max: 2, held_after_end: 1 });
 
     releaseBusy();
     await busy;

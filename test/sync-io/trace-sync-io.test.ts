@@ -81,3 +81,23 @@ t.test('a throwing sync call still counts and throws unchanged', async (t) => {
   t.equal(err.code, 'ENOENT');
   t.equal(tracer.report().sites[0]?.count, 1);
 });
+
+t.test("hangwatch's own heap snapshot (its writer lives in native-free-fallbacks/) is not the program's sync I/O", async (t) => {
+  const { writeHeapSnapshot } = await import('../../lib/index.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'hangwatch-sync-io-own-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const tracer = traceSyncIo();
+  t.teardown(() => tracer.stop());
+  await nextTurn();
+  await writeHeapSnapshot({ dir, backend: 'inspector', minFreeBytes: 0 });
+  readFileSync(thisFile); // OWN-TEST-READ
+  const sites = tracer.report().sites;
+  t.same(
+    sites.map((s) => `${s.call} ${s.caller.file}`),
+    [`fs.readFileSync ${thisFile}`],
+    'only the test\'s own read',
+  );
+});

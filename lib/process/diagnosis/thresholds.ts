@@ -2,7 +2,7 @@
 import type { DiagnosisThresholds } from '../../report/diagnosis.js';
 import { numberOption, optionalObject, optionKeys } from '../../validate.js';
 
-const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({ blockDelayMs: true, blockMinShare: true, blockMinIntervals: true, blockSevereMs: true, ioMaxCpuPercent: true, ioMaxUtilization: true, ioMinPendingOperations: true, gcMinShare: true, leakMinGrowthBytes: true, leakMinRelativeGrowth: true, handleLeakMinGrowth: true, minSamplesForTrend: true });
+const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({ blockDelayMs: true, blockMinShare: true, blockMinIntervals: true, blockSevereMs: true, ioMaxCpuPercent: true, ioMaxUtilization: true, ioMinPendingOperations: true, gcMinShare: true, leakMinGrowthBytes: true, leakMinRelativeGrowth: true, handleLeakMinGrowth: true, minSamplesForTrend: true, syncIoMinCalls: true, syncIoMinMs: true });
 
 export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   blockDelayMs: 100,
@@ -17,6 +17,8 @@ export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   leakMinRelativeGrowth: 0.01,
   handleLeakMinGrowth: 20,
   minSamplesForTrend: 6,
+  syncIoMinCalls: 3,
+  syncIoMinMs: 10,
 });
 
 /** The defaults with the overrides given, each checked (shares from 0 to 1, the others at least 0). */

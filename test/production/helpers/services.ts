@@ -94,6 +94,34 @@ function passwdEntry(name: string): string[] {
 const uidOf = (name: string): number => Number(passwdEntry(name)[2]);
 const gidOf = (name: string): number => Number(passwdEntry(name)[3]);
 
+/** A server process of a test: its output kept for error messages, stopped with SIGTERM (SIGKILL after `killAfterMs`) and its directory removed. */
+interface ServerProcess {
+  exited(): boolean;
+  /** The last lines of its output, joined for a one-line message. */
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+function startServerProcess(bin: string, args: string[], dir: string, killAfterMs: number): ServerProcess {
+  let log = '';
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (log += d));
+  child.stderr?.on('data', (d: Buffer) => (log += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', (err) => (log += String(err)));
+  return {
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    tail: () => log.trim().split('\n').slice(-3).join(' | '),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface Prometheus {
   url: string;
   /** Instant query through the HTTP API; the `result` array. */
@@ -106,7 +134,6 @@ export async function startPrometheus(targets: string[], metricsPath = '/metrics
   const bin = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
   if (!bin) return { ok: false, reason: 'Prometheus is not installed (Debian package "prometheus"; .ci/setup-services installs it)' };
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-prom-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   writeFileSync(
     join(dir, 'prometheus.yml'),
     [
@@ -122,29 +149,19 @@ export async function startPrometheus(targets: string[], metricsPath = '/metrics
     ].join('\n'),
   );
   const port = await freePort();
-  let log = '';
-  const child: ChildProcess = spawn(
+  const server = startServerProcess(
     bin,
     [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    dir,
+    5_000,
   );
-  child.stdout?.on('data', (d: Buffer) => (log += d));
-  child.stderr?.on('data', (d: Buffer) => (log += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', (err) => (log += String(err)));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(t);
-    cleanup();
-  };
+  const stop = (): Promise<void> => server.stop();
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (server.exited()) {
       await stop();
-      return { ok: false, reason: `prometheus exited: ${log.trim().split('\n').slice(-3).join(' | ')}` };
+      return { ok: false, reason: `prometheus exited: ${server.tail()}` };
     }
     try {
       const r = await fetch(`${url}/-/ready`);
@@ -154,7 +171,7 @@ export async function startPrometheus(targets: string[], metricsPath = '/metrics
     }
     if (Date.now() > deadline) {
       await stop();
-      return { ok: false, reason: `prometheus did not become ready in 30 s: ${log.trim().split('\n').slice(-3).join(' | ')}` };
+      return { ok: false, reason: `prometheus did not become ready in 30 s: ${server.tail()}` };
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -171,4 +188,91 @@ export async function startPrometheus(targets: string[], metricsPath = '/metrics
       stop,
     },
   };
+}
+
+export interface Mariadb {
+  host: string;
+  port: number;
+  /** A user and database of its own for the tests (all privileges on it). */
+  user: string;
+  password: string;
+  database: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A throwaway MariaDB (Debian's "mariadb-server") on a free loopback port: mariadb-install-db into
+ * a temp directory, mariadbd without the system's config files, then a database and user for the
+ * tests created as root over the server's socket. Stopped (SIGTERM) and removed afterwards.
+ */
+export async function startMariadb(): Promise<Started<Mariadb>> {
+  const bin = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((p) => existsSync(p));
+  const installDb = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'].find((p) => existsSync(p));
+  if (!bin || !installDb) return { ok: false, reason: 'MariaDB is not installed (Debian package "mariadb-server"; .ci/setup-services installs it)' };
+  const isRoot = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'hangwatch-mariadb-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  // mariadbd refuses to run as root: as root, it runs as the package's `mysql` user.
+  const userArgs = isRoot ? ['--user=mysql'] : [];
+  try {
+    if (isRoot) chownSync(dir, uidOf('mysql'), gidOf('mysql'));
+  } catch (err) {
+    cleanup();
+    return { ok: false, reason: `cannot hand the data directory to the mysql user: ${(err as Error).message}` };
+  }
+  const data = join(dir, 'data');
+  const socket = join(dir, 'mariadb.sock');
+  const init = await run(installDb, ['--no-defaults', `--datadir=${data}`, ...userArgs, '--auth-root-authentication-method=normal', '--skip-test-db'], 120_000);
+  if (init.code !== 0) {
+    cleanup();
+    return { ok: false, reason: `mariadb-install-db failed: ${init.out.trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  const port = await freePort();
+  const server = startServerProcess(
+    bin,
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-name-resolve',
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=16M',
+      '--innodb-flush-log-at-trx-commit=0',
+      `--pid-file=${join(dir, 'mariadb.pid')}`,
+      ...userArgs,
+    ],
+    dir,
+    20_000,
+  );
+  const stop = (): Promise<void> => server.stop();
+  const { createConnection } = await import('mysql2/promise');
+  const credentials = { user: 'hangwatch', password: 'hangwatch-test', database: 'hangwatch' };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (server.exited()) {
+      await stop();
+      return { ok: false, reason: `mariadbd exited: ${server.tail()}` };
+    }
+    try {
+      const root = await createConnection({ socketPath: socket, user: 'root' });
+      try {
+        await root.query(`CREATE DATABASE IF NOT EXISTS ${credentials.database}`);
+        await root.query(`CREATE USER IF NOT EXISTS '${credentials.user}'@'127.0.0.1' IDENTIFIED BY '${credentials.password}'`);
+        await root.query(`GRANT ALL PRIVILEGES ON ${credentials.database}.* TO '${credentials.user}'@'127.0.0.1'`);
+      } finally {
+        await root.end();
+      }
+      break;
+    } catch (err) {
+      // not accepting connections yet
+      if (Date.now() > deadline) {
+        await stop();
+        return { ok: false, reason: `MariaDB did not accept connections in 90 s: ${(err as Error).message} | ${server.tail()}` };
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { ok: true, value: { host: '127.0.0.1', port, ...credentials, stop } };
 }
