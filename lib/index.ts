@@ -25,7 +25,7 @@ export { renderHangReportText, renderTraceback } from './report/render-hang-text
 export { REPORT_SCHEMA_VERSION } from './report/schema.js';
 export type { ReportOutput, ReportFormat } from './report/sink.js';
 
-// ---- heap snapshots (issue 4): capture, streaming parse, dominators, diff, leak finding ----
+// Heap snapshots (lib/heap): capture, streaming parse, dominators, diff, leak finding
 export { writeHeapSnapshot } from './heap/write-heap-snapshot.js';
 export type { WriteHeapSnapshotOptions, CaptureProgress, HeapSnapshotBackend } from './heap/write-heap-snapshot.js';
 export { loadHeapSnapshot, loadHeapSnapshotIds, parseHeapSnapshot } from './heap/load-heap-snapshot.js';
@@ -48,7 +48,7 @@ export {
   HeapBackendUnavailableError,
 } from './heap/errors.js';
 
-// ---- CPU and allocation profiling, GC monitoring (issue 5) ----
+// CPU and allocation profiling, GC monitoring (lib/cpu, lib/alloc, lib/gc)
 export { startCpuProfile, cpuProfile, CpuProfileSession, DEFAULT_SAMPLING_INTERVAL_US } from './cpu/session.js';
 export type { CpuProfileOptions } from './cpu/session.js';
 export { CpuProfile } from './cpu/cpu-profile.js';
@@ -78,7 +78,6 @@ export type { AllocationFilterSpec } from './alloc/filter.js';
 export { AllocationTrackingNotStartedError, InvalidAllocationSnapshotError } from './alloc/errors.js';
 export { monitorGc, HeapGrowthDetector } from './gc/monitor.js';
 export type { GcMonitor, GcMonitorOptions, GcEvent, GcKind, GcStats, GcKindStats, HeapPoint, LeakSuspicion } from './gc/monitor.js';
-// ---- end of issue 5 ----
 
 // Event-loop block monitor (lib/loop)
 export { monitorEventLoop } from './loop/index.js';
@@ -86,7 +85,7 @@ export type { LoopMonitor, LoopMonitorOptions, LoopStats } from './loop/index.js
 export type { BlockEvent, BlockSample, HotFrame } from './report/block-event.js';
 export { renderBlockEventText } from './report/render-block-text.js';
 
-// --- process sampling, the doctor's diagnosis and its reports (issue 6) ---
+// Process sampling, the doctor's diagnosis and its reports (lib/process)
 export { sampleProcess, type ResourceSample } from './process/sample-process.js';
 export { startIntervalSampler, type IntervalSample, type IntervalSampler, type IntervalSamplerOptions, type LoopDelaySummary, type GcSummary } from './process/interval-sampler.js';
 export { diagnose, DEFAULT_THRESHOLDS, type DiagnoseOptions } from './process/diagnose.js';
@@ -95,7 +94,7 @@ export type { Diagnosis, DiagnosisSummary, DiagnosisThresholds, Evidence, Findin
 export { renderDoctorText, renderFindingText, type DoctorReport } from './report/doctor-report.js';
 export { renderDoctorHtml } from './report/render-html-doctor.js';
 
-// ---- production integrations (issue 7): log lines, pprof files, diagnostics endpoint ----
+// Production integrations: log lines, pprof files, diagnostics endpoint
 // Framework middleware and the Prometheus / OpenTelemetry exporters are separate entry points
 // (hangwatch/express, hangwatch/fastify, hangwatch/prometheus, hangwatch/opentelemetry) so that
 // this one loads without their optional peer dependencies.
@@ -107,4 +106,3 @@ export { MetricsAlreadyRegisteredError } from './export/errors.js';
 export { createDiagnosticsHandler, isLoopbackAddress } from './diagnostics/diagnostics-handler.js';
 export type { DiagnosticsHandler, DiagnosticsHandlerOptions, DiagnosticsEndpoint } from './diagnostics/diagnostics-handler.js';
 export type { RequestHangOptions, RequestInfo } from './middleware/request-hang-options.js';
-// ---- end of issue 7 ----
