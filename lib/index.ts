@@ -14,7 +14,7 @@
 export { HangwatchError, InvalidOptionError, InspectorUnavailableError } from './errors.js';
 export { HangError } from './hang/index.js';
 export { UnknownPoolError, PoolAlreadyWatchedError } from './pool/errors.js';
-export { SyncIoTracingError } from './sync-io/trace-sync-io.js';
+export { SyncIoTracingError } from './sync-io/errors.js';
 export {
   HeapSnapshotFormatError,
   SnapshotTruncatedError,
@@ -26,7 +26,7 @@ export {
   HeapBackendUnavailableError,
 } from './heap/errors.js';
 export { ProfilerBusyError, ProfilerBackendUnavailableError, ProfilerNotRunningError, InvalidCpuProfileError, UnknownFunctionError } from './cpu/errors.js';
-export { InspectorCommandError } from '../native-free-fallbacks/inspector-session.js';
+export { InspectorCommandError } from './capture/errors.js';
 export { AllocationTrackingNotStartedError, InvalidAllocationSnapshotError } from './alloc/errors.js';
 export { ProcessNotFoundError, ProcessSamplingUnsupportedError, ChildStartError } from './process/errors.js';
 export { MetricsAlreadyRegisteredError } from './export/errors.js';
