@@ -168,3 +168,25 @@ t.test("README's API section names every root export and every subpath", async (
     t.ok(section.includes(`\`hangwatch/${subpath.slice(2)}\``), `README lists hangwatch/${subpath.slice(2)}`);
   }
 });
+
+t.test('every entry point of package.json is built from the source its type-check path names', async (t) => {
+  type Conditions = { types?: string; default: string };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { import: string | Conditions; require: string | Conditions }> };
+  const paths = (JSON.parse(readFileSync(join(root, 'tsconfig.typecheck.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+  const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json');
+  t.same(Object.keys(paths).sort(byName), entries.map(([key]) => (key === '.' ? 'hangwatch' : `hangwatch/${key.slice(2)}`)).sort(byName), 'one path per entry point');
+  for (const [key, target] of entries) {
+    const name = key === '.' ? 'hangwatch' : `hangwatch/${key.slice(2)}`;
+    const source = paths[name]?.[0]?.replace(/^\.\//, '').replace(/\.ts$/, '');
+    if (typeof target === 'string' || !source) {
+      t.fail(`${name}: no conditions or no source`);
+      continue;
+    }
+    for (const [condition, build] of [['import', 'esm'], ['require', 'cjs']] as const) {
+      const files = target[condition];
+      const expected = `./dist/${build}/${source}.js`;
+      if (typeof files === 'string') t.equal(files, expected, `${name} ${condition}`);
+      else t.same(files, { types: `./dist/${build}/${source}.d.ts`, default: expected }, `${name} ${condition}, with types`);
+    }
+  }
+});
