@@ -1,6 +1,6 @@
 /**
  * hangwatch — the root entry point: the functions users call, the types of their options and
- * results, and every error class hangwatch throws. Each capability lives in its own folder under
+ * results, and every error class the API throws. Each capability lives in its own folder under
  * lib/; this file only re-exports. Renderers, log helpers, report parts and advanced types are in
  * the subpath entry points (`hangwatch/report`, `hangwatch/log`, `hangwatch/heap`, `hangwatch/cpu`,
  * `hangwatch/alloc`, `hangwatch/process`, and the integrations `hangwatch/express`,
@@ -10,7 +10,7 @@
  * test/public-api.test.ts pins this list: adding a root export is a deliberate act.
  */
 
-// Errors: every class hangwatch throws, whatever entry point threw it.
+// Errors: every class the API throws, whatever entry point threw it (the CLI's attach errors aside).
 export { HangwatchError, InvalidOptionError, InspectorUnavailableError } from './errors.js';
 export { HangError } from './hang/index.js';
 export { UnknownPoolError, PoolAlreadyWatchedError } from './pool/errors.js';
