@@ -6,6 +6,7 @@
  */
 export { loadHeapSnapshotIds } from './load-heap-snapshot.js';
 export type { HeapNode, HeapEdge, RetainerStep, ClassSummary, NodeRef } from './heap-snapshot.js';
-export type { SnapshotMeta, RawHeapSnapshot } from './snapshot-parser.js';
+export type { SnapshotMeta, RawHeapSnapshot } from './raw-heap-snapshot.js';
 export type { ClassDiff } from './heap-diff.js';
-export { formatLeakPath, type FormatLeakPathOptions, type LeakCluster, type LeakPathStep } from './find-leaks.js';
+export { formatLeakPath, type FormatLeakPathOptions, type LeakPathStep } from './leak-path.js';
+export type { LeakCluster } from './leak-clusters.js';
