@@ -6,7 +6,7 @@
  *    calls, against a bare await, Promise.race with setTimeout, and p-timeout — same process,
  *    same run, rounds interleaved, medians.
  * 2. Time from the deadline to the report for a blocked event loop (watchdog capture).
- * Targets (issue 2): overhead <= 300 ns/call and <= 1/10 of p-timeout's; deadline→report <= 50 ms median.
+ * Targets: overhead <= 300 ns/call and <= 1/10 of p-timeout's; deadline→report <= 50 ms median.
  */
 import pTimeout from 'p-timeout';
 import { createHangDetector, withHangDetection, type HangReport } from 'hangwatch';

@@ -6,7 +6,7 @@
  *    async hooks): no monitor (baseline), hangwatch's monitorEventLoop, blocked-at, and a
  *    perf_hooks monitorEventLoopDelay histogram only. Rounds interleaved; medians.
  * 2. Detection → stack latency of the block monitor on 400 ms busy-loop blocks (in this process).
- * Targets (issue 3): throughput loss <= 2% and >= 10x less than blocked-at's; latency <= 50 ms median.
+ * Targets: throughput loss <= 2% and >= 10x less than blocked-at's; latency <= 50 ms median.
  */
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';

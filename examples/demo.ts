@@ -9,7 +9,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLeaks, formatLeakPath, monitorEventLoop, renderBlockEventText, withHangDetection, writeHeapSnapshot, HangError } from '../lib/index.js';
+import { findLeaks, monitorEventLoop, withHangDetection, writeHeapSnapshot, HangError } from '../lib/index.js';
+import { formatLeakPath } from '../lib/heap/index.js';
+import { renderBlockEventText } from '../lib/report/index.js';
 
 const heading = (text: string): void => void process.stdout.write(`\n\x1b[1m=== ${text} ===\x1b[0m\n\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

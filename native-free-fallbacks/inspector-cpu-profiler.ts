@@ -5,7 +5,7 @@
  */
 import type { CpuProfilerBackend } from '../lib/capture/cpu-profiler-backend.js';
 import type { RawCpuProfile } from '../lib/capture/profile-format.js';
-import { ProfilerBusyError } from '../lib/capture/profiler-errors.js';
+import { ProfilerBusyError } from '../lib/capture/errors.js';
 import { InspectorSession, isOwnInspectorPost } from './inspector-session.js';
 
 export class InspectorCpuProfiler implements CpuProfilerBackend {

@@ -5,7 +5,7 @@
  */
 import type { HeapSampler, HeapSamplerOptions } from '../lib/capture/heap-sampler-backend.js';
 import type { RawSamplingHeapProfile, SamplingHeapProfileNode } from '../lib/capture/profile-format.js';
-import { ProfilerBusyError } from '../lib/capture/profiler-errors.js';
+import { ProfilerBusyError } from '../lib/capture/errors.js';
 import { InspectorSession, isOwnInspectorPost } from './inspector-session.js';
 
 export class InspectorHeapSampler implements HeapSampler {

@@ -6,18 +6,8 @@
  * errors; nothing here throws anything else.
  */
 import inspector from 'node:inspector';
-import { HangwatchError, InspectorUnavailableError } from '../lib/errors.js';
-
-/** The inspector replied with an error (e.g. `Cannot change sampling interval when profiling`). */
-export class InspectorCommandError extends HangwatchError {
-  declare readonly code: 'ERR_INSPECTOR_COMMAND_FAILED';
-  /** Protocol method, e.g. `Profiler.stop`. */
-  readonly method: string;
-  constructor(method: string, cause: unknown) {
-    super('ERR_INSPECTOR_COMMAND_FAILED', `hangwatch: inspector ${method} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.method = method;
-  }
-}
+import { InspectorCommandError } from '../lib/capture/errors.js';
+import { InspectorUnavailableError } from '../lib/errors.js';
 
 /**
  * Whether a profile frame is `node:inspector`'s `post` called from this file — i.e. hangwatch

@@ -3,6 +3,7 @@
 import t, { type Test } from 'tap';
 import { InvalidOptionError } from '../lib/index.js';
 import * as api from '../lib/index.js';
+import * as processApi from '../lib/process/index.js';
 import { closestName } from '../lib/closest-name.js';
 
 function expectUnknown(t: Test, call: () => unknown, option: string, suggestion: string | undefined): Promise<void> | void {
@@ -43,8 +44,8 @@ t.test('other capabilities', async (t) => {
   await expectUnknown(t, () => api.startCpuProfile({ samplingIntervalUS: 100 } as never), 'samplingIntervalUS', 'samplingIntervalUs');
   await expectUnknown(t, () => api.startAllocationTracking({ stackdepth: 4 } as never), 'stackdepth', 'stackDepth');
   await expectUnknown(t, () => api.monitorGc({ onGC: () => {} } as never), 'onGC', 'onGc');
-  await expectUnknown(t, () => api.diagnose([], { thresholds: { blockDelay: 5 } } as never), 'thresholds.blockDelay', 'blockDelayMs');
-  await expectUnknown(t, () => api.startIntervalSampler({ interval: 100 } as never), 'interval', 'intervalMs');
+  await expectUnknown(t, () => processApi.diagnose([], { thresholds: { blockDelay: 5 } } as never), 'thresholds.blockDelay', 'blockDelayMs');
+  await expectUnknown(t, () => processApi.startIntervalSampler({ interval: 100 } as never), 'interval', 'intervalMs');
 });
 
 t.test('closestName: case first, then edit distance, nothing when far', async (t) => {

@@ -1,7 +1,7 @@
 /** Typed errors of allocation tracking. */
 import { HangwatchError } from '../errors.js';
 
-export { ProfilerBusyError } from '../capture/profiler-errors.js';
+export { ProfilerBusyError } from '../capture/errors.js';
 
 /** `takeAllocationSnapshot()` was called while allocation tracking is off (tracemalloc raises RuntimeError). */
 export class AllocationTrackingNotStartedError extends HangwatchError {

@@ -8,7 +8,7 @@
  */
 import type { CpuProfilerBackend } from './cpu-profiler-backend.js';
 import type { CpuProfileNode, RawCpuProfile } from './profile-format.js';
-import { ProfilerBackendUnavailableError, ProfilerBusyError } from './profiler-errors.js';
+import { ProfilerBackendUnavailableError, ProfilerBusyError } from './errors.js';
 
 interface V8ProfilerNext {
   setGenerateType(type: 0 | 1): void;

@@ -1,7 +1,7 @@
 /** Typed errors of CPU and allocation profiling. Codes are stable; messages are for humans. */
 import { HangwatchError, type HangwatchErrorOptions } from '../errors.js';
 
-export { ProfilerBusyError, ProfilerBackendUnavailableError } from '../capture/profiler-errors.js';
+export { ProfilerBusyError, ProfilerBackendUnavailableError } from '../capture/errors.js';
 
 /** `stop()` was called on a session that already stopped (or failed). */
 export class ProfilerNotRunningError extends HangwatchError {

@@ -1,7 +1,7 @@
 /**
- * Hang and block reports as one JSON log line each, in the shape pino and most log pipelines
- * expect (`level` as a number, `time` in ms, `msg`, flat fields), so they can be searched by
- * route, request id or the line they wait on.
+ * Entry point `hangwatch/log`. Hang and block reports as one JSON log line each, in the shape pino
+ * and most log pipelines expect (`level` as a number, `time` in ms, `msg`, flat fields), so they
+ * can be searched by route, request id or the line they wait on.
  *
  * ```ts
  * logger.warn(hangLogFields(report), hangLogMessage(report));          // with pino
@@ -15,6 +15,8 @@ import { InvalidOptionError } from '../errors.js';
 import type { HangReport } from '../report/hang-report.js';
 import { frameText, topUserFrame, type BlockEventLike } from './events.js';
 import { requiredObject } from '../validate.js';
+
+export type { BlockEventLike } from './events.js';
 
 const MAX_FRAMES = 12;
 

@@ -17,7 +17,7 @@ import { getWatchdog, whyNoStacks, type Watchdog } from '../watchdog/watchdog.js
 import { buildHangReport, type Observation } from './build-hang-report.js';
 import { classifyCpuWindow, ThreadCpuWindow } from '../loop/thread-cpu.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
-import { HangError } from './hang-error.js';
+import { HangError } from './errors.js';
 import type { Operation, OperationOwner, OperationRuntime } from './operation.js';
 
 /** The timer ran this late: the loop was blocked at the deadline (used when no stack was captured). */

@@ -8,7 +8,7 @@ import type { ThreadCpuWindow } from '../loop/thread-cpu.js';
 import type { HangReport } from '../report/hang-report.js';
 import { closeScope, runInScope, type TraceScope } from './async-trace.js';
 import type { DeadlineEntry, DeadlineList } from './deadline-scheduler.js';
-import type { HangError } from './hang-error.js';
+import type { HangError } from './errors.js';
 import type { HangContext, ResolvedHangOptions } from './hang-options.js';
 import type { StepLog } from './step-log.js';
 import { checkStep, markStep, runStep } from './step-recording.js';

@@ -5,11 +5,12 @@ import { HangwatchError, type HangwatchErrorOptions } from '../errors.js';
 
 /** Base of the three "this file cannot be read as a V8 heap snapshot" errors; `offset` is the byte where reading stopped. */
 export class HeapSnapshotFormatError extends HangwatchError {
+  declare readonly code: 'ERR_SNAPSHOT_TRUNCATED' | 'ERR_SNAPSHOT_CORRUPT' | 'ERR_NOT_A_HEAP_SNAPSHOT';
   /** File the snapshot was read from, or `<memory>` for in-memory input. */
   readonly path: string;
   /** Zero-based byte offset in the input where the problem was detected. */
   readonly offset: number;
-  constructor(code: string, path: string, offset: number, detail: string, options: HangwatchErrorOptions = {}) {
+  constructor(code: HeapSnapshotFormatError['code'], path: string, offset: number, detail: string, options: HangwatchErrorOptions = {}) {
     super(code, `hangwatch: ${path}: ${detail} (at byte offset ${offset})`, options);
     this.path = path;
     this.offset = offset;

@@ -12,7 +12,7 @@
  * convention `(req, res, next)`, so it imports nothing from it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HangError } from '../hang/hang-error.js';
+import type { HangError } from '../hang/errors.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
 import { endWithResponse, RequestOperation } from './request-operation.js';
 

@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { InvalidOptionError } from '../errors.js';
-import type { HangError } from '../hang/hang-error.js';
+import type { HangError } from '../hang/errors.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
 import { endWithResponse, RequestOperation } from './request-operation.js';
 

@@ -5,7 +5,7 @@
  * closes (after it finished, or when the client went away).
  */
 import type { ServerResponse } from 'node:http';
-import type { HangError } from '../hang/hang-error.js';
+import type { HangError } from '../hang/errors.js';
 import type { HangContext, HangContextValue } from '../hang/hang-options.js';
 import type { Operation, OperationOwner } from '../hang/operation.js';
 import { pathOf } from './request-hang-options.js';

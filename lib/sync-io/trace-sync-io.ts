@@ -21,7 +21,7 @@ import { isHangwatchFile } from '../capture/own-files.js';
 import { urlToFile, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
-import { HangwatchError } from '../errors.js';
+import { SyncIoTracingError } from './errors.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import type { SyncIoReport, SyncIoSite } from '../report/sync-io-report.js';
 import { numberOption, optionalObject, optionKeys } from '../validate.js';
@@ -36,14 +36,6 @@ export interface SyncIoTracer {
   report(maxSites?: number): SyncIoReport;
   /** Stop: the modules' functions are put back. Later calls do nothing. */
   stop(): void;
-}
-
-/** Tracing is already on in this process (one tracer at a time), or this is not the main thread. */
-export class SyncIoTracingError extends HangwatchError {
-  declare readonly code: 'ERR_SYNC_IO_TRACING';
-  constructor(message: string) {
-    super('ERR_SYNC_IO_TRACING', `hangwatch: ${message}`);
-  }
 }
 
 /** The module objects (the ESM default exports are the same objects as `require()` returns). */

@@ -6,7 +6,8 @@
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { createHangDetector, InvalidOptionError, renderHangReportText, step, withHangDetection, type HangReport } from '../../lib/index.js';
+import { createHangDetector, InvalidOptionError, step, withHangDetection, type HangReport } from '../../lib/index.js';
+import { renderHangReportText } from '../../lib/report/index.js';
 import { sleep } from '../helpers.js';
 
 function firstReport(when: (r: HangReport) => boolean = () => true): { report: Promise<HangReport>; onHang: (r: HangReport) => void } {

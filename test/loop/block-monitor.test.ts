@@ -1,6 +1,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
-import { monitorEventLoop, renderBlockEventText, type BlockEvent, type LoopMonitor } from '../../lib/index.js';
+import { monitorEventLoop, type BlockEvent, type LoopMonitor } from '../../lib/index.js';
+import { renderBlockEventText } from '../../lib/report/index.js';
 import { busyLoop, compressPayload, loadCatalog, makeBigJson, twoPhase, validateEmail } from '../fixtures/blocking-work.js';
 import { join } from 'node:path';
 import { fixture, root, runFixture, sleep, waitFor } from '../helpers.js';

@@ -8,16 +8,8 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createPool } from 'generic-pool';
 import t from 'tap';
-import {
-  createHangDetector,
-  InvalidOptionError,
-  PoolAlreadyWatchedError,
-  renderHangReportText,
-  UnknownPoolError,
-  watchPool,
-  withHangDetection,
-  type HangReport,
-} from '../../lib/index.js';
+import { createHangDetector, InvalidOptionError, PoolAlreadyWatchedError, UnknownPoolError, watchPool, withHangDetection, type HangReport } from '../../lib/index.js';
+import { renderHangReportText } from '../../lib/report/index.js';
 import { sleep } from '../helpers.js';
 
 const thisFile = fileURLToPath(import.meta.url);

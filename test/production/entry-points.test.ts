@@ -1,7 +1,7 @@
 /**
  * The package's entry points from the built package (run `npm run build` first; `npm test` does):
- * the core and the middleware load with every optional peer dependency unresolvable; the
- * exporters that need one say which.
+ * the core, its subpaths (report, log, heap, cpu, alloc, process) and the middleware load with
+ * every optional peer dependency unresolvable; the exporters that need one say which.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,9 @@ t.test('entry points without the optional peer dependencies', { skip: built ? fa
   const result = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, string>;
   for (const kind of ['esm', 'cjs']) {
     t.equal(result[`${kind} hangwatch`], 'ok', `${kind}: the core loads`);
+    for (const subpath of ['report', 'log', 'heap', 'cpu', 'alloc', 'process']) {
+      t.equal(result[`${kind} hangwatch/${subpath}`], 'ok', `${kind}: hangwatch/${subpath} loads`);
+    }
     t.equal(result[`${kind} hangwatch/express`], 'ok', `${kind}: the Express middleware needs no express at run time`);
     t.equal(result[`${kind} hangwatch/fastify`], 'ok', `${kind}: the Fastify plugin needs no fastify at run time`);
     t.match(result[`${kind} hangwatch/prometheus`], /prom-client/, `${kind}: the Prometheus exporter names its missing peer`);

@@ -7,7 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import t from 'tap';
-import { createHangDetector, renderHangReportText, watchPool, withHangDetection, type HangReport } from '../../lib/index.js';
+import { createHangDetector, watchPool, withHangDetection, type HangReport } from '../../lib/index.js';
+import { renderHangReportText } from '../../lib/report/index.js';
 import { servicesRequired } from '../helpers.js';
 import { assertPoolGauges } from './helpers/pool-gauges.js';
 import { startPostgres } from './helpers/services.js';

@@ -9,7 +9,8 @@ import fs, { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
-import { InvalidOptionError, renderSyncIoText, SyncIoTracingError, traceSyncIo } from '../../lib/index.js';
+import { InvalidOptionError, SyncIoTracingError, traceSyncIo } from '../../lib/index.js';
+import { renderSyncIoText } from '../../lib/report/index.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));

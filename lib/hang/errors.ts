@@ -1,3 +1,4 @@
+/** Typed errors of hang detection. Codes are stable; messages are for humans. */
 import { HangwatchError } from '../errors.js';
 import type { HangReport } from '../report/hang-report.js';
 
