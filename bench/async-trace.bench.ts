@@ -27,7 +27,10 @@ import { fmt, median } from './stats.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
 /** CPU ns per item of `run(n)`, medians over rounds (after warm-up), with min/max. */
-async function cpuPer(n: number, run: (n: number) => Promise<void> | void): Promise<{ med: number; min: number; max: number }> {
+async function cpuPer(
+  n: number,
+  run: (n: number) => Promise<void> | void,
+): Promise<{ med: number; min: number; max: number }> {
   for (let w = 0; w < 3; w++) await run(n);
   const out: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -41,7 +44,16 @@ async function cpuPer(n: number, run: (n: number) => Promise<void> | void): Prom
 
 // ---- part 1: hook machinery ----
 
-const MACHINERY = ['none', 'async_hooks+destroy+ALS', 'async_hooks+ALS', 'own carrier', 'own carrier+destroy', 'ALS alone', 'promiseHooks+ALS', 'after one enable'] as const;
+const MACHINERY = [
+  'none',
+  'async_hooks+destroy+ALS',
+  'async_hooks+ALS',
+  'own carrier',
+  'own carrier+destroy',
+  'ALS alone',
+  'promiseHooks+ALS',
+  'after one enable',
+] as const;
 type Machinery = (typeof MACHINERY)[number];
 
 async function g(i: number): Promise<number> {
@@ -173,25 +185,36 @@ async function tracer(): Promise<void> {
       pool.release(c);
     }
   }
-  const batch = (every: number) => async (n: number): Promise<void> => {
-    const ps: Promise<string>[] = [];
-    for (let i = 0; i < n; i++) {
-      if (every > 0 && i % every === 0) {
-        const scope = openScope();
-        ps.push(runInScope(scope, () => work('u')).finally(() => closeScope(scope)));
-      } else ps.push(work('u'));
-    }
-    await Promise.all(ps);
-  };
-  const rows: Array<[string, number]> = [['none traced', 0], ['1 % traced', 100], ['all traced', 1]];
+  const batch =
+    (every: number) =>
+    async (n: number): Promise<void> => {
+      const ps: Promise<string>[] = [];
+      for (let i = 0; i < n; i++) {
+        if (every > 0 && i % every === 0) {
+          const scope = openScope();
+          ps.push(runInScope(scope, () => work('u')).finally(() => closeScope(scope)));
+        } else ps.push(work('u'));
+      }
+      await Promise.all(ps);
+    };
+  const rows: Array<[string, number]> = [
+    ['none traced', 0],
+    ['1 % traced', 100],
+    ['all traced', 1],
+  ];
   const results = new Map<string, number[]>(rows.map(([name]) => [name, []]));
-  for (let r = 0; r < ROUNDS; r++) for (const [name, every] of rows) results.get(name)?.push((await cpuPer(5_000, batch(every))).med);
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [name, every] of rows) results.get(name)?.push((await cpuPer(5_000, batch(every))).med);
   const base = results.get('none traced') ?? [];
-  console.log('\n3. hangwatch tracer, realistic request, 5,000 at a time: CPU ns per request (rounds), ratio of CPU to none traced');
+  console.log(
+    '\n3. hangwatch tracer, realistic request, 5,000 at a time: CPU ns per request (rounds), ratio of CPU to none traced',
+  );
   for (const [name] of rows) {
     const list = results.get(name) ?? [];
     const ratios = list.map((x, i) => x / (base[i] ?? NaN));
-    console.log(`${name.padEnd(14)} ${fmt(median(list), 0).padStart(8)} ns (${fmt(Math.min(...list), 0)}–${fmt(Math.max(...list), 0)})   ×${fmt(median(ratios), 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`);
+    console.log(
+      `${name.padEnd(14)} ${fmt(median(list), 0).padStart(8)} ns (${fmt(Math.min(...list), 0)}–${fmt(Math.max(...list), 0)})   ×${fmt(median(ratios), 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`,
+    );
   }
 }
 
@@ -201,12 +224,18 @@ async function main(): Promise<void> {
   const part = process.env.BENCH_PART;
   console.log(`Node ${process.version}; load average ${fmt(os.loadavg()[0] ?? NaN, 1)} at start`);
   if (!part || part === '1') {
-    console.log('\n1. hook machinery on, request untraced: CPU ns per promise-heavy request (20,000 at a time), median of rounds (min–max), ×none; variants interleaved, 3 processes each');
+    console.log(
+      '\n1. hook machinery on, request untraced: CPU ns per promise-heavy request (20,000 at a time), median of rounds (min–max), ×none; variants interleaved, 3 processes each',
+    );
     const per = new Map<Machinery, number[]>(MACHINERY.map((m) => [m, []]));
     const spreadOf = new Map<Machinery, string[]>(MACHINERY.map((m) => [m, []]));
     for (let round = 0; round < 3; round++) {
       for (const m of MACHINERY) {
-        const out = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'machinery', m], { encoding: 'utf8' });
+        const out = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', new URL(import.meta.url).pathname, 'machinery', m],
+          { encoding: 'utf8' },
+        );
         const r = JSON.parse(out.stdout) as { med: number; min: number; max: number };
         per.get(m)?.push(r.med);
         spreadOf.get(m)?.push(`${fmt(r.min, 0)}–${fmt(r.max, 0)}`);
@@ -215,12 +244,15 @@ async function main(): Promise<void> {
     const base = median(per.get('none') ?? []);
     for (const m of MACHINERY) {
       const list = per.get(m) ?? [];
-      console.log(`${m.padEnd(24)} ${fmt(median(list), 0).padStart(7)} ns  ×${fmt(median(list) / base, 2)}   processes: ${list.map((x) => fmt(x, 0)).join(', ')}`);
+      console.log(
+        `${m.padEnd(24)} ${fmt(median(list), 0).padStart(7)} ns  ×${fmt(median(list) / base, 2)}   processes: ${list.map((x) => fmt(x, 0)).join(', ')}`,
+      );
     }
   }
   if (!part || part === '2') {
     console.log('\n2. Error.captureStackTrace at 30 frames of depth, ns per capture by frame limit');
-    for (const limit of [24, 12, 8, 4, 0]) console.log(`limit ${String(limit).padStart(2)}: ${fmt(captureCost(limit), 0)} ns`);
+    for (const limit of [24, 12, 8, 4, 0])
+      console.log(`limit ${String(limit).padStart(2)}: ${fmt(captureCost(limit), 0)} ns`);
   }
   if (!part || part === '3') await tracer();
 }

@@ -38,7 +38,10 @@ function timeCommand(args: string[], printed: RegExp): Promise<Timing> {
     let firstOutputMs = Number.NaN;
     let out = '';
     let err = '';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (Number.isNaN(firstOutputMs) && printed.test(out)) firstOutputMs = performance.now() - started;
@@ -46,7 +49,8 @@ function timeCommand(args: string[], printed: RegExp): Promise<Timing> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 || Number.isNaN(firstOutputMs)) reject(new Error(`${args.join(' ')} failed (${code}): ${err}${out}`));
+      if (code !== 0 || Number.isNaN(firstOutputMs))
+        reject(new Error(`${args.join(' ')} failed (${code}): ${err}${out}`));
       else resolve({ firstOutputMs, exitMs: performance.now() - started, cpuMs: childrenCpuMs() - cpuBefore });
     });
   });
@@ -54,8 +58,13 @@ function timeCommand(args: string[], printed: RegExp): Promise<Timing> {
 
 function startTarget(fixture: string): Promise<{ pid: number; stop(): void }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--inspect-port=0', `${ROOT}test/fixtures/${fixture}`], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, NODE_OPTIONS: '' } });
-    child.stdout.setEncoding('utf8').once('data', () => resolve({ pid: child.pid!, stop: () => child.kill('SIGKILL') }));
+    const child = spawn(process.execPath, ['--inspect-port=0', `${ROOT}test/fixtures/${fixture}`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    child.stdout
+      .setEncoding('utf8')
+      .once('data', () => resolve({ pid: child.pid!, stop: () => child.kill('SIGKILL') }));
     child.on('error', reject);
   });
 }
@@ -93,7 +102,12 @@ async function main(): Promise<void> {
     spin.stop();
     idle.stop();
   }
-  console.log(`hangwatch dump, ${ROUNDS} interleaved rounds, Node ${process.version}, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `hangwatch dump, ${ROUNDS} interleaved rounds, Node ${process.version}, load average ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log('| measure (ms) | median | min | p90 | max |');
   console.log('| --- | --- | --- | --- | --- |');
   console.log(row('baseline: `node -e` to its first line', baseline));

@@ -120,7 +120,9 @@ async function main(): Promise<void> {
   const s0 = process.hrtime.bigint();
   await stop();
   const stopMs = Number(process.hrtime.bigint() - s0) / 1e6;
-  process.stdout.write(`${JSON.stringify({ workload, profiler, interval, ms, mainCpuMs, processCpuMs, stopMs, check })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ workload, profiler, interval, ms, mainCpuMs, processCpuMs, stopMs, check })}\n`,
+  );
 }
 
 await main();

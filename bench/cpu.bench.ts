@@ -28,27 +28,52 @@ interface Config {
   args: string[];
 }
 
-const cpu = (label: string, profiler: string, us: number, nodeArgs: string[] = []): Config => ({ group: 'cpu', label, nodeArgs, args: ['cpu', profiler, String(us)] });
-const alloc = (label: string, profiler: string, nodeArgs: string[] = []): Config => ({ group: 'alloc', label, nodeArgs, args: ['alloc', profiler, '32768'] });
+const cpu = (label: string, profiler: string, us: number, nodeArgs: string[] = []): Config => ({
+  group: 'cpu',
+  label,
+  nodeArgs,
+  args: ['cpu', profiler, String(us)],
+});
+const alloc = (label: string, profiler: string, nodeArgs: string[] = []): Config => ({
+  group: 'alloc',
+  label,
+  nodeArgs,
+  args: ['alloc', profiler, '32768'],
+});
 
 const configs: Config[] = [
   cpu('baseline (no profiler)', 'none', 1000),
   cpu('hangwatch native-free @1000us', 'hangwatch', 1000),
   cpu('v8-profiler-next @1000us', 'v8-profiler-next', 1000),
-  cpu('node --cpu-prof @1000us', 'node-flag', 1000, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=1000']),
+  cpu('node --cpu-prof @1000us', 'node-flag', 1000, [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profDir}`,
+    '--cpu-prof-interval=1000',
+  ]),
   cpu('hangwatch native-free @100us', 'hangwatch', 100),
   cpu('v8-profiler-next @100us', 'v8-profiler-next', 100),
-  cpu('node --cpu-prof @100us', 'node-flag', 100, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100']),
+  cpu('node --cpu-prof @100us', 'node-flag', 100, [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profDir}`,
+    '--cpu-prof-interval=100',
+  ]),
   alloc('baseline (no sampling)', 'none'),
   alloc('hangwatch allocation tracking @32KiB', 'hangwatch'),
   alloc('v8-profiler-next heap sampling @32KiB', 'v8-profiler-next'),
-  alloc('node --heap-prof @32KiB', 'node-flag', ['--heap-prof', `--heap-prof-dir=${profDir}`, '--heap-prof-interval=32768']),
+  alloc('node --heap-prof @32KiB', 'node-flag', [
+    '--heap-prof',
+    `--heap-prof-dir=${profDir}`,
+    '--heap-prof-interval=32768',
+  ]),
 ];
 
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const wanted = configs.filter((c) => !only || only.test(c.label));
 // every group that has a wanted configuration keeps its baseline (the first of the group)
-const selected = configs.filter((c) => wanted.includes(c) || (configs.find((x) => x.group === c.group) === c && wanted.some((w) => w.group === c.group)));
+const selected = configs.filter(
+  (c) =>
+    wanted.includes(c) || (configs.find((x) => x.group === c.group) === c && wanted.some((w) => w.group === c.group)),
+);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,7 +89,10 @@ interface Sample {
 }
 
 async function once(c: Config): Promise<Sample> {
-  const { stdout } = await run(process.execPath, [...c.nodeArgs, '--import', 'tsx', workload, ...c.args], { cwd: root, maxBuffer: 1 << 20 });
+  const { stdout } = await run(process.execPath, [...c.nodeArgs, '--import', 'tsx', workload, ...c.args], {
+    cwd: root,
+    maxBuffer: 1 << 20,
+  });
   const line = stdout.trim().split('\n').pop() as string;
   return JSON.parse(line) as Sample;
 }
@@ -76,7 +104,9 @@ for (let r = 0; r < reps; r++) {
   for (const c of selected) {
     const sample = await once(c);
     (results.get(c) as Sample[]).push(sample);
-    process.stderr.write(`  [${r + 1}/${reps}] ${c.label}: ${sample.ms.toFixed(0)} ms wall, ${sample.mainCpuMs?.toFixed(0) ?? '?'} ms main-thread CPU\n`);
+    process.stderr.write(
+      `  [${r + 1}/${reps}] ${c.label}: ${sample.ms.toFixed(0)} ms wall, ${sample.mainCpuMs?.toFixed(0) ?? '?'} ms main-thread CPU\n`,
+    );
   }
 }
 rmSync(profDir, { recursive: true, force: true });

@@ -31,7 +31,16 @@
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,8 +60,12 @@ const DIAGNOSIS_SECONDS = Number(process.env.BENCH_DIAGNOSIS_SECONDS ?? 10);
 const built = join(ROOT, 'dist/esm/lib/register.js');
 const useBuilt = existsSync(built);
 const tsx = useBuilt ? [] : ['--import', 'tsx'];
-const preload = useBuilt ? ['--import', pathToFileURL(built).href] : ['--import', pathToFileURL(join(ROOT, 'lib/register.ts')).href];
-const hangwatchCli = useBuilt ? [join(ROOT, 'dist/esm/lib/cli/main.js')] : ['--import', 'tsx', join(ROOT, 'lib/cli/main.ts')];
+const preload = useBuilt
+  ? ['--import', pathToFileURL(built).href]
+  : ['--import', pathToFileURL(join(ROOT, 'lib/register.ts')).href];
+const hangwatchCli = useBuilt
+  ? [join(ROOT, 'dist/esm/lib/cli/main.js')]
+  : ['--import', 'tsx', join(ROOT, 'lib/cli/main.ts')];
 const scratch = mkdtempSync(join(tmpdir(), 'hw-bench-doctor-'));
 
 interface Variant {
@@ -71,17 +84,47 @@ const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const parts: Variant[] =
   process.env.BENCH_PARTS === '1'
     ? [
-        { name: 'preload, no GC monitor', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_GC: '0' }, stopSignal: 'SIGTERM' },
-        { name: 'preload, block monitor only', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_GC: '0', HANGWATCH_HANG_MS: '0' }, stopSignal: 'SIGTERM' },
-        { name: 'preload, no stacks', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_CAPTURE_STACKS: '0' }, stopSignal: 'SIGTERM' },
+        {
+          name: 'preload, no GC monitor',
+          args: [...tsx, ...preload, SERVER],
+          env: { ...quiet, HANGWATCH_GC: '0' },
+          stopSignal: 'SIGTERM',
+        },
+        {
+          name: 'preload, block monitor only',
+          args: [...tsx, ...preload, SERVER],
+          env: { ...quiet, HANGWATCH_GC: '0', HANGWATCH_HANG_MS: '0' },
+          stopSignal: 'SIGTERM',
+        },
+        {
+          name: 'preload, no stacks',
+          args: [...tsx, ...preload, SERVER],
+          env: { ...quiet, HANGWATCH_CAPTURE_STACKS: '0' },
+          stopSignal: 'SIGTERM',
+        },
       ]
     : [];
-const clinicVariant: Variant = { name: 'clinic doctor', args: [CLINIC, 'doctor', '--collect-only', '--dest', join(scratch, 'clinic'), '--', process.execPath, ...server], env: CLINIC_ENV, stopSignal: 'SIGINT' };
+const clinicVariant: Variant = {
+  name: 'clinic doctor',
+  args: [CLINIC, 'doctor', '--collect-only', '--dest', join(scratch, 'clinic'), '--', process.execPath, ...server],
+  env: CLINIC_ENV,
+  stopSignal: 'SIGINT',
+};
 const allVariants: Variant[] = [
   { name: 'baseline', args: server, env: {}, stopSignal: 'SIGTERM' },
   { name: 'preload', args: [...tsx, ...preload, SERVER], env: quiet, stopSignal: 'SIGTERM' },
-  { name: 'preload+doctor', args: [...tsx, ...preload, SERVER], env: { ...quiet, HANGWATCH_SAMPLE_MS: '200', HANGWATCH_CHANNEL: join(scratch, 'channel.ndjson') }, stopSignal: 'SIGTERM' },
-  { name: 'hangwatch doctor', args: [...hangwatchCli, 'doctor', '--quiet', '--no-html', '--', process.execPath, ...server], env: {}, stopSignal: 'SIGINT' },
+  {
+    name: 'preload+doctor',
+    args: [...tsx, ...preload, SERVER],
+    env: { ...quiet, HANGWATCH_SAMPLE_MS: '200', HANGWATCH_CHANNEL: join(scratch, 'channel.ndjson') },
+    stopSignal: 'SIGTERM',
+  },
+  {
+    name: 'hangwatch doctor',
+    args: [...hangwatchCli, 'doctor', '--quiet', '--no-html', '--', process.execPath, ...server],
+    env: {},
+    stopSignal: 'SIGINT',
+  },
   ...(clinicSkipped ? [] : [clinicVariant]),
   ...parts,
 ];
@@ -114,7 +157,9 @@ function start(v: Variant): Promise<Started> {
       resolve({ child, exited, port: Number(match[1]), serverPid: Number(match[2]) });
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`${v.name} exited (${code ?? signal}) before listening; stdout: ${buffered.slice(-300)}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${v.name} exited (${code ?? signal}) before listening; stdout: ${buffered.slice(-300)}`)),
+    );
   });
 }
 
@@ -164,7 +209,8 @@ const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
-const spread = (xs: number[], digits: number): string => (xs.length ? `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}` : '—');
+const spread = (xs: number[], digits: number): string =>
+  xs.length ? `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}` : '—';
 
 /** CPU ms per second of wall time used by an idle server, measured over IDLE_SECONDS after a 2 s settle. */
 async function idleCpuMsPerSecond(v: Variant): Promise<number> {
@@ -184,7 +230,9 @@ async function idleCpuMsPerSecond(v: Variant): Promise<number> {
 const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 const ratios = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 const cpuPerKiloRequest = new Map<string, number[]>(variants.map((v) => [v.name, []]));
-process.stderr.write(`bench:doctor — ${ROUNDS} rounds × ${variants.length} variants × ${SECONDS} s, ${CONNECTIONS} connections, preload from ${useBuilt ? 'dist' : 'source (tsx)'}\n`);
+process.stderr.write(
+  `bench:doctor — ${ROUNDS} rounds × ${variants.length} variants × ${SECONDS} s, ${CONNECTIONS} connections, preload from ${useBuilt ? 'dist' : 'source (tsx)'}\n`,
+);
 if (clinicSkipped) process.stderr.write(`clinic doctor: skipped (${clinicSkipped})\n`);
 for (let round = 0; round < ROUNDS; round++) {
   // Alternate the order so that drift (thermal, other load) does not favour one variant.
@@ -195,7 +243,9 @@ for (let round = 0; round < ROUNDS; round++) {
     thisRound.set(v.name, m.reqPerSec);
     results.get(v.name)?.push(m.reqPerSec);
     cpuPerKiloRequest.get(v.name)?.push(m.cpuMsPerKiloRequest);
-    process.stderr.write(`  round ${round + 1}: ${v.name.padEnd(16)} ${m.reqPerSec.toFixed(0)} req/s, ${m.cpuMsPerKiloRequest.toFixed(1)} CPU ms per 1000 requests\n`);
+    process.stderr.write(
+      `  round ${round + 1}: ${v.name.padEnd(16)} ${m.reqPerSec.toFixed(0)} req/s, ${m.cpuMsPerKiloRequest.toFixed(1)} CPU ms per 1000 requests\n`,
+    );
   }
   for (const v of variants) ratios.get(v.name)?.push((thisRound.get(v.name) ?? 0) / (thisRound.get('baseline') ?? 1));
 }
@@ -214,15 +264,37 @@ interface DiagnosisTool {
 const diagnosisTools: DiagnosisTool[] = [
   {
     name: 'hangwatch doctor',
-    variant: (out) => ({ name: 'hangwatch doctor', args: [...hangwatchCli, 'doctor', '--quiet', '--html', join(out, 'report.html'), '--', process.execPath, ...server], env: {}, stopSignal: 'SIGINT' }),
-    conclusion: (html) => hangwatchFindings(html).map((f) => f.kind).join(', ') || '?',
+    variant: (out) => ({
+      name: 'hangwatch doctor',
+      args: [
+        ...hangwatchCli,
+        'doctor',
+        '--quiet',
+        '--html',
+        join(out, 'report.html'),
+        '--',
+        process.execPath,
+        ...server,
+      ],
+      env: {},
+      stopSignal: 'SIGINT',
+    }),
+    conclusion: (html) =>
+      hangwatchFindings(html)
+        .map((f) => f.kind)
+        .join(', ') || '?',
   },
   ...(clinicSkipped
     ? []
     : [
         {
           name: 'clinic doctor',
-          variant: (out: string): Variant => ({ name: 'clinic doctor', args: [CLINIC, 'doctor', '--open=false', '--dest', out, '--', process.execPath, ...server], env: CLINIC_ENV, stopSignal: 'SIGINT' }),
+          variant: (out: string): Variant => ({
+            name: 'clinic doctor',
+            args: [CLINIC, 'doctor', '--open=false', '--dest', out, '--', process.execPath, ...server],
+            env: CLINIC_ENV,
+            stopSignal: 'SIGINT',
+          }),
           conclusion: clinicCategory,
         },
       ]),
@@ -236,14 +308,20 @@ interface DiagnosisTiming {
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
 }
 
 async function timeToDiagnosis(tool: DiagnosisTool): Promise<DiagnosisTiming> {
   const out = mkdtempSync(join(scratch, 'diagnosis-'));
   const v = tool.variant(out);
   const s = await start(v);
-  await autocannon({ url: `http://127.0.0.1:${s.port}/api/items`, connections: CONNECTIONS, duration: DIAGNOSIS_SECONDS });
+  await autocannon({
+    url: `http://127.0.0.1:${s.port}/api/items`,
+    connections: CONNECTIONS,
+    duration: DIAGNOSIS_SECONDS,
+  });
   const t0 = performance.now();
   s.child.kill('SIGINT');
   let serverGoneAt = Number.NaN;
@@ -267,12 +345,17 @@ async function timeToDiagnosis(tool: DiagnosisTool): Promise<DiagnosisTiming> {
 }
 
 const diagnosisTimings = new Map<string, DiagnosisTiming[]>(diagnosisTools.map((t) => [t.name, []]));
-if (DIAGNOSIS_ROUNDS > 0) process.stderr.write(`time to diagnosis: ${DIAGNOSIS_ROUNDS} rounds × ${diagnosisTools.length} doctors × ${DIAGNOSIS_SECONDS} s of load, then SIGINT\n`);
+if (DIAGNOSIS_ROUNDS > 0)
+  process.stderr.write(
+    `time to diagnosis: ${DIAGNOSIS_ROUNDS} rounds × ${diagnosisTools.length} doctors × ${DIAGNOSIS_SECONDS} s of load, then SIGINT\n`,
+  );
 for (let round = 0; round < DIAGNOSIS_ROUNDS; round++) {
   for (const tool of round % 2 ? [...diagnosisTools].reverse() : diagnosisTools) {
     const timing = await timeToDiagnosis(tool);
     diagnosisTimings.get(tool.name)?.push(timing);
-    process.stderr.write(`  round ${round + 1}: ${tool.name.padEnd(16)} stop ${timing.stopMs.toFixed(0)} ms, analysis ${timing.analysisMs.toFixed(0)} ms, HTML ${(timing.reportBytes / 1024).toFixed(0)} KiB, says: ${timing.conclusion}\n`);
+    process.stderr.write(
+      `  round ${round + 1}: ${tool.name.padEnd(16)} stop ${timing.stopMs.toFixed(0)} ms, analysis ${timing.analysisMs.toFixed(0)} ms, HTML ${(timing.reportBytes / 1024).toFixed(0)} KiB, says: ${timing.conclusion}\n`,
+    );
   }
 }
 rmSync(scratch, { recursive: true, force: true });
@@ -296,7 +379,9 @@ const rows = variants.map((v) => {
     idleCpuAboveBaselineMsPerSecond: Number((idleMs - (idle.get('baseline') ?? 0)).toFixed(2)),
   };
 });
-console.log('\nvariant           median req/s   median ratio (range)   loss    CPU ms/1000 req   CPU-implied loss   idle CPU ms/s (Δ baseline)   per-round ratios');
+console.log(
+  '\nvariant           median req/s   median ratio (range)   loss    CPU ms/1000 req   CPU-implied loss   idle CPU ms/s (Δ baseline)   per-round ratios',
+);
 for (const r of rows) {
   console.log(
     `${r.variant.padEnd(17)} ${String(r.medianReqPerSec).padStart(12)}   ${`${r.medianRatioToBaseline.toFixed(3)} (${r.ratioRange})`.padStart(20)}   ${r.throughputLoss.padStart(5)}   ${r.medianCpuMsPerKiloRequest.toFixed(1).padStart(15)}   ${r.cpuImpliedLoss.padStart(16)}   ${`${r.idleCpuMsPerSecond.toFixed(2)} (${r.idleCpuAboveBaselineMsPerSecond >= 0 ? '+' : ''}${r.idleCpuAboveBaselineMsPerSecond.toFixed(2)})`.padStart(26)}   ${r.roundRatios.join(' ')}`,
@@ -310,16 +395,23 @@ const diagnosisRows = diagnosisTools.map((tool) => {
     tool: tool.name,
     medianStopMs: Math.round(median(timings.map((t) => t.stopMs))),
     medianAnalysisMs: Math.round(median(timings.map((t) => t.analysisMs))),
-    analysisMsRange: spread(timings.map((t) => t.analysisMs), 0),
+    analysisMsRange: spread(
+      timings.map((t) => t.analysisMs),
+      0,
+    ),
     medianReportBytes: Math.round(median(timings.map((t) => t.reportBytes))),
     conclusions: timings.map((t) => t.conclusion),
   };
 });
 if (DIAGNOSIS_ROUNDS > 0) {
-  console.log(`\ntime to diagnosis after ${DIAGNOSIS_SECONDS} s under load (SIGINT → server gone → report written), ${DIAGNOSIS_ROUNDS} rounds`);
+  console.log(
+    `\ntime to diagnosis after ${DIAGNOSIS_SECONDS} s under load (SIGINT → server gone → report written), ${DIAGNOSIS_ROUNDS} rounds`,
+  );
   console.log('doctor            stop (median)   analysis (median, range)   HTML report   says');
   for (const r of diagnosisRows) {
-    console.log(`${r.tool.padEnd(17)} ${`${r.medianStopMs} ms`.padStart(13)}   ${`${r.medianAnalysisMs} ms (${r.analysisMsRange})`.padStart(24)}   ${`${(r.medianReportBytes / 1024).toFixed(0)} KiB`.padStart(11)}   ${[...new Set(r.conclusions)].join(' | ')}`);
+    console.log(
+      `${r.tool.padEnd(17)} ${`${r.medianStopMs} ms`.padStart(13)}   ${`${r.medianAnalysisMs} ms (${r.analysisMsRange})`.padStart(24)}   ${`${(r.medianReportBytes / 1024).toFixed(0)} KiB`.padStart(11)}   ${[...new Set(r.conclusions)].join(' | ')}`,
+    );
   }
 }
 

@@ -47,12 +47,24 @@ interface Tool {
 const tools: Tool[] = [
   {
     name: 'hangwatch doctor',
-    args: (out, program) => [...hangwatchCli, 'doctor', '--quiet', '--html', join(out, 'report.html'), '--', process.execPath, program],
+    args: (out, program) => [
+      ...hangwatchCli,
+      'doctor',
+      '--quiet',
+      '--html',
+      join(out, 'report.html'),
+      '--',
+      process.execPath,
+      program,
+    ],
     env: {},
     verdict: (html) => {
       const findings = hangwatchFindings(html);
       const top = findings.flatMap((f) => f.blockingStacks ?? []).map((s) => s.frames[0]?.functionName);
-      return { says: findings.map((f) => f.kind).join('+') || '?', namesBlockingFunction: top.includes(BLOCKING_FUNCTION) };
+      return {
+        says: findings.map((f) => f.kind).join('+') || '?',
+        namesBlockingFunction: top.includes(BLOCKING_FUNCTION),
+      };
     },
   },
 ];
@@ -72,27 +84,37 @@ async function diagnoseFixture(tool: Tool, fixture: string): Promise<Verdict> {
   const env = { ...process.env, ...tool.env };
   delete env.NODE_OPTIONS;
   const [file, ...fixtureArgs] = fixture.split(' ');
-  const child = spawn(process.execPath, [...tool.args(out, join(ROOT, 'test/fixtures', file as string)), ...fixtureArgs], { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...tool.args(out, join(ROOT, 'test/fixtures', file as string)), ...fixtureArgs],
+    { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGINT'), SECONDS * 1000);
   await new Promise((r) => child.once('exit', r));
   clearTimeout(timer);
   const html = readdirSync(out, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('.html'));
-  const verdict = html ? tool.verdict(readFileSync(join(out, html), 'utf8')) : { says: `no report (${stderr.trim().split('\n').pop() ?? ''})`, namesBlockingFunction: false };
+  const verdict = html
+    ? tool.verdict(readFileSync(join(out, html), 'utf8'))
+    : { says: `no report (${stderr.trim().split('\n').pop() ?? ''})`, namesBlockingFunction: false };
   rmSync(out, { recursive: true, force: true });
   return verdict;
 }
 
 const verdicts = new Map<string, Verdict[]>();
-process.stderr.write(`bench:doctor-verdicts — ${FIXTURES.length} fixtures × ${tools.length} doctors × ${ROUNDS} rounds × ${SECONDS} s\n`);
+process.stderr.write(
+  `bench:doctor-verdicts — ${FIXTURES.length} fixtures × ${tools.length} doctors × ${ROUNDS} rounds × ${SECONDS} s\n`,
+);
 for (let round = 0; round < ROUNDS; round++) {
   for (const fixture of FIXTURES) {
     for (const tool of round % 2 ? [...tools].reverse() : tools) {
       const v = await diagnoseFixture(tool, fixture);
       const key = `${fixture}\t${tool.name}`;
       verdicts.set(key, [...(verdicts.get(key) ?? []), v]);
-      process.stderr.write(`  round ${round + 1}: ${fixture.padEnd(20)} ${tool.name.padEnd(16)} says ${v.says}${v.namesBlockingFunction ? `, names ${BLOCKING_FUNCTION}` : ''}\n`);
+      process.stderr.write(
+        `  round ${round + 1}: ${fixture.padEnd(20)} ${tool.name.padEnd(16)} says ${v.says}${v.namesBlockingFunction ? `, names ${BLOCKING_FUNCTION}` : ''}\n`,
+      );
     }
   }
 }
@@ -102,13 +124,26 @@ const rows = FIXTURES.map((fixture) => ({
   fixture,
   cells: tools.map((tool) => {
     const vs = verdicts.get(`${fixture}\t${tool.name}`) ?? [];
-    return { tool: tool.name, says: vs.map((v) => v.says), namesBlockingFunction: `${vs.filter((v) => v.namesBlockingFunction).length}/${vs.length}` };
+    return {
+      tool: tool.name,
+      says: vs.map((v) => v.says),
+      namesBlockingFunction: `${vs.filter((v) => v.namesBlockingFunction).length}/${vs.length}`,
+    };
   }),
 }));
-const text = rows.map((r) => [r.fixture, ...r.cells.map((c) => `${c.says.join(' | ')}${r.fixture.startsWith('blocking') ? ` (names ${BLOCKING_FUNCTION}: ${c.namesBlockingFunction})` : ''}`)]);
+const text = rows.map((r) => [
+  r.fixture,
+  ...r.cells.map(
+    (c) =>
+      `${c.says.join(' | ')}${r.fixture.startsWith('blocking') ? ` (names ${BLOCKING_FUNCTION}: ${c.namesBlockingFunction})` : ''}`,
+  ),
+]);
 const table = [['fixture', ...tools.map((t) => t.name)], ...text];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
 console.log(`\n${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ')).join('\n')}`);
 if (clinicSkipped) console.log(`\nclinic doctor: skipped (${clinicSkipped})`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/doctor-verdicts.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, ...(clinicSkipped ? { clinicSkipped } : {}), rows }, null, 2)}\n`);
+writeFileSync(
+  join(ROOT, 'bench/results/doctor-verdicts.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, ...(clinicSkipped ? { clinicSkipped } : {}), rows }, null, 2)}\n`,
+);

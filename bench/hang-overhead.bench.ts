@@ -73,24 +73,30 @@ async function blockedLatency(iterations: number): Promise<{ late: number[]; fai
     let report: HangReport | undefined;
     await withHangDetection(() => busyFor(400), { timeoutMs: 100, output: 'none', onHang: (r) => (report = r) });
     if (report?.mainStack) late.push(report.lateByMs);
-    else failures.push(report ? `no stack (${report.stackUnavailable ?? "no reason given"})` : 'no report');
+    else failures.push(report ? `no stack (${report.stackUnavailable ?? 'no reason given'})` : 'no report');
     await new Promise((r) => setTimeout(r, 20));
   }
   return { late, failures };
 }
 
 async function main(): Promise<void> {
-  console.log(`hangwatch bench:hang — node ${process.version}, ${N.toLocaleString()} calls × ${ROUNDS} rounds (median)\n`);
+  console.log(
+    `hangwatch bench:hang — node ${process.version}, ${N.toLocaleString()} calls × ${ROUNDS} rounds (median)\n`,
+  );
   const ns = await overhead();
   const bare = ns.get('bare await')!;
   const pt = ns.get('p-timeout')! - bare;
   console.log('variant                               ns/call   overhead ns   vs p-timeout overhead');
   for (const [name, v] of ns) {
     const over = v - bare;
-    console.log(`${name.padEnd(36)} ${fmt(v).padStart(8)} ${fmt(over).padStart(12)}   ${name === 'bare await' ? '' : `${fmt(over / pt, 3)}×`}`);
+    console.log(
+      `${name.padEnd(36)} ${fmt(v).padStart(8)} ${fmt(over).padStart(12)}   ${name === 'bare await' ? '' : `${fmt(over / pt, 3)}×`}`,
+    );
   }
   const hw = ns.get('withHangDetection')! - bare;
-  console.log(`\nwithHangDetection overhead: ${fmt(hw)} ns/call (target <= 300) — ${fmt(pt / hw)}× less than p-timeout (target >= 10×)`);
+  console.log(
+    `\nwithHangDetection overhead: ${fmt(hw)} ns/call (target <= 300) — ${fmt(pt / hw)}× less than p-timeout (target >= 10×)`,
+  );
 
   const runs = Number(process.env.BENCH_BLOCKS ?? 15);
   const { late, failures } = await blockedLatency(runs);

@@ -36,7 +36,11 @@ function snapshotFile(): string {
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
     process.stderr.write(`generating a heap snapshot with ${items} items into ${file} …\n`);
-    execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'fixtures', 'allocate-heap.ts'), `${file}.tmp`, String(items)], { stdio: 'ignore' });
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench', 'fixtures', 'allocate-heap.ts'), `${file}.tmp`, String(items)],
+      { stdio: 'ignore' },
+    );
     renameSync(`${file}.tmp`, file);
   }
   return file;
@@ -58,15 +62,23 @@ async function main(): Promise<void> {
   const bytes = readFileSync(file);
   const baseDir = mkdtempSync(join(tmpdir(), 'hangwatch-parse-base-'));
   try {
-    execFileSync('sh', ['-c', `git archive ${JSON.stringify(base)} lib | tar -x -C ${JSON.stringify(baseDir)}`], { cwd: root });
+    execFileSync('sh', ['-c', `git archive ${JSON.stringify(base)} lib | tar -x -C ${JSON.stringify(baseDir)}`], {
+      cwd: root,
+    });
     const load = async (dir: string): Promise<ParserClass> =>
-      ((await import(pathToFileURL(join(dir, 'lib', 'heap', 'snapshot-parser.ts')).href)) as { HeapSnapshotParser: ParserClass }).HeapSnapshotParser;
+      (
+        (await import(pathToFileURL(join(dir, 'lib', 'heap', 'snapshot-parser.ts')).href)) as {
+          HeapSnapshotParser: ParserClass;
+        }
+      ).HeapSnapshotParser;
     // HEAP_PARSE_NEW_FIRST=1 loads the working tree's parser first (to see whether load order matters).
     const newFirst = process.env.HEAP_PARSE_NEW_FIRST === '1';
     const New = newFirst ? await load(root) : undefined;
     const Base = await load(baseDir);
     const Newer = New ?? (await load(root));
-    process.stderr.write(`${file}: ${(bytes.length / 1048576).toFixed(1)} MB; base ${base} vs working tree; ${rounds} interleaved rounds; node ${process.version}\n`);
+    process.stderr.write(
+      `${file}: ${(bytes.length / 1048576).toFixed(1)} MB; base ${base} vs working tree; ${rounds} interleaved rounds; node ${process.version}\n`,
+    );
     for (const idsOnly of [false, true]) {
       // One warm-up parse each, not counted.
       parseCpuMs(Base, bytes, idsOnly);

@@ -36,10 +36,14 @@ interface Result {
 }
 
 async function measure(bundle: string, variant: string, dir: string): Promise<Result> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'fixtures', 'snapshot-big-bundle.ts'), bundle, variant, dir], {
-    maxBuffer: 1 << 20,
-    timeout: 30 * 60_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench', 'fixtures', 'snapshot-big-bundle.ts'), bundle, variant, dir],
+    {
+      maxBuffer: 1 << 20,
+      timeout: 30 * 60_000,
+    },
+  );
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${variant}: no result in output:\n${stdout.slice(-2000)}`);
   return JSON.parse(line.slice(7)) as Result;
@@ -51,18 +55,26 @@ async function main(): Promise<void> {
     const bundle = join(dir, 'bundle.cjs');
     const source = generateBigBundle({ functions, bytes: bundleMb * 1024 * 1024 });
     writeFileSync(bundle, source);
-    process.stderr.write(`bundle: ${(source.length / 1048576).toFixed(1)} MB, ${functions} functions; Node ${process.version}\n`);
+    process.stderr.write(
+      `bundle: ${(source.length / 1048576).toFixed(1)} MB, ${functions} functions; Node ${process.version}\n`,
+    );
     const results = new Map<string, Result[]>(variants.map((v) => [v, []]));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...variants].reverse() : variants;
       for (const variant of order) {
         const r = await measure(bundle, variant, dir);
-        process.stderr.write(`round ${round + 1} ${variant}: ${(r.ms / 1000).toFixed(2)} s, ${(r.bytes / 1048576).toFixed(1)} MB\n`);
+        process.stderr.write(
+          `round ${round + 1} ${variant}: ${(r.ms / 1000).toFixed(2)} s, ${(r.bytes / 1048576).toFixed(1)} MB\n`,
+        );
         results.get(variant)!.push(r);
       }
     }
-    console.log(`\nheap snapshot with a ${(source.length / 1048576).toFixed(1)} MB bundle of ${functions} functions loaded, Node ${process.version}, ${rounds} rounds\n`);
-    console.log('| variant | snapshot MB | wall s (median) | min–max s | MB/s (wall) | CPU s (median) | min–max s | MB/s (CPU) | goal: ≤ size / 20 MB/s (wall; CPU) |');
+    console.log(
+      `\nheap snapshot with a ${(source.length / 1048576).toFixed(1)} MB bundle of ${functions} functions loaded, Node ${process.version}, ${rounds} rounds\n`,
+    );
+    console.log(
+      '| variant | snapshot MB | wall s (median) | min–max s | MB/s (wall) | CPU s (median) | min–max s | MB/s (CPU) | goal: ≤ size / 20 MB/s (wall; CPU) |',
+    );
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
     const summary: Record<string, unknown> = {};
     for (const [variant, rs] of results) {
@@ -72,7 +84,8 @@ async function main(): Promise<void> {
       const limitMs = (mb / goalMbPerS) * 1000;
       const rate = mb / (ms / 1000);
       const cpuRate = mb / (cpu / 1000);
-      const spread = (values: number[]): string => `${(Math.min(...values) / 1000).toFixed(2)}–${(Math.max(...values) / 1000).toFixed(2)}`;
+      const spread = (values: number[]): string =>
+        `${(Math.min(...values) / 1000).toFixed(2)}–${(Math.max(...values) / 1000).toFixed(2)}`;
       const verdict = (value: number): string => (value <= limitMs ? 'PASS' : 'FAIL');
       console.log(
         `| ${variant} | ${mb.toFixed(1)} | ${(ms / 1000).toFixed(2)} | ${spread(rs.map((r) => r.ms))} | ${rate.toFixed(1)} | ${(cpu / 1000).toFixed(2)} | ${spread(rs.map((r) => r.cpuMs))} | ${cpuRate.toFixed(1)} | ${verdict(ms)}; ${verdict(cpu)} (${(limitMs / 1000).toFixed(2)} s) |`,
@@ -81,7 +94,10 @@ async function main(): Promise<void> {
     }
     const resultsDir = join(root, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, `heap-big-bundle-${process.version}.json`), JSON.stringify({ node: process.version, functions, bundleBytes: source.length, summary }, null, 2));
+    writeFileSync(
+      join(resultsDir, `heap-big-bundle-${process.version}.json`),
+      JSON.stringify({ node: process.version, functions, bundleBytes: source.length, summary }, null, 2),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

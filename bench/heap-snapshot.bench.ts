@@ -19,22 +19,43 @@ const items = Number(process.env.HEAP_BENCH_ITEMS ?? 550_000);
 const minMb = Number(process.env.HEAP_BENCH_MIN_MB ?? 300);
 const file = join(cacheDir, `bench-${items}.heapsnapshot`);
 
-
 async function ensureSnapshot(): Promise<void> {
   if (existsSync(file)) return;
   mkdirSync(cacheDir, { recursive: true });
   process.stderr.write(`generating a heap snapshot with ${items} items into ${file} …\n`);
   const tmp = `${file}.tmp`;
-  await run(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', join(root, 'bench', 'fixtures', 'allocate-heap.ts'), tmp, String(items)], {
-    maxBuffer: 1 << 20,
-  });
+  await run(
+    process.execPath,
+    [
+      '--max-old-space-size=8192',
+      '--import',
+      'tsx',
+      join(root, 'bench', 'fixtures', 'allocate-heap.ts'),
+      tmp,
+      String(items),
+    ],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
   renameSync(tmp, file);
 }
 
 async function measure(tool: 'hangwatch' | 'memlab'): Promise<Result> {
-  const { stdout } = await run(process.execPath, ['--max-old-space-size=16384', '--import', 'tsx', join(root, 'bench', 'fixtures', 'heap-parse-worker.ts'), tool, file], {
-    maxBuffer: 64 << 20,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--max-old-space-size=16384',
+      '--import',
+      'tsx',
+      join(root, 'bench', 'fixtures', 'heap-parse-worker.ts'),
+      tool,
+      file,
+    ],
+    {
+      maxBuffer: 64 << 20,
+    },
+  );
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${tool}: no result in output:\n${stdout.slice(-2000)}`);
   return JSON.parse(line.slice(7)) as Result;
@@ -58,19 +79,41 @@ async function main(): Promise<void> {
   const rssToFile = ours.maxRssBytes / size;
   const rows = [
     ['', 'parse', 'dominators+paths', 'total', 'peak RSS', 'nodes', 'edges', 'root retained'],
-    ...[ours, theirs].map((r) => [r.tool, s(r.parseMs), s(r.analyzeMs), s(r.totalMs), mb(r.maxRssBytes), String(r.nodeCount), String(r.edgeCount), String(r.rootRetainedSize)]),
+    ...[ours, theirs].map((r) => [
+      r.tool,
+      s(r.parseMs),
+      s(r.analyzeMs),
+      s(r.totalMs),
+      mb(r.maxRssBytes),
+      String(r.nodeCount),
+      String(r.edgeCount),
+      String(r.rootRetainedSize),
+    ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  console.log(`\nheap snapshot ${mb(size)} (${ours.nodeCount} nodes, ${ours.edgeCount} edges), Node ${process.version}\n`);
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  console.log(
+    `\nheap snapshot ${mb(size)} (${ours.nodeCount} nodes, ${ours.edgeCount} edges), Node ${process.version}\n`,
+  );
+  for (const r of rows)
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   console.log('');
-  console.log(`speed:        hangwatch is ${speedup.toFixed(2)}x faster than memlab        (target >= 2x)      ${speedup >= 2 ? 'PASS' : 'FAIL'}`);
-  console.log(`peak memory:  hangwatch uses ${memoryRatio.toFixed(2)}x memlab's peak RSS       (target <= 0.5x)    ${memoryRatio <= 0.5 ? 'PASS' : 'FAIL'}`);
-  console.log(`peak RSS / file size: ${rssToFile.toFixed(2)}x                                (target < 3x)       ${rssToFile < 3 ? 'PASS' : 'FAIL'}`);
-  if (ours.nodeCount !== theirs.nodeCount || ours.edgeCount !== theirs.edgeCount) console.log('warning: the tools disagree on node/edge counts');
+  console.log(
+    `speed:        hangwatch is ${speedup.toFixed(2)}x faster than memlab        (target >= 2x)      ${speedup >= 2 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(
+    `peak memory:  hangwatch uses ${memoryRatio.toFixed(2)}x memlab's peak RSS       (target <= 0.5x)    ${memoryRatio <= 0.5 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(
+    `peak RSS / file size: ${rssToFile.toFixed(2)}x                                (target < 3x)       ${rssToFile < 3 ? 'PASS' : 'FAIL'}`,
+  );
+  if (ours.nodeCount !== theirs.nodeCount || ours.edgeCount !== theirs.edgeCount)
+    console.log('warning: the tools disagree on node/edge counts');
   const resultsDir = join(root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'heap.json'), JSON.stringify({ file, size, node: process.version, ours, theirs, speedup, memoryRatio, rssToFile }, null, 2));
+  writeFileSync(
+    join(resultsDir, 'heap.json'),
+    JSON.stringify({ file, size, node: process.version, ours, theirs, speedup, memoryRatio, rssToFile }, null, 2),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -23,7 +23,9 @@ const dir = mkdtempSync(join(tmpdir(), 'hw-bench-leak-clusters-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 process.stderr.write(`bench:leak-clusters — express-session MemoryStore, ${REQUESTS} requests per phase\n`);
-execFileSync(process.execPath, [join(ROOT, 'test/heap/fixtures/session-store-program.mjs'), dir, String(REQUESTS)], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(ROOT, 'test/heap/fixtures/session-store-program.mjs'), dir, String(REQUESTS)], {
+  stdio: 'inherit',
+});
 const files = ['baseline', 'target', 'final'].map((n) => join(dir, `${n}.heapsnapshot`)) as [string, string, string];
 
 interface Row {
@@ -58,18 +60,29 @@ const { config: defaultConfig, analysis } = memlab as unknown as {
 const settings: [string, (c: Record<string, unknown>) => void][] = [
   ['memlab (defaults)', () => undefined],
   ['memlab, every object a candidate', (c) => Object.assign(c, { oversizeObjectAsLeak: true, oversizeThreshold: 0 })],
-  ['memlab, selected JS objects', (c) => Object.assign(c, { oversizeObjectAsLeak: true, oversizeThreshold: 0, traceAllObjectsMode: 2 })],
+  [
+    'memlab, selected JS objects',
+    (c) => Object.assign(c, { oversizeObjectAsLeak: true, oversizeThreshold: 0, traceAllObjectsMode: 2 }),
+  ],
 ];
 for (const [tool, set] of settings) {
   const c = defaultConfig.constructor.resetConfigWithTransientDir();
-  Object.assign(c, { externalSnapshotFilePaths: files, useExternalSnapshot: true, chaseWeakMapEdge: false, verbose: false });
+  Object.assign(c, {
+    externalSnapshotFilePaths: files,
+    useExternalSnapshot: true,
+    chaseWeakMapEdge: false,
+    verbose: false,
+  });
   set(c);
   const start = performance.now();
   const leaks = await analysis.checkLeak();
   const text = leaks.map((l) => JSON.stringify(l));
   const sessions = text.filter((s) => s.includes('sessions')).length;
   const sized = leaks.filter((l) => typeof l.retainedSize === 'number');
-  const largest = sized.reduce<MemlabLeak | undefined>((a, l) => ((l.retainedSize as number) > (a?.retainedSize ?? -1) ? l : a), undefined);
+  const largest = sized.reduce<MemlabLeak | undefined>(
+    (a, l) => ((l.retainedSize as number) > (a?.retainedSize ?? -1) ? l : a),
+    undefined,
+  );
   rows.push({
     tool,
     clusters: leaks.length,
@@ -81,4 +94,5 @@ for (const [tool, set] of settings) {
 
 console.log('\n| tool | clusters | largest cluster | clusters through MemoryStore.sessions | time |');
 console.log('| --- | ---: | --- | --- | ---: |');
-for (const r of rows) console.log(`| ${r.tool} | ${r.clusters} | ${r.largest} | ${r.sessions} | ${r.seconds.toFixed(1)} s |`);
+for (const r of rows)
+  console.log(`| ${r.tool} | ${r.clusters} | ${r.largest} | ${r.sessions} | ${r.seconds.toFixed(1)} s |`);

@@ -16,7 +16,9 @@ import { fmt, median, percentile } from './stats.js';
 
 const ALL_VARIANTS = ['none', 'hangwatch', 'blocked-at', 'elu-histogram'] as const;
 // BENCH_VARIANTS=none,hangwatch runs a subset (the baseline is always included).
-const VARIANTS = ALL_VARIANTS.filter((v) => v === 'none' || !process.env.BENCH_VARIANTS || process.env.BENCH_VARIANTS.split(',').includes(v));
+const VARIANTS = ALL_VARIANTS.filter(
+  (v) => v === 'none' || !process.env.BENCH_VARIANTS || process.env.BENCH_VARIANTS.split(',').includes(v),
+);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const AMOUNT = Number(process.env.BENCH_REQUESTS ?? 100_000);
 const SERVER = fileURLToPath(new URL('./fixtures/loop-server.mjs', import.meta.url));
@@ -48,11 +50,15 @@ function load(port: number): Promise<number> {
     const t0 = performance.now();
     let last = t0;
     let responses = 0;
-    const instance = autocannon({ url: `http://127.0.0.1:${port}/tasks?n=20`, connections: 16, pipelining: 1, amount: AMOUNT }, (err, result) => {
-      if (err) return reject(err);
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`load errors: ${result.errors} errors, ${result.non2xx} non-2xx`));
-      resolve(responses / ((last - t0) / 1000));
-    });
+    const instance = autocannon(
+      { url: `http://127.0.0.1:${port}/tasks?n=20`, connections: 16, pipelining: 1, amount: AMOUNT },
+      (err, result) => {
+        if (err) return reject(err);
+        if (result.non2xx > 0 || result.errors > 0)
+          return reject(new Error(`load errors: ${result.errors} errors, ${result.non2xx} non-2xx`));
+        resolve(responses / ((last - t0) / 1000));
+      },
+    );
     instance.on('response', () => {
       responses++;
       last = performance.now();
@@ -72,7 +78,9 @@ async function throughput(): Promise<Map<string, number>> {
       const r = await load(port);
       const blocks = await stopServer(child);
       if (round > 0) rps.get(v)!.push(r); // round 0 warms the machine up
-      process.stderr.write(`  round ${round} ${v.padEnd(14)} ${fmt(r, 0)} req/s${blocks ? ` (${blocks} blocks seen)` : ''}\n`);
+      process.stderr.write(
+        `  round ${round} ${v.padEnd(14)} ${fmt(r, 0)} req/s${blocks ? ` (${blocks} blocks seen)` : ''}\n`,
+      );
     }
   }
   const base = rps.get('none')!;
@@ -113,18 +121,25 @@ async function latency(blocks: number): Promise<{ detectToStack: number[]; start
 }
 
 async function main(): Promise<void> {
-  console.log(`hangwatch bench:loop — node ${process.version}, ${AMOUNT.toLocaleString()} requests × ${ROUNDS} rounds per variant (median), 16 connections\n`);
+  console.log(
+    `hangwatch bench:loop — node ${process.version}, ${AMOUNT.toLocaleString()} requests × ${ROUNDS} rounds per variant (median), 16 connections\n`,
+  );
   const rps = await throughput();
   const base = rps.get('none')!;
   const loss = (v: string): number => 1 - rps.get(v)! / base;
   console.log('\nvariant          req/s     throughput loss');
-  for (const v of VARIANTS) console.log(`${v.padEnd(15)} ${fmt(rps.get(v)!, 0).padStart(7)}   ${v === 'none' ? '(baseline)' : `${fmt(loss(v) * 100, 2)}%`}`);
+  for (const v of VARIANTS)
+    console.log(
+      `${v.padEnd(15)} ${fmt(rps.get(v)!, 0).padStart(7)}   ${v === 'none' ? '(baseline)' : `${fmt(loss(v) * 100, 2)}%`}`,
+    );
   if (!rps.has('hangwatch') || !rps.has('blocked-at')) return;
   const hw = loss('hangwatch');
   console.log(`\nbaseline noise (spread of its rounds): ±${fmt((baselineNoise * 100) / 2, 2)}%`);
   console.log(
     `hangwatch loss ${fmt(hw * 100, 2)}% (target <= 2%); blocked-at loss ${fmt(loss('blocked-at') * 100, 1)}%` +
-      (hw > baselineNoise / 2 ? ` = ${fmt(loss('blocked-at') / hw)}× hangwatch's (target >= 10×)` : ` — hangwatch's is within noise, so the ratio is at least ${fmt(loss('blocked-at') / Math.max(baselineNoise / 2, 0.0001))}× (target >= 10×)`),
+      (hw > baselineNoise / 2
+        ? ` = ${fmt(loss('blocked-at') / hw)}× hangwatch's (target >= 10×)`
+        : ` — hangwatch's is within noise, so the ratio is at least ${fmt(loss('blocked-at') / Math.max(baselineNoise / 2, 0.0001))}× (target >= 10×)`),
   );
 
   if (process.env.BENCH_VARIANTS) return;

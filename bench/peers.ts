@@ -20,14 +20,21 @@ export const CLINIC_ENV = { NO_INSIGHT: '1' };
 export function prepareClinic(): string | undefined {
   if (process.env.BENCH_CLINIC === '0') return 'BENCH_CLINIC=0';
   if (existsSync(CLINIC)) return undefined;
-  process.stderr.write('installing the side-by-side peers into bench/peers/node_modules (clinic: ~700 packages, ~30 s)…\n');
-  const npm = spawnSync('npm', ['ci', '--prefix', PEERS, '--ignore-scripts', '--no-audit', '--no-fund'], { encoding: 'utf8', timeout: 10 * 60_000 });
+  process.stderr.write(
+    'installing the side-by-side peers into bench/peers/node_modules (clinic: ~700 packages, ~30 s)…\n',
+  );
+  const npm = spawnSync('npm', ['ci', '--prefix', PEERS, '--ignore-scripts', '--no-audit', '--no-fund'], {
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+  });
   if (npm.error) return `npm ci --prefix bench/peers failed: ${npm.error.message}`;
   if (npm.status !== 0) {
     // npm's own summary: "npm error code ECONNREFUSED" and the message ("FetchError: request to … failed, reason: …").
     const lines = `${npm.stderr}\n${npm.stdout}`.split('\n');
     const code = lines.map((l) => /^npm error code (\S+)/.exec(l)?.[1]).find(Boolean);
-    const message = lines.find((l) => /^npm error (?!code |syscall |errno |\s|A complete log)\S/.test(l))?.replace(/^npm error /, '');
+    const message = lines
+      .find((l) => /^npm error (?!code |syscall |errno |\s|A complete log)\S/.test(l))
+      ?.replace(/^npm error /, '');
     return `npm ci --prefix bench/peers exited with ${npm.status ?? npm.signal}: ${[code, message].filter(Boolean).join(' — ').slice(0, 240) || 'no message'}`;
   }
   return existsSync(CLINIC) ? undefined : 'npm ci --prefix bench/peers did not install clinic/bin.js';

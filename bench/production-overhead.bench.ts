@@ -97,7 +97,9 @@ interface ServerUse {
 /** The server's CPU time so far (read before and after the measured load). */
 function serverUse(): ServerUse {
   const c = process.cpuUsage();
-  const dog = threads.watchdog.map(threadUse).reduce((a, b) => ({ cpuNs: a.cpuNs + b.cpuNs, wakeups: a.wakeups + b.wakeups }), { cpuNs: 0, wakeups: 0 });
+  const dog = threads.watchdog
+    .map(threadUse)
+    .reduce((a, b) => ({ cpuNs: a.cpuNs + b.cpuNs, wakeups: a.wakeups + b.wakeups }), { cpuNs: 0, wakeups: 0 });
   return { us: c.user + c.system, main: threadUse(threads.main), watchdog: dog };
 }
 
@@ -124,7 +126,17 @@ class Client {
   constructor(readonly id: number) {}
   query(_sql: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
     return new Promise((resolve) =>
-      setImmediate(() => resolve(Array.from({ length: 20 }, (_, i) => ({ id: i, owner: params[0], title: `task ${i}`, done: i % 3 === 0, client: this.id })))),
+      setImmediate(() =>
+        resolve(
+          Array.from({ length: 20 }, (_, i) => ({
+            id: i,
+            owner: params[0],
+            title: `task ${i}`,
+            done: i % 3 === 0,
+            client: this.id,
+          })),
+        ),
+      ),
     );
   }
 }
@@ -163,7 +175,10 @@ async function startPreload(): Promise<void> {
 
 async function serve(framework: Framework, mode: Mode): Promise<void> {
   if (mode === 'preload') await startPreload();
-  const opts = { timeoutMs: 30_000, asyncTrace: mode === 'asyncTrace' ? true : mode === 'asyncTrace 1%' ? 0.01 : false };
+  const opts = {
+    timeoutMs: 30_000,
+    asyncTrace: mode === 'asyncTrace' ? true : mode === 'asyncTrace 1%' ? 0.01 : false,
+  };
   const hangwatch = mode !== 'baseline' && !PARTS.includes(mode);
   let port: number;
   if (framework === 'express') {
@@ -206,7 +221,9 @@ async function serve(framework: Framework, mode: Mode): Promise<void> {
       await new Promise((r) => setImmediate(r));
       return { ok: true, items: [1, 2, 3] };
     });
-    app.get('/realistic', async (request) => realisticTasks(String((request.query as { owner?: string }).owner ?? 'u1')));
+    app.get('/realistic', async (request) =>
+      realisticTasks(String((request.query as { owner?: string }).owner ?? 'u1')),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;
   }
@@ -220,7 +237,12 @@ async function idleUse(): Promise<IdleUse> {
   const b = serverUse();
   const pct = (x: ThreadUse, y: ThreadUse): number => ((y.cpuNs - x.cpuNs) / (IDLE_SECONDS * 1e9)) * 100;
   const wps = (x: ThreadUse, y: ThreadUse): number => (y.wakeups - x.wakeups) / IDLE_SECONDS;
-  return { mainPct: pct(a.main, b.main), watchdogPct: pct(a.watchdog, b.watchdog), mainWakeups: wps(a.main, b.main), watchdogWakeups: wps(a.watchdog, b.watchdog) };
+  return {
+    mainPct: pct(a.main, b.main),
+    watchdogPct: pct(a.watchdog, b.watchdog),
+    mainWakeups: wps(a.main, b.main),
+    watchdogWakeups: wps(a.watchdog, b.watchdog),
+  };
 }
 
 interface IdleUse {
@@ -241,11 +263,15 @@ interface LoadResult {
 }
 
 async function load(framework: Framework, route: Route, mode: Mode): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', framework, mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // The preload's reports (none expected) stay out of the working directory.
-    env: { ...process.env, HANGWATCH_REPORT_DIR: process.env.HANGWATCH_REPORT_DIR ?? '/tmp' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', framework, mode],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // The preload's reports (none expected) stay out of the working directory.
+      env: { ...process.env, HANGWATCH_REPORT_DIR: process.env.HANGWATCH_REPORT_DIR ?? '/tmp' },
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -258,7 +284,8 @@ async function load(framework: Framework, route: Route, mode: Mode): Promise<Loa
   try {
     const url = `http://127.0.0.1:${port}/${route}`;
     await autocannon({ url, connections: 10, duration: 1 }); // warm-up
-    const use = async (): Promise<ServerUse> => (await (await fetch(`http://127.0.0.1:${port}/__cpu`)).json()) as ServerUse;
+    const use = async (): Promise<ServerUse> =>
+      (await (await fetch(`http://127.0.0.1:${port}/__cpu`)).json()) as ServerUse;
     const u0 = await use();
     const r = await autocannon({ url, connections: 10, duration: SECONDS });
     const u1 = await use();
@@ -323,7 +350,11 @@ interface DirectCost {
   max: number;
 }
 
-async function interleaved(base: () => Promise<number>, withHangwatch: () => Promise<number>, rounds: number): Promise<DirectCost> {
+async function interleaved(
+  base: () => Promise<number>,
+  withHangwatch: () => Promise<number>,
+  rounds: number,
+): Promise<DirectCost> {
   const b: number[] = [];
   const d: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -400,7 +431,9 @@ function printHttp(fw: Framework, route: Route, results: Map<Mode, LoadResult[]>
   console.log(
     `\n${fw} /${route}: ${ROUNDS} rounds × ${SECONDS} s, 10 connections, medians; spread = per-round ratios; server CPU µs per request (all threads), + over the baseline's in the same round, % of it (spread)`,
   );
-  console.log('variant        req/s   ratio   p99 ms   spread        CPU µs/req  +µs (spread)          +% CPU/req (spread)   watchdog µs/req');
+  console.log(
+    'variant        req/s   ratio   p99 ms   spread        CPU µs/req  +µs (spread)          +% CPU/req (spread)   watchdog µs/req',
+  );
   for (const m of MODES) {
     const list = results.get(m) ?? [];
     const rps = median(list.map((x) => x.rps));
@@ -408,16 +441,22 @@ function printHttp(fw: Framework, route: Route, results: Map<Mode, LoadResult[]>
     const extra = list.map((x, i) => x.cpu - (baseRuns[i]?.cpu ?? NaN));
     const pct = list.map((x, i) => (100 * (x.cpu - (baseRuns[i]?.cpu ?? NaN))) / (baseRuns[i]?.cpu ?? NaN));
     console.log(
-      `${m.padEnd(13)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}   ${fmt(median(list.map((x) => x.cpu)), 2).padStart(8)}   ${fmt(median(extra), 2)} (${fmt(Math.min(...extra), 2)}…${fmt(Math.max(...extra), 2)})`.padEnd(92) +
+      `${m.padEnd(13)} ${fmt(rps, 0).padStart(7)}   ${fmt(rps / base, 3)}   ${fmt(median(list.map((x) => x.p99)), 1).padStart(5)}   ${spread(ratios)}   ${fmt(median(list.map((x) => x.cpu)), 2).padStart(8)}   ${fmt(median(extra), 2)} (${fmt(Math.min(...extra), 2)}…${fmt(Math.max(...extra), 2)})`.padEnd(
+        92,
+      ) +
         `${fmt(median(pct), 1)} % (${fmt(Math.min(...pct), 1)}…${fmt(Math.max(...pct), 1)})`.padEnd(22) +
         fmt(median(list.map((x) => x.watchdogCpu)), 3),
     );
   }
-  console.log('idle (no requests, per variant, medians over rounds): main thread % of a core, wake-ups/s | watchdog thread % of a core, wake-ups/s');
+  console.log(
+    'idle (no requests, per variant, medians over rounds): main thread % of a core, wake-ups/s | watchdog thread % of a core, wake-ups/s',
+  );
   for (const m of MODES) {
     const idle = (results.get(m) ?? []).map((x) => x.idle);
     const med = (f: (u: IdleUse) => number): string => fmt(median(idle.map(f)), 3);
-    console.log(`${m.padEnd(13)} main ${med((u) => u.mainPct)} %, ${med((u) => u.mainWakeups)}/s | watchdog ${med((u) => u.watchdogPct)} %, ${med((u) => u.watchdogWakeups)}/s`);
+    console.log(
+      `${m.padEnd(13)} main ${med((u) => u.mainPct)} %, ${med((u) => u.mainWakeups)}/s | watchdog ${med((u) => u.watchdogPct)} %, ${med((u) => u.watchdogWakeups)}/s`,
+    );
   }
 }
 
@@ -439,9 +478,13 @@ async function main(): Promise<void> {
   }
   if (process.env.BENCH_DIRECT !== '0') {
     const e = await directExpress();
-    console.log(`\nexpress middleware, called directly (no HTTP): ${fmt(e.extra, 0)} ns per request (rounds ${fmt(e.min, 0)}–${fmt(e.max, 0)}) over the loop's own ${fmt(e.base, 0)} ns`);
+    console.log(
+      `\nexpress middleware, called directly (no HTTP): ${fmt(e.extra, 0)} ns per request (rounds ${fmt(e.min, 0)}–${fmt(e.max, 0)}) over the loop's own ${fmt(e.base, 0)} ns`,
+    );
     const f = await directFastify();
-    console.log(`fastify plugin, through app.routing (no HTTP): ${fmt(f.extra, 0)} ns per request (rounds ${fmt(f.min, 0)}–${fmt(f.max, 0)}) over Fastify's own ${fmt(f.base, 0)} ns`);
+    console.log(
+      `fastify plugin, through app.routing (no HTTP): ${fmt(f.extra, 0)} ns per request (rounds ${fmt(f.min, 0)}–${fmt(f.max, 0)}) over Fastify's own ${fmt(f.base, 0)} ns`,
+    );
     console.log(`prometheus exporter.metrics(): ${fmt(await scrape(), 0)} µs median`);
   }
 }

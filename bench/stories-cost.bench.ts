@@ -47,7 +47,9 @@ function print(title: string, results: Map<string, number[]>, baseline: string):
   for (const [name, xs] of results) {
     const m = median(xs);
     const extra = name === baseline ? '' : `   +${fmt(m - base)} ns over "${baseline}"`;
-    console.log(`  ${name.padEnd(44)} ${fmt(m).padStart(8)} ns CPU/call  (rounds ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})${extra}`);
+    console.log(
+      `  ${name.padEnd(44)} ${fmt(m).padStart(8)} ns CPU/call  (rounds ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})${extra}`,
+    );
   }
 }
 
@@ -58,30 +60,60 @@ const sync = (): number => 1;
 
 async function operations(): Promise<void> {
   const results = await measure([
-    { name: 'operation (no steps)', calls: N, run: async (n) => { for (let i = 0; i < n; i++) await plain(work); } },
-    { name: 'operation, steps: true', calls: N, run: async (n) => { for (let i = 0; i < n; i++) await withSteps(work); } },
+    {
+      name: 'operation (no steps)',
+      calls: N,
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await plain(work);
+      },
+    },
+    {
+      name: 'operation, steps: true',
+      calls: N,
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await withSteps(work);
+      },
+    },
   ]);
   print(`1. an operation, ${N.toLocaleString()} calls × ${ROUNDS} rounds`, results, 'operation (no steps)');
 }
 
 async function steps(): Promise<void> {
   const STEPS = 100;
-  const loop = (f: () => number) => async (n: number): Promise<void> => {
-    // n/STEPS operations of STEPS steps each: an operation keeps at most 100 steps, as in real use.
-    for (let i = 0; i < n / STEPS; i++) {
-      await withSteps(async () => {
-        for (let k = 0; k < STEPS; k++) f();
-      });
-    }
-  };
+  const loop =
+    (f: () => number) =>
+    async (n: number): Promise<void> => {
+      // n/STEPS operations of STEPS steps each: an operation keeps at most 100 steps, as in real use.
+      for (let i = 0; i < n / STEPS; i++) {
+        await withSteps(async () => {
+          for (let k = 0; k < STEPS; k++) f();
+        });
+      }
+    };
   const results = await measure([
     { name: 'fn() inside an operation', calls: N, run: loop(sync) },
     { name: 'step(name, fn) inside an operation', calls: N, run: loop(() => step('parse', sync)) },
   ]);
-  print(`2. step(), ${N.toLocaleString()} calls × ${ROUNDS} rounds (operations of 100 steps)`, results, 'fn() inside an operation');
+  print(
+    `2. step(), ${N.toLocaleString()} calls × ${ROUNDS} rounds (operations of 100 steps)`,
+    results,
+    'fn() inside an operation',
+  );
   const outside = await measure([
-    { name: 'fn() outside operations', calls: N * 5, run: (n) => { for (let i = 0; i < n; i++) sync(); } },
-    { name: 'step(name, fn) outside operations', calls: N * 5, run: (n) => { for (let i = 0; i < n; i++) step('parse', sync); } },
+    {
+      name: 'fn() outside operations',
+      calls: N * 5,
+      run: (n) => {
+        for (let i = 0; i < n; i++) sync();
+      },
+    },
+    {
+      name: 'step(name, fn) outside operations',
+      calls: N * 5,
+      run: (n) => {
+        for (let i = 0; i < n; i++) step('parse', sync);
+      },
+    },
   ]);
   print('   outside any operation', outside, 'fn() outside operations');
 }
@@ -93,16 +125,22 @@ async function pools(): Promise<void> {
   const noStacksPool = make();
   const watch = watchPool(watchedPool, { name: 'bench' });
   const watchNoStacks = watchPool(noStacksPool, { name: 'bench-no-stacks', acquireStacks: false });
-  const cycle = (p: ReturnType<typeof make>) => async (n: number): Promise<void> => {
-    for (let i = 0; i < n; i++) await p.release(await p.acquire());
-  };
+  const cycle =
+    (p: ReturnType<typeof make>) =>
+    async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await p.release(await p.acquire());
+    };
   const calls = Math.round(N / 4);
   const results = await measure([
     { name: 'acquire + release (unwatched)', calls, run: cycle(bare) },
     { name: 'acquire + release (watchPool)', calls, run: cycle(watchedPool) },
     { name: 'acquire + release (acquireStacks: false)', calls, run: cycle(noStacksPool) },
   ]);
-  print(`3. generic-pool, ${calls.toLocaleString()} acquire/release × ${ROUNDS} rounds (outside operations)`, results, 'acquire + release (unwatched)');
+  print(
+    `3. generic-pool, ${calls.toLocaleString()} acquire/release × ${ROUNDS} rounds (outside operations)`,
+    results,
+    'acquire + release (unwatched)',
+  );
   watch.stop();
   watchNoStacks.stop();
   for (const p of [bare, watchedPool, noStacksPool]) {
@@ -122,10 +160,16 @@ async function syncIo(): Promise<void> {
   const traced = await measure([{ name: 'fs.existsSync, traceSyncIo on', calls, run: loop }]);
   tracer.stop();
   const both = new Map([...untraced, ...traced]);
-  print(`4. sync I/O tracing, ${calls.toLocaleString()} calls × ${ROUNDS} rounds (not interleaved: tracing is process-wide)`, both, 'fs.existsSync, untraced');
+  print(
+    `4. sync I/O tracing, ${calls.toLocaleString()} calls × ${ROUNDS} rounds (not interleaved: tracing is process-wide)`,
+    both,
+    'fs.existsSync, untraced',
+  );
 }
 
-console.log(`hangwatch bench:stories — node ${process.version}; CPU time per call (median of rounds; min–max in parentheses)`);
+console.log(
+  `hangwatch bench:stories — node ${process.version}; CPU time per call (median of rounds; min–max in parentheses)`,
+);
 await operations();
 await steps();
 await pools();

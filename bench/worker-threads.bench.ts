@@ -41,7 +41,9 @@ function runProgram(preload: boolean, args: string[], env: Record<string, string
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`exit ${code}: ${stderr.slice(0, 500)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`exit ${code}: ${stderr.slice(0, 500)}`)),
+    );
   });
 }
 
@@ -54,7 +56,11 @@ async function cost(): Promise<void> {
   for (let round = 0; round < ROUNDS + 1; round++) {
     const order = round % 2 ? [...variants].reverse() : [...variants];
     for (const v of order) {
-      const r = await runProgram(v !== 'none', ['cpu', String(WORKERS), String(TASKS), String(ROUNDS_PER_TASK)], v === 'main-only' ? { HANGWATCH_WORKER_THREADS: '0' } : {});
+      const r = await runProgram(
+        v !== 'none',
+        ['cpu', String(WORKERS), String(TASKS), String(ROUNDS_PER_TASK)],
+        v === 'main-only' ? { HANGWATCH_WORKER_THREADS: '0' } : {},
+      );
       const m = JSON.parse(r.stdout) as { wallMs: number; cpuMs: number };
       // Blocks the preload reported (on a loaded machine a starved worker's loop stalls too: each
       // such stall is sampled, which costs CPU).
@@ -63,12 +69,16 @@ async function cost(): Promise<void> {
         cpu.get(v)!.push(m.cpuMs / TASKS);
         wall.get(v)!.push(TASKS / (m.wallMs / 1000));
       }
-      process.stderr.write(`  round ${round} ${v.padEnd(9)} ${fmt(TASKS / (m.wallMs / 1000), 0)} tasks/s, ${fmt(m.cpuMs / TASKS, 2)} CPU ms/task${blocks ? `, ${blocks} blocks reported` : ''}\n`);
+      process.stderr.write(
+        `  round ${round} ${v.padEnd(9)} ${fmt(TASKS / (m.wallMs / 1000), 0)} tasks/s, ${fmt(m.cpuMs / TASKS, 2)} CPU ms/task${blocks ? `, ${blocks} blocks reported` : ''}\n`,
+      );
     }
   }
   const baseCpu = median(cpu.get('none')!);
   const baseWall = median(wall.get('none')!);
-  console.log(`\n1. CPU-bound pool, ${WORKERS} workers, ${TASKS} tasks of ${ROUNDS_PER_TASK} sha256, ${ROUNDS} rounds (medians; spread = (max-min)/median)`);
+  console.log(
+    `\n1. CPU-bound pool, ${WORKERS} workers, ${TASKS} tasks of ${ROUNDS_PER_TASK} sha256, ${ROUNDS} rounds (medians; spread = (max-min)/median)`,
+  );
   console.log('variant    CPU ms/task   vs none   spread    tasks/s   vs none   spread');
   for (const v of variants) {
     const c = median(cpu.get(v)!);
@@ -84,11 +94,19 @@ async function latency(): Promise<void> {
   const later: number[] = [];
   let missing = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const r = await runProgram(true, ['blocks', String(BLOCKS), '600'], { HANGWATCH_FORMAT: 'json', HANGWATCH_BLOCK_MS: '100' });
+    const r = await runProgram(true, ['blocks', String(BLOCKS), '600'], {
+      HANGWATCH_FORMAT: 'json',
+      HANGWATCH_BLOCK_MS: '100',
+    });
     const seen = new Set<number>();
     for (const line of r.stderr.split('\n')) {
       if (!line.startsWith('{')) continue;
-      const e = JSON.parse(line) as { schema: string; threadId: number; durationMs: number; samples: { captureMs: number }[] };
+      const e = JSON.parse(line) as {
+        schema: string;
+        threadId: number;
+        durationMs: number;
+        samples: { captureMs: number }[];
+      };
       if (e.schema !== 'hangwatch.block-event' || e.threadId === 0 || e.durationMs < 500) continue;
       const isFirst = !seen.has(e.threadId);
       seen.add(e.threadId);
@@ -97,9 +115,13 @@ async function latency(): Promise<void> {
       else (isFirst ? first : later).push(ms);
     }
   }
-  console.log(`\n2. Detection → stack in a worker thread (first sample's capture time), ${ROUNDS} runs x 2 workers x ${BLOCKS} blocks of 600 ms`);
+  console.log(
+    `\n2. Detection → stack in a worker thread (first sample's capture time), ${ROUNDS} runs x 2 workers x ${BLOCKS} blocks of 600 ms`,
+  );
   const row = (label: string, xs: number[]): void =>
-    console.log(`${label.padEnd(34)} n=${String(xs.length).padStart(3)}  median ${fmt(median(xs), 0)} ms  p90 ${fmt(percentile(xs, 90), 0)} ms  max ${fmt(Math.max(...xs), 0)} ms`);
+    console.log(
+      `${label.padEnd(34)} n=${String(xs.length).padStart(3)}  median ${fmt(median(xs), 0)} ms  p90 ${fmt(percentile(xs, 90), 0)} ms  max ${fmt(Math.max(...xs), 0)} ms`,
+    );
   if (first.length) row('first block of a worker (attach)', first);
   if (later.length) row('later blocks', later);
   console.log(`blocks of 600 ms without a sample: ${missing}`);

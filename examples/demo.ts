@@ -64,10 +64,13 @@ async function main(): Promise<void> {
 
   heading('2. withHangDetection: the loop is free, the operation waits forever (asyncTrace)');
   try {
-    await withHangDetection(async function handleGetTasks() {
-      await sleep(10);
-      return await listTasks();
-    }, { name: 'GET /tasks', timeoutMs: 500, asyncTrace: true, action: 'reject' });
+    await withHangDetection(
+      async function handleGetTasks() {
+        await sleep(10);
+        return await listTasks();
+      },
+      { name: 'GET /tasks', timeoutMs: 500, asyncTrace: true, action: 'reject' },
+    );
   } catch (err) {
     if (!(err instanceof HangError)) throw err;
     process.stdout.write(`→ rejected with ${err.code}; the caller can answer 503 instead of hanging\n`);
@@ -81,7 +84,9 @@ async function main(): Promise<void> {
   }, 0);
   await sleep(1500);
   const s = monitor.stats();
-  process.stdout.write(`loop delay p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(0)} ms; ${s.blockCount} block(s)\n`);
+  process.stdout.write(
+    `loop delay p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(0)} ms; ${s.blockCount} block(s)\n`,
+  );
   monitor.stop();
 
   heading('4. findLeaks: three heap snapshots, what leaked and what holds it');
@@ -95,7 +100,9 @@ async function main(): Promise<void> {
     const final = await writeHeapSnapshot({ dir });
     const report = await findLeaks({ baseline, target, final });
     for (const c of report.clusters.slice(0, 1)) {
-      process.stdout.write(`${c.name} ×${c.count}, retaining ${(c.retainedSize / 1024).toFixed(1)} KiB\n  ${formatLeakPath(c.path, { from: c.userPathStart })}\n`);
+      process.stdout.write(
+        `${c.name} ×${c.count}, retaining ${(c.retainedSize / 1024).toFixed(1)} KiB\n  ${formatLeakPath(c.path, { from: c.userPathStart })}\n`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

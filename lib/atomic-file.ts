@@ -100,7 +100,11 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
 }
 
 /** `fs.promises.writeFile`, atomically. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const temporary = temporaryPathFor(path);
   try {
     await writeFile(temporary, data);

@@ -18,7 +18,11 @@ export function closestName(given: string, valid: Iterable<string>): string | un
   // A typo changes a few characters; a prefix or suffix of the valid name (`timeout` for `timeoutMs`) too.
   if (best === undefined) return undefined;
   const shorter = Math.min(lower.length, best.length);
-  const isAffix = shorter >= 4 && (best.toLowerCase().startsWith(lower) || lower.startsWith(best.toLowerCase()) || best.toLowerCase().endsWith(lower));
+  const isAffix =
+    shorter >= 4 &&
+    (best.toLowerCase().startsWith(lower) ||
+      lower.startsWith(best.toLowerCase()) ||
+      best.toLowerCase().endsWith(lower));
   return bestDistance <= Math.max(2, Math.floor(best.length / 3)) || isAffix ? best : undefined;
 }
 
@@ -27,7 +31,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

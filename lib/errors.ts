@@ -67,7 +67,12 @@ export class InvalidOptionError extends HangwatchError {
   readonly option: string;
   /** For an unknown key: the valid key it most likely meant, if one is close. */
   readonly suggestion: string | undefined;
-  constructor(option: string, expected: string, received: unknown, unknownKey?: { suggestion: string | undefined; validKeys: readonly string[] }) {
+  constructor(
+    option: string,
+    expected: string,
+    received: unknown,
+    unknownKey?: { suggestion: string | undefined; validKeys: readonly string[] },
+  ) {
     super(
       'ERR_INVALID_OPTION',
       !unknownKey

@@ -25,15 +25,36 @@ export {
   HeapSnapshotCaptureError,
   HeapBackendUnavailableError,
 } from './heap/errors.js';
-export { ProfilerBusyError, ProfilerBackendUnavailableError, ProfilerNotRunningError, InvalidCpuProfileError, UnknownFunctionError } from './cpu/errors.js';
+export {
+  ProfilerBusyError,
+  ProfilerBackendUnavailableError,
+  ProfilerNotRunningError,
+  InvalidCpuProfileError,
+  UnknownFunctionError,
+} from './cpu/errors.js';
 export { InspectorCommandError } from './capture/errors.js';
 export { AllocationTrackingNotStartedError, InvalidAllocationSnapshotError } from './alloc/errors.js';
 export { ProcessNotFoundError, ProcessSamplingUnsupportedError, ChildStartError } from './process/errors.js';
 export { MetricsAlreadyRegisteredError } from './export/errors.js';
 
 // Hang detection (lib/hang)
-export { withHangDetection, createHangDetector, wrapWithHangDetection, watchEventLoop, step, DEFAULT_TIMEOUT_MS } from './hang/index.js';
-export type { HangOptions, HangFunction, HangContext, HangDetector, HangHandle, LoopWatchdog, LoopWatchdogOptions } from './hang/index.js';
+export {
+  withHangDetection,
+  createHangDetector,
+  wrapWithHangDetection,
+  watchEventLoop,
+  step,
+  DEFAULT_TIMEOUT_MS,
+} from './hang/index.js';
+export type {
+  HangOptions,
+  HangFunction,
+  HangContext,
+  HangDetector,
+  HangHandle,
+  LoopWatchdog,
+  LoopWatchdogOptions,
+} from './hang/index.js';
 export type { HangReport } from './report/hang-report.js';
 export type { ReportOutput, ReportFormat } from './report/sink.js';
 export type { StackFrame } from './capture/stack-frame.js';
@@ -51,14 +72,36 @@ export { monitorEventLoop, type LoopMonitor, type LoopMonitorOptions, type LoopS
 export type { BlockEvent } from './report/block-event.js';
 
 // Heap snapshots (lib/heap): capture, load, diff, leak finding
-export { writeHeapSnapshot, type WriteHeapSnapshotOptions, type CaptureProgress, type HeapSnapshotBackend } from './heap/write-heap-snapshot.js';
-export { loadHeapSnapshot, parseHeapSnapshot, type LoadHeapSnapshotOptions, type LoadProgress } from './heap/load-heap-snapshot.js';
+export {
+  writeHeapSnapshot,
+  type WriteHeapSnapshotOptions,
+  type CaptureProgress,
+  type HeapSnapshotBackend,
+} from './heap/write-heap-snapshot.js';
+export {
+  loadHeapSnapshot,
+  parseHeapSnapshot,
+  type LoadHeapSnapshotOptions,
+  type LoadProgress,
+} from './heap/load-heap-snapshot.js';
 export { HeapSnapshot } from './heap/heap-snapshot.js';
 export { diffHeapSnapshots, type HeapDiff, type HeapDiffOptions } from './heap/heap-diff.js';
-export { findLeaks, type FindLeaksOptions, type FindLeaksProgress, type LeakReport, type SnapshotInput } from './heap/find-leaks.js';
+export {
+  findLeaks,
+  type FindLeaksOptions,
+  type FindLeaksProgress,
+  type LeakReport,
+  type SnapshotInput,
+} from './heap/find-leaks.js';
 
 // CPU profiling (lib/cpu)
-export { startCpuProfile, cpuProfile, CpuProfileSession, DEFAULT_SAMPLING_INTERVAL_US, type CpuProfileOptions } from './cpu/session.js';
+export {
+  startCpuProfile,
+  cpuProfile,
+  CpuProfileSession,
+  DEFAULT_SAMPLING_INTERVAL_US,
+  type CpuProfileOptions,
+} from './cpu/session.js';
 export { CpuProfile } from './cpu/cpu-profile.js';
 export type { CpuProfilerBackendName } from './capture/cpu-profiler.js';
 
@@ -79,9 +122,28 @@ export { AllocationFilter, type AllocationFilterSpec } from './alloc/filter.js';
 
 // GC monitoring (lib/gc)
 export { monitorGc, HeapGrowthDetector } from './gc/monitor.js';
-export type { GcMonitor, GcMonitorOptions, GcEvent, GcKind, GcStats, GcKindStats, HeapPoint, LeakSuspicion } from './gc/monitor.js';
+export type {
+  GcMonitor,
+  GcMonitorOptions,
+  GcEvent,
+  GcKind,
+  GcStats,
+  GcKindStats,
+  HeapPoint,
+  LeakSuspicion,
+} from './gc/monitor.js';
 
 // Production: continuous pprof files, the diagnostics endpoint (framework middleware and the
 // Prometheus / OpenTelemetry exporters are their own entry points: they need optional peers)
-export { startPprofFileExport, type PprofFileExport, type PprofFileExportOptions, type PprofKind } from './export/pprof-file-export.js';
-export { createDiagnosticsHandler, type DiagnosticsHandler, type DiagnosticsHandlerOptions, type DiagnosticsEndpoint } from './diagnostics/diagnostics-handler.js';
+export {
+  startPprofFileExport,
+  type PprofFileExport,
+  type PprofFileExportOptions,
+  type PprofKind,
+} from './export/pprof-file-export.js';
+export {
+  createDiagnosticsHandler,
+  type DiagnosticsHandler,
+  type DiagnosticsHandlerOptions,
+  type DiagnosticsEndpoint,
+} from './diagnostics/diagnostics-handler.js';

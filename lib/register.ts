@@ -88,7 +88,11 @@ function startSyncIoTracing(config: PreloadConfig, reporter: PreloadReporter): S
  * The live-heap probe `hangwatch doctor` asks for (HANGWATCH_LIVE_HEAP_MS: one full collection
  * every so many ms, its reading added to the next sample).
  */
-function startProbe(env: NodeJS.ProcessEnv, reporter: PreloadReporter, channel: ChannelWriter | undefined): LiveHeapProbe | undefined {
+function startProbe(
+  env: NodeJS.ProcessEnv,
+  reporter: PreloadReporter,
+  channel: ChannelWriter | undefined,
+): LiveHeapProbe | undefined {
   const raw = env.HANGWATCH_LIVE_HEAP_MS;
   if (!raw || !channel) return undefined;
   const everyMs = Number(raw);
@@ -104,13 +108,23 @@ function startProbe(env: NodeJS.ProcessEnv, reporter: PreloadReporter, channel: 
   }
 }
 
-function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel: ChannelWriter | undefined, blockStacksError: string | undefined, probe: LiveHeapProbe | undefined): IntervalSampler | undefined {
+function startSampler(
+  config: PreloadConfig,
+  reporter: PreloadReporter,
+  channel: ChannelWriter | undefined,
+  blockStacksError: string | undefined,
+  probe: LiveHeapProbe | undefined,
+): IntervalSampler | undefined {
   try {
     return startIntervalSampler({
       intervalMs: config.sampleIntervalMs,
       onSample(sample) {
         const live = probe?.take();
-        channel?.write({ type: 'sample', pid: process.pid, sample: live === undefined ? sample : { ...sample, liveHeapBytes: live } });
+        channel?.write({
+          type: 'sample',
+          pid: process.pid,
+          sample: live === undefined ? sample : { ...sample, liveHeapBytes: live },
+        });
         if (blockStacksError !== undefined && sample.loopDelay.maxMs >= config.blockThresholdMs) {
           reporter.delay({
             schema: 'hangwatch.loop-delay',
@@ -133,7 +147,11 @@ function startSampler(config: PreloadConfig, reporter: PreloadReporter, channel:
  * Heap snapshots at the times `hangwatch doctor --heap-snapshots` asks for (HANGWATCH_SNAPSHOT_AT_MS,
  * ms after start, into HANGWATCH_SNAPSHOT_DIR); each path goes to the channel. Timers are unref'd.
  */
-function scheduleHeapSnapshots(env: NodeJS.ProcessEnv, reporter: PreloadReporter, channel: ChannelWriter | undefined): void {
+function scheduleHeapSnapshots(
+  env: NodeJS.ProcessEnv,
+  reporter: PreloadReporter,
+  channel: ChannelWriter | undefined,
+): void {
   const dir = env.HANGWATCH_SNAPSHOT_DIR;
   const at = env.HANGWATCH_SNAPSHOT_AT_MS;
   if (!dir || !at || !channel) return;
@@ -171,7 +189,9 @@ function startPreload(): void {
     channel?.write({ type: 'block', pid: process.pid, event });
   });
   const blockStacksError = typeof monitor === 'string' ? monitor : undefined;
-  const stopPauseRecords = channel ? onSelfPause((pause) => channel.write({ type: 'self-pause', pid: process.pid, pause })) : undefined;
+  const stopPauseRecords = channel
+    ? onSelfPause((pause) => channel.write({ type: 'self-pause', pid: process.pid, pause }))
+    : undefined;
   const gcMonitor = startGcMonitor(config, reporter);
   scheduleHeapSnapshots(process.env, reporter, channel);
   const hangWatchdog = startHangWatchdog(config, reporter);
@@ -186,7 +206,10 @@ function startPreload(): void {
   // Standalone, the block monitor is all the preload needs; the sampler (a 20 ms probe timer)
   // runs only to feed `hangwatch run`/`doctor`, or to report blocks when the monitor is unavailable.
   const probe = startProbe(process.env, reporter, channel);
-  const sampler = channel !== undefined || blockStacksError !== undefined ? startSampler(config, reporter, channel, blockStacksError, probe) : undefined;
+  const sampler =
+    channel !== undefined || blockStacksError !== undefined
+      ? startSampler(config, reporter, channel, blockStacksError, probe)
+      : undefined;
 
   channel?.write({
     type: 'hello',

@@ -36,7 +36,12 @@ export function optionalObject<T extends object>(name: string, value: unknown, k
   const known = keys.set;
   if (known !== undefined) {
     for (const key in value) {
-      if (!known.has(key)) throw InvalidOptionError.unknownKey(name === 'options' ? key : `${name}.${key}`, closestName(key, keys.list), keys.list);
+      if (!known.has(key))
+        throw InvalidOptionError.unknownKey(
+          name === 'options' ? key : `${name}.${key}`,
+          closestName(key, keys.list),
+          keys.list,
+        );
     }
   }
   return value as Partial<T>;
@@ -113,7 +118,8 @@ export function requiredFunction<F extends (...args: never[]) => unknown>(name: 
 
 /** A required object argument (a report, an event): anything else is an `InvalidOptionError`. */
 export function requiredObject<T extends object>(name: string, value: unknown, what = 'an object'): T {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionError(name, what, value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new InvalidOptionError(name, what, value);
   return value as T;
 }
 

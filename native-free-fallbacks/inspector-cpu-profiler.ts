@@ -20,7 +20,9 @@ export class InspectorCpuProfiler implements CpuProfilerBackend {
       session.post('Profiler.start');
     } catch (err) {
       session.disconnect();
-      throw new ProfilerBusyError('hangwatch: the inspector CPU profiler could not start on this thread', { cause: err });
+      throw new ProfilerBusyError('hangwatch: the inspector CPU profiler could not start on this thread', {
+        cause: err,
+      });
     }
     this.#session = session;
   }
@@ -96,7 +98,9 @@ export function trimOwnCalls(profile: RawCpuProfile): RawCpuProfile {
   if (first > 0 && kept.length) kept[0] = 0;
   return {
     ...profile,
-    nodes: profile.nodes.map((n) => (dropped.has(n.id) ? { ...n, hitCount: Math.max(0, (n.hitCount ?? 0) - (dropped.get(n.id) ?? 0)) } : n)),
+    nodes: profile.nodes.map((n) =>
+      dropped.has(n.id) ? { ...n, hitCount: Math.max(0, (n.hitCount ?? 0) - (dropped.get(n.id) ?? 0)) } : n,
+    ),
     samples: samples.slice(first, end),
     timeDeltas: kept,
     startTime: Math.min(startTime, endTime),

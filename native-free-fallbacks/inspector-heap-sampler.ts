@@ -18,11 +18,15 @@ export class InspectorHeapSampler implements HeapSampler {
       session.post('HeapProfiler.enable');
       session.post('HeapProfiler.startSampling', {
         samplingInterval: options.samplingIntervalBytes,
-        ...(options.includeCollected ? { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } : {}),
+        ...(options.includeCollected
+          ? { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }
+          : {}),
       });
     } catch (err) {
       session.disconnect();
-      throw new ProfilerBusyError('hangwatch: the inspector allocation sampler could not start on this thread', { cause: err });
+      throw new ProfilerBusyError('hangwatch: the inspector allocation sampler could not start on this thread', {
+        cause: err,
+      });
     }
     this.#session = session;
   }
@@ -34,7 +38,9 @@ export class InspectorHeapSampler implements HeapSampler {
   profile(): RawSamplingHeapProfile {
     const session = this.#session;
     if (!session) throw new ProfilerBusyError('hangwatch: the allocation sampler is not running');
-    return withoutOwnCalls(session.post<{ profile: RawSamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile);
+    return withoutOwnCalls(
+      session.post<{ profile: RawSamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile,
+    );
   }
 
   stop(): void {
@@ -73,6 +79,7 @@ export function withoutOwnCalls(profile: RawSamplingHeapProfile): RawSamplingHea
     });
   };
   visit(profile.head);
-  if (removed.size && Array.isArray(profile.samples)) profile.samples = profile.samples.filter((s) => !removed.has(s.nodeId));
+  if (removed.size && Array.isArray(profile.samples))
+    profile.samples = profile.samples.filter((s) => !removed.has(s.nodeId));
   return profile;
 }

@@ -14,8 +14,16 @@ import { InspectorUnavailableError } from '../lib/errors.js';
  * talking to the inspector (starting, stopping or reading a profile). Profiles use it to leave the
  * profiler's own work out.
  */
-export function isOwnInspectorPost(frame: { url: string; functionName: string }, caller: { url: string } | undefined): boolean {
-  return frame.url === 'node:inspector' && frame.functionName === 'post' && caller !== undefined && /inspector-session\.[cm]?[jt]s$/.test(caller.url);
+export function isOwnInspectorPost(
+  frame: { url: string; functionName: string },
+  caller: { url: string } | undefined,
+): boolean {
+  return (
+    frame.url === 'node:inspector' &&
+    frame.functionName === 'post' &&
+    caller !== undefined &&
+    /inspector-session\.[cm]?[jt]s$/.test(caller.url)
+  );
 }
 
 export class InspectorSession {
@@ -28,7 +36,9 @@ export class InspectorSession {
       session.connect();
       this.#session = session;
     } catch (err) {
-      throw new InspectorUnavailableError('hangwatch: cannot connect an inspector session to this thread', { cause: err });
+      throw new InspectorUnavailableError('hangwatch: cannot connect an inspector session to this thread', {
+        cause: err,
+      });
     }
   }
 

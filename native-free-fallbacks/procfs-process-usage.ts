@@ -47,20 +47,36 @@ function readProcFile(pid: number, file: string): string {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') throw new ProcessNotFoundError(pid, { cause: error });
     if (process.platform !== 'linux') {
-      throw new ProcessSamplingUnsupportedError(`hangwatch: sampling another process needs /proc (Linux); platform is ${process.platform}`, { cause: error });
+      throw new ProcessSamplingUnsupportedError(
+        `hangwatch: sampling another process needs /proc (Linux); platform is ${process.platform}`,
+        { cause: error },
+      );
     }
     throw error;
   }
 }
 
 /** Parse the text of /proc/<pid>/stat. The command name is in parentheses and may itself contain spaces or ')'. */
-export function parseProcStat(text: string): { name: string; state: string; ppid: number; utime: number; stime: number; starttime: number; vsize: number; rssPages: number; threads: number } {
+export function parseProcStat(text: string): {
+  name: string;
+  state: string;
+  ppid: number;
+  utime: number;
+  stime: number;
+  starttime: number;
+  vsize: number;
+  rssPages: number;
+  threads: number;
+} {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error(`unexpected /proc stat format: ${text.slice(0, 80)}`);
   const name = text.slice(open + 1, close);
   // Fields after the name start at field 3 (state); index 0 here is field 3.
-  const f = text.slice(close + 2).trim().split(/\s+/);
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const num = (field: number): number => Number(f[field - 3]);
   return {
     name,

@@ -18,7 +18,13 @@ const dir = mkdtempSync(join(tmpdir(), 'hangwatch-pack-'));
 let status = 0;
 try {
   // --ignore-scripts: prepack would build again; dist/ is already built by the test command.
-  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .pop();
   const file = join(dir, tarball);
   for (const [name, args] of [
     ['publint', ['run', file, '--strict']],

@@ -10,7 +10,9 @@ import { spawn } from 'node:child_process';
 
 const count = Number(process.env.HANGWATCH_BURNERS ?? 2);
 if (!Number.isInteger(count) || count < 0 || count > 64) {
-  process.stderr.write(`test:loaded: HANGWATCH_BURNERS must be an integer 0..64, got ${process.env.HANGWATCH_BURNERS}\n`);
+  process.stderr.write(
+    `test:loaded: HANGWATCH_BURNERS must be an integer 0..64, got ${process.env.HANGWATCH_BURNERS}\n`,
+  );
   process.exit(2);
 }
 const dash = process.argv.indexOf('--');
@@ -26,7 +28,9 @@ for (let i = 0; i < count; i++) {
   b.on('error', (err) => process.stderr.write(`test:loaded: burner failed to start: ${err.message}\n`));
   burners.push(b);
 }
-process.stderr.write(`test:loaded: ${count} CPU burner(s) running (pids ${burners.map((b) => b.pid).join(', ') || 'none'}); running: ${command.join(' ')}\n`);
+process.stderr.write(
+  `test:loaded: ${count} CPU burner(s) running (pids ${burners.map((b) => b.pid).join(', ') || 'none'}); running: ${command.join(' ')}\n`,
+);
 
 function stopBurners() {
   for (const b of burners) {

@@ -13,9 +13,18 @@ const fixture = join(root, 'test', 'fixtures', 'crash-mid-write.ts');
  * Start the fixture, wait for `writtenBefore` complete files, then SIGKILL it `delayMs` later — or as soon
  * as `midWrite()` (polled every millisecond) sees a write in progress under a final name.
  */
-function killMidWrite(mode: string, dir: string, writtenBefore: number, delayMs: number, midWrite: () => boolean = () => false): Promise<void> {
+function killMidWrite(
+  mode: string,
+  dir: string,
+  writtenBefore: number,
+  delayMs: number,
+  midWrite: () => boolean = () => false,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode, dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode, dir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let written = 0;
     const poll = setInterval(() => {
       if (written >= writtenBefore && midWrite()) child.kill('SIGKILL');
@@ -46,9 +55,19 @@ t.test('{ file } report output killed mid-append: the file holds whole reports o
       return size % reportBytes !== 0;
     });
     const text = readFileSync(file, 'utf8');
-    t.ok(text.endsWith('\n'), `killed ${delayMs} ms after the first report: no cut-off report at the end (${text.length} bytes)`);
-    const reports = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { n: number });
-    t.same(reports.map((r) => r.n), reports.map((_, i) => i + 1), 'every report complete, in order');
+    t.ok(
+      text.endsWith('\n'),
+      `killed ${delayMs} ms after the first report: no cut-off report at the end (${text.length} bytes)`,
+    );
+    const reports = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { n: number });
+    t.same(
+      reports.map((r) => r.n),
+      reports.map((_, i) => i + 1),
+      'every report complete, in order',
+    );
   }
 });
 

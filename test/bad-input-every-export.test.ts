@@ -19,7 +19,13 @@ const ENTRY_POINTS: Record<string, () => Promise<Record<string, unknown>>> = {
 };
 
 /** Functions whose every parameter is optional and none can be wrong: called with junk they just work. */
-const NO_PARAMETERS = new Set(['stopAllocationTracking', 'getTracedMemory', 'resetTracedMemoryPeak', 'isTrackingAllocations', 'takeAllocationSnapshot']);
+const NO_PARAMETERS = new Set([
+  'stopAllocationTracking',
+  'getTracedMemory',
+  'resetTracedMemoryPeak',
+  'isTrackingAllocations',
+  'takeAllocationSnapshot',
+]);
 
 /** Bad arguments that are valid for one function: a number is a pid for sampleProcess, a file descriptor for jsonLogOutput. */
 const VALID_FOR: Record<string, string[]> = { sampleProcess: ['a number'], jsonLogOutput: ['a number'] };
@@ -48,14 +54,17 @@ const BAD_ARGUMENTS: [string, unknown[]][] = [
 for (const [entry, load] of Object.entries(ENTRY_POINTS)) {
   t.test(entry, async (t) => {
     const mod = await load();
-    const exported = Object.entries(mod).filter(([name, value]) => typeof value === 'function' && name !== 'default') as [string, AnyFunction][];
+    const exported = Object.entries(mod).filter(
+      ([name, value]) => typeof value === 'function' && name !== 'default',
+    ) as [string, AnyFunction][];
     // Plain functions, and the static methods of exported classes (their factories: fromJSON, load, …).
     // Constructors are not called: instances come from those factories and the functions above.
     const functions = exported.filter(([name, fn]) => !isClass(fn) && !NO_PARAMETERS.has(name));
     for (const [className, cls] of exported.filter(([, fn]) => isClass(fn) && !(fn.prototype instanceof Error))) {
       for (const key of Object.getOwnPropertyNames(cls)) {
         const member = (cls as unknown as Record<string, unknown>)[key];
-        if (typeof member === 'function' && !isClass(member as AnyFunction)) functions.push([`${className}.${key}`, (member as AnyFunction).bind(cls)]);
+        if (typeof member === 'function' && !isClass(member as AnyFunction))
+          functions.push([`${className}.${key}`, (member as AnyFunction).bind(cls)]);
       }
     }
     // hangwatch/cpu exports types and the CpuStats class (made by CpuProfile.stats()), no function.
@@ -65,8 +74,12 @@ for (const [entry, load] of Object.entries(ENTRY_POINTS)) {
       for (const [label, args] of BAD_ARGUMENTS) {
         if (VALID_FOR[name]?.includes(label)) continue;
         const error = await failureOf(() => (fn as (...a: unknown[]) => unknown)(...args));
-        const ok = error instanceof HangwatchError && typeof error.code === 'string' && /^ERR_[A-Z_]+$/.test(error.code);
-        t.ok(ok, `${name}(${label}): ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : `no error (${String(error)})`}`);
+        const ok =
+          error instanceof HangwatchError && typeof error.code === 'string' && /^ERR_[A-Z_]+$/.test(error.code);
+        t.ok(
+          ok,
+          `${name}(${label}): ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : `no error (${String(error)})`}`,
+        );
       }
     }
   });

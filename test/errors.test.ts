@@ -28,7 +28,9 @@ function classes(): ErrorClass[] {
   const found: ErrorClass[] = [];
   for (const file of ['lib', 'native-free-fallbacks'].flatMap((folder) => sourceFiles(join(root, folder)))) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/^(?:export )?class (\w+)(?:<[^>]*>)? extends (\w+)(?:<[^>]*>)? \{\n([\s\S]*?)\n\}/gm)) {
+    for (const m of text.matchAll(
+      /^(?:export )?class (\w+)(?:<[^>]*>)? extends (\w+)(?:<[^>]*>)? \{\n([\s\S]*?)\n\}/gm,
+    )) {
       found.push({ name: m[1] as string, parent: m[2] as string, file: relative(root, file), body: m[3] as string });
     }
   }
@@ -55,7 +57,10 @@ const errors = hangwatchErrors();
 
 t.test('the scan finds the error classes', async (t) => {
   t.ok(errors.length >= 30, `${errors.length} HangwatchError subclasses`);
-  t.ok(errors.some((c) => c.name === 'SnapshotTruncatedError' && c.parent === 'HeapSnapshotFormatError'), 'subclasses of subclasses too');
+  t.ok(
+    errors.some((c) => c.name === 'SnapshotTruncatedError' && c.parent === 'HeapSnapshotFormatError'),
+    'subclasses of subclasses too',
+  );
 });
 
 t.test("each layer's errors are in its errors.ts", async (t) => {
@@ -71,7 +76,11 @@ t.test('each class declares a literal code, the one it passes to HangwatchError'
     t.ok(literals.length > 0, `${c.name}: the code's type is made of literals (${declared[0].trim()})`);
     const passed = /super\(\s*'(ERR_[A-Z_]+)'/.exec(c.body);
     if (literals.length === 1) t.equal(passed?.[1], literals[0], `${c.name} passes ${literals[0]}`);
-    else t.ok(errors.filter((sub) => sub.parent === c.name).length === literals.length, `${c.name}: one subclass per code of its union`);
+    else
+      t.ok(
+        errors.filter((sub) => sub.parent === c.name).length === literals.length,
+        `${c.name}: one subclass per code of its union`,
+      );
   }
 });
 
@@ -88,37 +97,49 @@ t.test('docs/errors.md lists every class with its code', async (t) => {
 
 t.test('every error class at the root is one of the scanned classes', async (t) => {
   const scanned = new Set(errors.map((c) => c.name));
-  const exported = Object.entries(api).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error);
+  const exported = Object.entries(api).filter(
+    ([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error,
+  );
   for (const [name] of exported) t.ok(name === 'HangwatchError' || scanned.has(name), `${name} is in an errors.ts`);
 });
 
 const cjs = join(root, 'dist/cjs/lib/index.js');
-t.test('instanceof holds for an error made by another copy', { skip: existsSync(cjs) ? false : 'dist/ is not built (npm run build)' }, async (t) => {
-  const copy = createRequire(import.meta.url)(cjs) as Record<string, unknown>;
-  const exported = Object.entries(api).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error) as [string, new (...a: never[]) => Error][];
-  t.ok(exported.length > 20, `${exported.length} error classes`);
-  for (const [name, cls] of exported) {
-    const other = copy[name] as { prototype: object } | undefined;
-    if (!other) {
-      t.fail(`${name} is missing from the built copy`);
-      continue;
+t.test(
+  'instanceof holds for an error made by another copy',
+  { skip: existsSync(cjs) ? false : 'dist/ is not built (npm run build)' },
+  async (t) => {
+    const copy = createRequire(import.meta.url)(cjs) as Record<string, unknown>;
+    const exported = Object.entries(api).filter(
+      ([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error,
+    ) as [string, new (...a: never[]) => Error][];
+    t.ok(exported.length > 20, `${exported.length} error classes`);
+    for (const [name, cls] of exported) {
+      const other = copy[name] as { prototype: object } | undefined;
+      if (!other) {
+        t.fail(`${name} is missing from the built copy`);
+        continue;
+      }
+      t.not(other, cls, `${name}: the copy is another class`);
+      // An instance of the copy's class without running its constructor (each class takes other arguments).
+      const error = Object.create(other.prototype) as object;
+      t.ok(error instanceof cls, `${name}: the copy's error is an instance of this copy's class`);
+      t.ok(error instanceof api.HangwatchError, `${name}: and of HangwatchError`);
+      t.ok(error instanceof Error, `${name}: and of Error`);
+      const unrelated = name === 'HangError' ? api.UnknownPoolError : api.HangError;
+      t.notOk(error instanceof unrelated, `${name}: not of an unrelated class`);
     }
-    t.not(other, cls, `${name}: the copy is another class`);
-    // An instance of the copy's class without running its constructor (each class takes other arguments).
-    const error = Object.create(other.prototype) as object;
-    t.ok(error instanceof cls, `${name}: the copy's error is an instance of this copy's class`);
-    t.ok(error instanceof api.HangwatchError, `${name}: and of HangwatchError`);
-    t.ok(error instanceof Error, `${name}: and of Error`);
-    const unrelated = name === 'HangError' ? api.UnknownPoolError : api.HangError;
-    t.notOk(error instanceof unrelated, `${name}: not of an unrelated class`);
-  }
-  const truncated = Object.create((copy.SnapshotTruncatedError as { prototype: object }).prototype) as object;
-  t.ok(truncated instanceof api.HeapSnapshotFormatError, 'a subclass of a subclass is an instance of its parent');
-  t.notOk(truncated instanceof api.SnapshotCorruptError, 'and not of its sibling');
-});
+    const truncated = Object.create((copy.SnapshotTruncatedError as { prototype: object }).prototype) as object;
+    t.ok(truncated instanceof api.HeapSnapshotFormatError, 'a subclass of a subclass is an instance of its parent');
+    t.notOk(truncated instanceof api.SnapshotCorruptError, 'and not of its sibling');
+  },
+);
 
 // Compile-time: every error class at the root but HangwatchError has a literal `code` type.
-type ErrorClassNames = { [K in keyof typeof api]: (typeof api)[K] extends abstract new (...args: never[]) => api.HangwatchError ? K : never }[keyof typeof api];
-type WideCode = { [K in Exclude<ErrorClassNames, 'HangwatchError'>]: string extends InstanceType<(typeof api)[K]>['code'] ? K : never }[Exclude<ErrorClassNames, 'HangwatchError'>];
+type ErrorClassNames = {
+  [K in keyof typeof api]: (typeof api)[K] extends abstract new (...args: never[]) => api.HangwatchError ? K : never;
+}[keyof typeof api];
+type WideCode = {
+  [K in Exclude<ErrorClassNames, 'HangwatchError'>]: string extends InstanceType<(typeof api)[K]>['code'] ? K : never;
+}[Exclude<ErrorClassNames, 'HangwatchError'>];
 const literalCodes: [WideCode] extends [never] ? true : { wideCode: WideCode } = true;
 t.ok(literalCodes, 'every exported error class has a literal code type (checked by `npm run typecheck`)');

@@ -20,7 +20,13 @@ export function runFixture(
     timeoutMs = 60_000,
     args = [],
     plainNode = false,
-  }: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number; args?: string[]; plainNode?: boolean } = {},
+  }: {
+    env?: Record<string, string>;
+    nodeArgs?: string[];
+    timeoutMs?: number;
+    args?: string[];
+    plainNode?: boolean;
+  } = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();

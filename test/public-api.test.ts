@@ -130,8 +130,14 @@ function exportedNames(file: string): { values: string[]; types: string[] } {
   const values: string[] = [];
   const types: string[] = [];
   for (const match of readFileSync(file, 'utf8').matchAll(/^export\s+(type\s+)?\{([^}]*)\}\s*from/gm)) {
-    for (const item of (match[2] as string).split(',').map((s) => s.trim()).filter(Boolean)) {
-      const name = item.replace(/^type\s+/, '').split(/\s+as\s+/).pop() as string;
+    for (const item of (match[2] as string)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const name = item
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .pop() as string;
       (match[1] || item.startsWith('type ') ? types : values).push(name);
     }
   }
@@ -162,7 +168,8 @@ t.test("README's API section names every root export and every subpath", async (
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## API'), readme.indexOf('\n## ', readme.indexOf('\n## API') + 1));
   t.ok(section.length > 100, 'README has an "## API" section');
-  for (const name of [...ROOT_VALUES, ...ROOT_TYPES]) t.ok(new RegExp(`\\b${name}\\b`).test(section), `README names ${name}`);
+  for (const name of [...ROOT_VALUES, ...ROOT_TYPES])
+    t.ok(new RegExp(`\\b${name}\\b`).test(section), `README names ${name}`);
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
   for (const subpath of Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json')) {
     t.ok(section.includes(`\`hangwatch/${subpath.slice(2)}\``), `README lists hangwatch/${subpath.slice(2)}`);
@@ -171,10 +178,20 @@ t.test("README's API section names every root export and every subpath", async (
 
 t.test('every entry point of package.json is built from the source its type-check path names', async (t) => {
   type Conditions = { types?: string; default: string };
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { import: string | Conditions; require: string | Conditions }> };
-  const paths = (JSON.parse(readFileSync(join(root, 'tsconfig.typecheck.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { import: string | Conditions; require: string | Conditions }>;
+  };
+  const paths = (
+    JSON.parse(readFileSync(join(root, 'tsconfig.typecheck.json'), 'utf8')) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    }
+  ).compilerOptions.paths;
   const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json');
-  t.same(Object.keys(paths).sort(byName), entries.map(([key]) => (key === '.' ? 'hangwatch' : `hangwatch/${key.slice(2)}`)).sort(byName), 'one path per entry point');
+  t.same(
+    Object.keys(paths).sort(byName),
+    entries.map(([key]) => (key === '.' ? 'hangwatch' : `hangwatch/${key.slice(2)}`)).sort(byName),
+    'one path per entry point',
+  );
   for (const [key, target] of entries) {
     const name = key === '.' ? 'hangwatch' : `hangwatch/${key.slice(2)}`;
     const source = paths[name]?.[0]?.replace(/^\.\//, '').replace(/\.ts$/, '');
@@ -182,11 +199,19 @@ t.test('every entry point of package.json is built from the source its type-chec
       t.fail(`${name}: no conditions or no source`);
       continue;
     }
-    for (const [condition, build] of [['import', 'esm'], ['require', 'cjs']] as const) {
+    for (const [condition, build] of [
+      ['import', 'esm'],
+      ['require', 'cjs'],
+    ] as const) {
       const files = target[condition];
       const expected = `./dist/${build}/${source}.js`;
       if (typeof files === 'string') t.equal(files, expected, `${name} ${condition}`);
-      else t.same(files, { types: `./dist/${build}/${source}.d.ts`, default: expected }, `${name} ${condition}, with types`);
+      else
+        t.same(
+          files,
+          { types: `./dist/${build}/${source}.d.ts`, default: expected },
+          `${name} ${condition}, with types`,
+        );
     }
   }
 });

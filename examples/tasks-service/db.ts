@@ -16,6 +16,8 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   const { rowCount } = await pool.query('select 1 from projects limit 1');
   if (rowCount === 0) {
     await pool.query(`insert into projects (name) values ('inbox'), ('launch')`);
-    await pool.query(`insert into tasks (project_id, title) select p.id, 'task ' || g from projects p, generate_series(1, 20) g`);
+    await pool.query(
+      `insert into tasks (project_id, title) select p.id, 'task ' || g from projects p, generate_series(1, 20) g`,
+    );
   }
 }

@@ -37,7 +37,8 @@ export class AllocationFilter implements AllocationFilterSpec {
 
   static from(spec: AllocationFilterSpec | AllocationFilter, index = 0): AllocationFilter {
     if (spec instanceof AllocationFilter) return spec;
-    if (!spec || typeof spec !== 'object') throw new InvalidOptionError(`filters[${index}]`, 'an AllocationFilter or { inclusive, filenamePattern }', spec);
+    if (!spec || typeof spec !== 'object')
+      throw new InvalidOptionError(`filters[${index}]`, 'an AllocationFilter or { inclusive, filenamePattern }', spec);
     return new AllocationFilter(spec.inclusive, spec.filenamePattern, spec.lineno, spec.allFrames ?? false);
   }
 
@@ -54,7 +55,12 @@ export class AllocationFilter implements AllocationFilterSpec {
   }
 
   toJSON(): AllocationFilterSpec {
-    return { inclusive: this.inclusive, filenamePattern: this.filenamePattern, ...(this.lineno !== undefined ? { lineno: this.lineno } : {}), allFrames: this.allFrames };
+    return {
+      inclusive: this.inclusive,
+      filenamePattern: this.filenamePattern,
+      ...(this.lineno !== undefined ? { lineno: this.lineno } : {}),
+      allFrames: this.allFrames,
+    };
   }
 }
 

@@ -6,5 +6,12 @@
  * (`hangwatch`).
  */
 export { formatStatistic } from './snapshot.js';
-export type { AllocationTrace, AllocationStatistic, AllocationStatisticDiff, StatisticKey, StatisticsOptions, AllocationSnapshotMeta } from './snapshot.js';
+export type {
+  AllocationTrace,
+  AllocationStatistic,
+  AllocationStatisticDiff,
+  StatisticKey,
+  StatisticsOptions,
+  AllocationSnapshotMeta,
+} from './snapshot.js';
 export type { RawSamplingHeapProfile } from '../capture/profile-format.js';

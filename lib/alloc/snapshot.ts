@@ -107,8 +107,16 @@ export class AllocationSnapshot {
   }
 
   /** Convert V8's sampling tree into traces: one per node holding live samples. */
-  static fromSamplingProfile(raw: RawSamplingHeapProfile, meta: AllocationSnapshotMeta, resolver: ProfileFrameResolver): AllocationSnapshot {
-    requiredObject('raw.head', requiredObject<RawSamplingHeapProfile>('raw', raw, 'a sampling heap profile').head, 'the root node of a sampling heap profile');
+  static fromSamplingProfile(
+    raw: RawSamplingHeapProfile,
+    meta: AllocationSnapshotMeta,
+    resolver: ProfileFrameResolver,
+  ): AllocationSnapshot {
+    requiredObject(
+      'raw.head',
+      requiredObject<RawSamplingHeapProfile>('raw', raw, 'a sampling heap profile').head,
+      'the root node of a sampling heap profile',
+    );
     requiredObject('meta', meta, 'allocation snapshot metadata');
     requiredObject('resolver', resolver, 'a profile frame resolver');
     const perNode = new Map<number, { size: number; count: number }>();
@@ -125,7 +133,11 @@ export class AllocationSnapshot {
     const visit = (node: SamplingHeapProfileNode, depth: number): void => {
       const isRoot = depth === 0;
       if (!isRoot) path.push(resolver.resolve(node.callFrame));
-      const own = useSamples ? perNode.get(node.id) : node.selfSize > 0 ? { size: node.selfSize, count: Math.max(1, Math.round(node.selfSize / meta.samplingIntervalBytes)) } : undefined;
+      const own = useSamples
+        ? perNode.get(node.id)
+        : node.selfSize > 0
+          ? { size: node.selfSize, count: Math.max(1, Math.round(node.selfSize / meta.samplingIntervalBytes)) }
+          : undefined;
       if (own && own.size > 0 && path.length > 0 && !madeByHangwatch(path)) {
         const frames = path.slice(-meta.stackDepth).reverse();
         const k = stackKey(frames);
@@ -155,7 +167,8 @@ export class AllocationSnapshot {
     const k = enumOption('key', key, STATISTIC_KEYS, 'line');
     const o = optionalObject<StatisticsOptions>('options', options, STATISTICS_OPTION_KEYS);
     const cumulative = booleanOption('cumulative', o.cumulative, false);
-    if (cumulative && k === 'stack') throw new InvalidOptionError('cumulative', 'false when key is "stack" (as in tracemalloc)', true);
+    if (cumulative && k === 'stack')
+      throw new InvalidOptionError('cumulative', 'false when key is "stack" (as in tracemalloc)', true);
     const groups = new Map<string, AllocationStatistic>();
     const add = (gk: string, frames: StackFrame[], t: AllocationTrace): void => {
       const g = groups.get(gk);
@@ -186,7 +199,11 @@ export class AllocationSnapshot {
    * What changed since `older`, grouped by `key`: sorted by absolute size change, then size, then
    * absolute count change, then count — `tracemalloc.Snapshot.compare_to`.
    */
-  compareTo(older: AllocationSnapshot, key: StatisticKey = 'line', options: StatisticsOptions = {}): AllocationStatisticDiff[] {
+  compareTo(
+    older: AllocationSnapshot,
+    key: StatisticKey = 'line',
+    options: StatisticsOptions = {},
+  ): AllocationStatisticDiff[] {
     if (!(older instanceof AllocationSnapshot)) throw new InvalidOptionError('older', 'an AllocationSnapshot', older);
     const now = this.statistics(key, options);
     const before = new Map(older.statistics(key, options).map((s) => [s.key, s]));
@@ -195,7 +212,8 @@ export class AllocationSnapshot {
       before.delete(s.key);
       return { ...s, sizeDiff: s.size - (old?.size ?? 0), countDiff: s.count - (old?.count ?? 0) };
     });
-    for (const old of before.values()) diffs.push({ key: old.key, frames: old.frames, size: 0, count: 0, sizeDiff: -old.size, countDiff: -old.count });
+    for (const old of before.values())
+      diffs.push({ key: old.key, frames: old.frames, size: 0, count: 0, sizeDiff: -old.size, countDiff: -old.count });
     return diffs.sort(
       (a, b) =>
         Math.abs(b.sizeDiff) - Math.abs(a.sizeDiff) ||
@@ -270,22 +288,26 @@ export class AllocationSnapshot {
     try {
       data = JSON.parse(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new InvalidAllocationSnapshotError(`hangwatch: cannot read an allocation snapshot from ${path}`, { cause: err });
+      throw new InvalidAllocationSnapshotError(`hangwatch: cannot read an allocation snapshot from ${path}`, {
+        cause: err,
+      });
     }
     return AllocationSnapshot.fromJSON(data);
   }
 }
 
 /** One line per statistic, like tracemalloc's `str(stat)`: `file:line: size=1.2 MiB (+1.1 MiB), count=40 (+38), average=31 KiB`. */
-export function formatStatistic(s: AllocationStatistic | AllocationStatisticDiff, base: string | false = process.cwd()): string {
-  requiredArray('statistic.frames', requiredObject<AllocationStatistic>('statistic', s, 'an allocation statistic').frames, 'an array of frames');
+export function formatStatistic(
+  s: AllocationStatistic | AllocationStatisticDiff,
+  base: string | false = process.cwd(),
+): string {
+  requiredArray(
+    'statistic.frames',
+    requiredObject<AllocationStatistic>('statistic', s, 'an allocation statistic').frames,
+    'an array of frames',
+  );
   const f = s.frames[0];
-  const where =
-    s.frames.length > 1
-      ? s.frames.map((fr) => place(fr, base)).join(' <- ')
-      : f
-        ? place(f, base)
-        : s.key;
+  const where = s.frames.length > 1 ? s.frames.map((fr) => place(fr, base)).join(' <- ') : f ? place(f, base) : s.key;
   const diff = 'sizeDiff' in s;
   const size = `size=${bytes(s.size)}${diff ? ` (${sign(s.sizeDiff)}${bytes(Math.abs(s.sizeDiff))})` : ''}`;
   const count = `count=${s.count}${diff ? ` (${sign(s.countDiff)}${Math.abs(s.countDiff)})` : ''}`;

@@ -9,7 +9,13 @@ import { booleanOption, numberOption, optionalObject, optionKeys } from '../vali
 import { AllocationTrackingNotStartedError, ProfilerBusyError } from './errors.js';
 import { AllocationSnapshot } from './snapshot.js';
 
-const ALLOCATION_TRACKING_OPTION_KEYS = optionKeys<AllocationTrackingOptions>({ samplingIntervalBytes: true, stackDepth: true, includeCollected: true, peakPollIntervalMs: true, sourceMaps: true });
+const ALLOCATION_TRACKING_OPTION_KEYS = optionKeys<AllocationTrackingOptions>({
+  samplingIntervalBytes: true,
+  stackDepth: true,
+  includeCollected: true,
+  peakPollIntervalMs: true,
+  sourceMaps: true,
+});
 
 export interface AllocationTrackingOptions {
   /** Mean bytes between samples (default 32768 = 32 KiB, the inspector default). */
@@ -40,8 +46,17 @@ let tracker: Tracker | undefined;
 function parse(options: unknown): Required<AllocationTrackingOptions> {
   const o = optionalObject<AllocationTrackingOptions>('options', options, ALLOCATION_TRACKING_OPTION_KEYS);
   return {
-    samplingIntervalBytes: numberOption('samplingIntervalBytes', o.samplingIntervalBytes, DEFAULT_SAMPLING_INTERVAL_BYTES, { min: 1, max: 2 ** 31 - 1, integer: true }),
-    stackDepth: numberOption('stackDepth', o.stackDepth, MAX_STACK_DEPTH, { min: 1, max: MAX_STACK_DEPTH, integer: true }),
+    samplingIntervalBytes: numberOption(
+      'samplingIntervalBytes',
+      o.samplingIntervalBytes,
+      DEFAULT_SAMPLING_INTERVAL_BYTES,
+      { min: 1, max: 2 ** 31 - 1, integer: true },
+    ),
+    stackDepth: numberOption('stackDepth', o.stackDepth, MAX_STACK_DEPTH, {
+      min: 1,
+      max: MAX_STACK_DEPTH,
+      integer: true,
+    }),
     includeCollected: booleanOption('includeCollected', o.includeCollected, false),
     peakPollIntervalMs: numberOption('peakPollIntervalMs', o.peakPollIntervalMs, 1000, { min: 0, max: 2 ** 31 - 1 }),
     sourceMaps: booleanOption('sourceMaps', o.sourceMaps, true),
@@ -69,11 +84,19 @@ export function startAllocationTracking(options: AllocationTrackingOptions = {})
   const opts = parse(options);
   if (tracker) {
     if (sameOptions(tracker.options, opts)) return;
-    throw new ProfilerBusyError('hangwatch: allocation tracking is already running with other options; call stopAllocationTracking() first');
+    throw new ProfilerBusyError(
+      'hangwatch: allocation tracking is already running with other options; call stopAllocationTracking() first',
+    );
   }
   const sampler = createHeapSampler();
   sampler.start({ samplingIntervalBytes: opts.samplingIntervalBytes, includeCollected: opts.includeCollected });
-  const t: Tracker = { sampler, options: opts, resolver: new ProfileFrameResolver({ sourceMaps: opts.sourceMaps }), peak: 0, timer: undefined };
+  const t: Tracker = {
+    sampler,
+    options: opts,
+    resolver: new ProfileFrameResolver({ sourceMaps: opts.sourceMaps }),
+    peak: 0,
+    timer: undefined,
+  };
   if (opts.peakPollIntervalMs > 0) {
     t.timer = setInterval(() => {
       try {
@@ -107,7 +130,12 @@ export function takeAllocationSnapshot(): AllocationSnapshot {
   const raw = t.sampler.profile();
   const snapshot = AllocationSnapshot.fromSamplingProfile(
     raw,
-    { samplingIntervalBytes: t.options.samplingIntervalBytes, stackDepth: t.options.stackDepth, timestamp: Date.now(), includeCollected: t.options.includeCollected },
+    {
+      samplingIntervalBytes: t.options.samplingIntervalBytes,
+      stackDepth: t.options.stackDepth,
+      timestamp: Date.now(),
+      includeCollected: t.options.includeCollected,
+    },
     t.resolver,
   );
   if (snapshot.totalSize > t.peak) t.peak = snapshot.totalSize;

@@ -18,7 +18,13 @@
  */
 import { get } from 'node:http';
 import { COMMAND_TIMEOUT_MS, InspectorConnection, type CdpChannel } from './cdp-channel.js';
-import { AttachInterruptedError, AttachTimeoutError, DebuggerAttachedError, InspectorPortTakenError, InspectorRefusedError } from './errors.js';
+import {
+  AttachInterruptedError,
+  AttachTimeoutError,
+  DebuggerAttachedError,
+  InspectorPortTakenError,
+  InspectorRefusedError,
+} from './errors.js';
 import { listeningPorts, namespaceListeners, processSockets, type ProcessSocket } from './process-sockets.js';
 import { checkAttachable, type TargetProcess } from './target-process.js';
 
@@ -73,7 +79,11 @@ const CLEANUP_TIMEOUT_MS = 3000;
 const CLOSE_INSPECTOR_EXPRESSION =
   "(() => { const m = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:inspector') : require('node:inspector'); m.close(); return true; })()";
 
-export async function withAttachedProcess<T>(pid: number, work: (context: AttachContext) => Promise<T>, options: AttachOptions = {}): Promise<AttachOutcome<T>> {
+export async function withAttachedProcess<T>(
+  pid: number,
+  work: (context: AttachContext) => Promise<T>,
+  options: AttachOptions = {},
+): Promise<AttachOutcome<T>> {
   const log = options.log ?? (() => {});
   const target = await checkAttachable(pid);
   // From the signal on, Ctrl-C/SIGTERM of hangwatch must not leave the inspector open: they are
@@ -89,7 +99,9 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
       main = await InspectorConnection.open(pid, url, COMMAND_TIMEOUT_MS);
     } catch (err) {
       if (openedInspector) await closeWithoutConnection(pid, url);
-      throw new InspectorRefusedError(pid, `refused the connection on port ${port}: ${(err as Error).message}`, { cause: err });
+      throw new InspectorRefusedError(pid, `refused the connection on port ${port}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     try {
       const aborted = new Promise<never>((_, reject) => {
@@ -97,7 +109,9 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
         abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
       });
       aborted.catch(() => {});
-      const working = abort.signal.aborted ? aborted : work({ target, main, port, openedInspector, signal: abort.signal });
+      const working = abort.signal.aborted
+        ? aborted
+        : work({ target, main, port, openedInspector, signal: abort.signal });
       const result = options.workHandlesInterrupt ? await working : await Promise.race([working, aborted]);
       const outcome: AttachOutcome<T> = { result, port, openedInspector };
       const still = await cleanUp(main, pid, port, openedInspector);
@@ -115,13 +129,21 @@ export async function withAttachedProcess<T>(pid: number, work: (context: Attach
 }
 
 /** The inspector to connect to: one already open, or the one SIGUSR1 opens. */
-async function openInspector(target: TargetProcess, options: AttachOptions, log: (line: string) => void): Promise<{ port: number; url: string; openedInspector: boolean }> {
+async function openInspector(
+  target: TargetProcess,
+  options: AttachOptions,
+  log: (line: string) => void,
+): Promise<{ port: number; url: string; openedInspector: boolean }> {
   const pid = target.pid;
   const before = await listeningPorts(pid);
   let found = await findOpenInspector(before, target, false);
   if (!found) {
     // Its port already held by another process: SIGUSR1 would only make the target print an error.
-    if (target.inspectPort !== 0 && !before.some((s) => s.port === target.inspectPort) && (await namespaceListeners(pid)).has(target.inspectPort)) {
+    if (
+      target.inspectPort !== 0 &&
+      !before.some((s) => s.port === target.inspectPort) &&
+      (await namespaceListeners(pid)).has(target.inspectPort)
+    ) {
       throw new InspectorPortTakenError(pid, target.inspectPort);
     }
     process.kill(pid, 'SIGUSR1');
@@ -143,7 +165,12 @@ async function openInspector(target: TargetProcess, options: AttachOptions, log:
  * native call runs them in order the moment it returns: resume, disable every domain used, then
  * close the inspector (which ends this connection).
  */
-async function cleanUp(main: InspectorConnection, pid: number, port: number, closeInspector: boolean): Promise<string | undefined> {
+async function cleanUp(
+  main: InspectorConnection,
+  pid: number,
+  port: number,
+  closeInspector: boolean,
+): Promise<string | undefined> {
   if (!main.closed) {
     const steps = [
       main.sendQuietly('Debugger.resume', {}, CLEANUP_TIMEOUT_MS),
@@ -154,7 +181,11 @@ async function cleanUp(main: InspectorConnection, pid: number, port: number, clo
     ];
     if (closeInspector) {
       const closed = main.next('hangwatch.closed', CLEANUP_TIMEOUT_MS);
-      main.sendQuietly('Runtime.evaluate', { expression: CLOSE_INSPECTOR_EXPRESSION, includeCommandLineAPI: true, silent: true }, CLEANUP_TIMEOUT_MS);
+      main.sendQuietly(
+        'Runtime.evaluate',
+        { expression: CLOSE_INSPECTOR_EXPRESSION, includeCommandLineAPI: true, silent: true },
+        CLEANUP_TIMEOUT_MS,
+      );
       await Promise.race([closed, Promise.all(steps).then(() => closed)]);
     } else {
       await Promise.all(steps);
@@ -202,9 +233,15 @@ interface FoundInspector {
  * port) or `anyLoopback` (SIGUSR1 opened nothing: inspector.open() may have), its listeners on
  * 127.0.0.1/::1 as well. The program's other servers never see a request.
  */
-async function findOpenInspector(listening: ProcessSocket[], target: TargetProcess, anyLoopback: boolean): Promise<FoundInspector | undefined> {
+async function findOpenInspector(
+  listening: ProcessSocket[],
+  target: TargetProcess,
+  anyLoopback: boolean,
+): Promise<FoundInspector | undefined> {
   const loopback = anyLoopback || target.inspectFlag;
-  const candidates = listening.filter((s) => s.port === target.inspectPort || (loopback && (s.address === '127.0.0.1' || s.address === '::1')));
+  const candidates = listening.filter(
+    (s) => s.port === target.inspectPort || (loopback && (s.address === '127.0.0.1' || s.address === '::1')),
+  );
   for (const socket of candidates) {
     const found = await inspectorAt(socket.port);
     if (found) return found;
@@ -213,7 +250,11 @@ async function findOpenInspector(listening: ProcessSocket[], target: TargetProce
 }
 
 /** Wait until the target listens on a new port that answers as an inspector. */
-async function waitForNewInspector(target: TargetProcess, before: ProcessSocket[], timeoutMs: number): Promise<FoundInspector> {
+async function waitForNewInspector(
+  target: TargetProcess,
+  before: ProcessSocket[],
+  timeoutMs: number,
+): Promise<FoundInspector> {
   const known = new Set(before.map((s) => s.port));
   const asked = new Set<number>();
   const started = Date.now();
@@ -236,7 +277,11 @@ async function waitForNewInspector(target: TargetProcess, before: ProcessSocket[
   } catch {
     throw new InspectorRefusedError(target.pid, 'did not open: the process exited after SIGUSR1');
   }
-  throw new AttachTimeoutError(target.pid, 'did not open its inspector after SIGUSR1: its main thread opens it and has not run JavaScript since (it is inside a native call). The inspector will open on 127.0.0.1 when the call returns, and stay open until the process ends', timeoutMs);
+  throw new AttachTimeoutError(
+    target.pid,
+    'did not open its inspector after SIGUSR1: its main thread opens it and has not run JavaScript since (it is inside a native call). The inspector will open on 127.0.0.1 when the call returns, and stay open until the process ends',
+    timeoutMs,
+  );
 }
 
 /** `GET /json/list` on 127.0.0.1:port: the Node target, or undefined when it is not an inspector. */
@@ -253,7 +298,9 @@ function inspectorAt(port: number): Promise<FoundInspector | undefined> {
         try {
           const list = JSON.parse(body) as { type?: string; webSocketDebuggerUrl?: string }[];
           const entry = Array.isArray(list) ? list.find((e) => e.type === 'node') : undefined;
-          resolve(entry ? { port, ...(entry.webSocketDebuggerUrl ? { url: entry.webSocketDebuggerUrl } : {}) } : undefined);
+          resolve(
+            entry ? { port, ...(entry.webSocketDebuggerUrl ? { url: entry.webSocketDebuggerUrl } : {}) } : undefined,
+          );
         } catch {
           resolve(undefined);
         }

@@ -54,7 +54,12 @@ export abstract class CdpChannel {
       } catch (err) {
         clearTimeout(timer);
         this.#pending.delete(id);
-        reject(new AttachProtocolError(`hangwatch: cannot send ${method} to process ${this.pid}: ${(err as Error).message}`, { cause: err }));
+        reject(
+          new AttachProtocolError(
+            `hangwatch: cannot send ${method} to process ${this.pid}: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        );
       }
     });
   }
@@ -73,7 +78,11 @@ export abstract class CdpChannel {
   }
 
   /** The next `event` (for which `accept` holds), or undefined after `timeoutMs` or when the channel closes. */
-  next(event: string, timeoutMs: number, accept: (params: CdpParams) => boolean = () => true): Promise<CdpParams | undefined> {
+  next(
+    event: string,
+    timeoutMs: number,
+    accept: (params: CdpParams) => boolean = () => true,
+  ): Promise<CdpParams | undefined> {
     return new Promise((resolve) => {
       const finish = (value: CdpParams | undefined): void => {
         clearTimeout(timer);
@@ -104,7 +113,12 @@ export abstract class CdpChannel {
       if (!pending) return;
       this.#pending.delete(message.id);
       clearTimeout(pending.timer);
-      if (message.error) pending.reject(new AttachProtocolError(`hangwatch: ${pending.method} failed in process ${this.pid}: ${message.error.message ?? 'error'}`));
+      if (message.error)
+        pending.reject(
+          new AttachProtocolError(
+            `hangwatch: ${pending.method} failed in process ${this.pid}: ${message.error.message ?? 'error'}`,
+          ),
+        );
       else pending.resolve(message.result ?? {});
       return;
     }
@@ -149,7 +163,11 @@ export class InspectorConnection extends CdpChannel {
       {
         onMessage: (text) => connection.dispatch(text),
         onClose: (error) =>
-          connection.shutDown(new AttachProtocolError(`hangwatch: the inspector connection to process ${pid} closed${error ? `: ${error.message}` : ''}`)),
+          connection.shutDown(
+            new AttachProtocolError(
+              `hangwatch: the inspector connection to process ${pid} closed${error ? `: ${error.message}` : ''}`,
+            ),
+          ),
       },
       timeoutMs,
     );
@@ -164,7 +182,9 @@ export class InspectorConnection extends CdpChannel {
   /** End the connection; idempotent. */
   close(): void {
     this.#socket?.close();
-    this.shutDown(new AttachProtocolError(`hangwatch: the inspector connection to process ${this.pid} was closed by hangwatch`));
+    this.shutDown(
+      new AttachProtocolError(`hangwatch: the inspector connection to process ${this.pid} was closed by hangwatch`),
+    );
   }
 }
 
@@ -178,13 +198,19 @@ export class WorkerChannel extends CdpChannel {
     super(parent.pid, label);
     this.#parent = parent;
     this.sessionId = sessionId;
-    const offMessage = parent.on('NodeWorker.receivedMessageFromWorker', (p: { sessionId?: string; message?: string }) => {
-      if (p.sessionId === sessionId && typeof p.message === 'string') this.dispatch(p.message);
-    });
+    const offMessage = parent.on(
+      'NodeWorker.receivedMessageFromWorker',
+      (p: { sessionId?: string; message?: string }) => {
+        if (p.sessionId === sessionId && typeof p.message === 'string') this.dispatch(p.message);
+      },
+    );
     const offDetach = parent.on('NodeWorker.detachedFromWorker', (p: { sessionId?: string }) => {
-      if (p.sessionId === sessionId) this.shutDown(new AttachProtocolError(`hangwatch: ${label} of process ${parent.pid} went away`));
+      if (p.sessionId === sessionId)
+        this.shutDown(new AttachProtocolError(`hangwatch: ${label} of process ${parent.pid} went away`));
     });
-    const offClose = parent.on('hangwatch.closed', () => this.shutDown(new AttachProtocolError(`hangwatch: the inspector connection to process ${parent.pid} closed`)));
+    const offClose = parent.on('hangwatch.closed', () =>
+      this.shutDown(new AttachProtocolError(`hangwatch: the inspector connection to process ${parent.pid} closed`)),
+    );
     this.#off = () => {
       offMessage();
       offDetach();

@@ -9,7 +9,10 @@ import { HangwatchError, type HangwatchErrorOptions } from '../errors.js';
 export class AttachUnsupportedPlatformError extends HangwatchError {
   declare readonly code: 'ERR_ATTACH_UNSUPPORTED_PLATFORM';
   constructor(platform: string) {
-    super('ERR_ATTACH_UNSUPPORTED_PLATFORM', `hangwatch: attaching to a running process needs SIGUSR1, which ${platform} does not have (Linux and macOS only)`);
+    super(
+      'ERR_ATTACH_UNSUPPORTED_PLATFORM',
+      `hangwatch: attaching to a running process needs SIGUSR1, which ${platform} does not have (Linux and macOS only)`,
+    );
   }
 }
 
@@ -28,7 +31,11 @@ export class AttachPermissionError extends HangwatchError {
   declare readonly code: 'ERR_ATTACH_PERMISSION_DENIED';
   readonly pid: number;
   constructor(pid: number, what: string, options: HangwatchErrorOptions = {}) {
-    super('ERR_ATTACH_PERMISSION_DENIED', `hangwatch: permission denied to ${what} of process ${pid} (run as the same user as the process, or as root)`, options);
+    super(
+      'ERR_ATTACH_PERMISSION_DENIED',
+      `hangwatch: permission denied to ${what} of process ${pid} (run as the same user as the process, or as root)`,
+      options,
+    );
     this.pid = pid;
   }
 }
@@ -63,7 +70,10 @@ export class DebuggerAttachedError extends HangwatchError {
   declare readonly code: 'ERR_DEBUGGER_ATTACHED';
   readonly pid: number;
   constructor(pid: number, port: number) {
-    super('ERR_DEBUGGER_ATTACHED', `hangwatch: process ${pid} already has a debugger attached to its inspector on port ${port}; detach it first`);
+    super(
+      'ERR_DEBUGGER_ATTACHED',
+      `hangwatch: process ${pid} already has a debugger attached to its inspector on port ${port}; detach it first`,
+    );
     this.pid = pid;
   }
 }
@@ -92,6 +102,9 @@ export class AttachProtocolError extends HangwatchError {
 export class AttachInterruptedError extends HangwatchError {
   declare readonly code: 'ERR_ATTACH_INTERRUPTED';
   constructor(pid: number) {
-    super('ERR_ATTACH_INTERRUPTED', `hangwatch: interrupted while attached to process ${pid}; it was resumed and its inspector closed as before`);
+    super(
+      'ERR_ATTACH_INTERRUPTED',
+      `hangwatch: interrupted while attached to process ${pid}; it was resumed and its inspector closed as before`,
+    );
   }
 }

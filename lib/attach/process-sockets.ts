@@ -96,9 +96,11 @@ function hexAddress(hex: string): string {
   const words = hex.match(/.{8}/g) ?? [];
   const bytes = words.flatMap((w) => [6, 4, 2, 0].map((i) => parseInt(w.slice(i, i + 2), 16)));
   if (bytes.length === 4) return bytes.join('.');
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12).join('.');
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff)
+    return bytes.slice(12).join('.');
   const groups: string[] = [];
-  for (let i = 0; i < bytes.length; i += 2) groups.push((((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16));
+  for (let i = 0; i < bytes.length; i += 2)
+    groups.push((((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16));
   const text = groups.join(':');
   return text === '0:0:0:0:0:0:0:0' ? '::' : text === '0:0:0:0:0:0:0:1' ? '::1' : text;
 }
@@ -106,32 +108,37 @@ function hexAddress(hex: string): string {
 function lsofSockets(pid: number): Promise<ProcessSocket[]> {
   return new Promise((resolve, reject) => {
     // -F n: one "n<local>-><remote>" or "n<addr>:<port>" line per socket; TST: the TCP state.
-    execFile('lsof', ['-nP', '-a', '-p', String(pid), '-iTCP', '-F', 'nT'], { timeout: 5000 }, (err, stdout, stderr) => {
-      if (err && /permission denied/i.test(stderr)) {
-        reject(new AttachPermissionError(pid, 'list the sockets'));
-        return;
-      }
-      const sockets: ProcessSocket[] = [];
-      let current: { name: string } | undefined;
-      const flush = (state: string): void => {
-        if (!current) return;
-        const [local, remote] = current.name.split('->');
-        const m = /^(.*):(\d+)$/.exec(local ?? '');
-        if (m) {
-          sockets.push({
-            address: (m[1] as string).replace(/^\[|\]$/g, '').replace(/^\*$/, '0.0.0.0'),
-            port: Number(m[2]),
-            remotePort: Number(/:(\d+)$/.exec(remote ?? '')?.[1] ?? 0),
-            state: state === 'LISTEN' ? 'listen' : state === 'ESTABLISHED' ? 'established' : 'other',
-          });
+    execFile(
+      'lsof',
+      ['-nP', '-a', '-p', String(pid), '-iTCP', '-F', 'nT'],
+      { timeout: 5000 },
+      (err, stdout, stderr) => {
+        if (err && /permission denied/i.test(stderr)) {
+          reject(new AttachPermissionError(pid, 'list the sockets'));
+          return;
         }
-        current = undefined;
-      };
-      for (const line of stdout.split('\n')) {
-        if (line.startsWith('n')) current = { name: line.slice(1) };
-        else if (line.startsWith('TST=')) flush(line.slice(4));
-      }
-      resolve(sockets);
-    });
+        const sockets: ProcessSocket[] = [];
+        let current: { name: string } | undefined;
+        const flush = (state: string): void => {
+          if (!current) return;
+          const [local, remote] = current.name.split('->');
+          const m = /^(.*):(\d+)$/.exec(local ?? '');
+          if (m) {
+            sockets.push({
+              address: (m[1] as string).replace(/^\[|\]$/g, '').replace(/^\*$/, '0.0.0.0'),
+              port: Number(m[2]),
+              remotePort: Number(/:(\d+)$/.exec(remote ?? '')?.[1] ?? 0),
+              state: state === 'LISTEN' ? 'listen' : state === 'ESTABLISHED' ? 'established' : 'other',
+            });
+          }
+          current = undefined;
+        };
+        for (const line of stdout.split('\n')) {
+          if (line.startsWith('n')) current = { name: line.slice(1) };
+          else if (line.startsWith('TST=')) flush(line.slice(4));
+        }
+        resolve(sockets);
+      },
+    );
   });
 }

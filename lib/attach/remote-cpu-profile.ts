@@ -21,7 +21,10 @@ export interface RemoteCpuProfile {
   truncated: boolean;
 }
 
-export async function recordRemoteCpuProfile(channel: CdpChannel, options: RemoteCpuProfileOptions): Promise<RemoteCpuProfile> {
+export async function recordRemoteCpuProfile(
+  channel: CdpChannel,
+  options: RemoteCpuProfileOptions,
+): Promise<RemoteCpuProfile> {
   try {
     await channel.send('Profiler.enable', {});
     await channel.send('Profiler.setSamplingInterval', { interval: options.intervalUs });
@@ -46,7 +49,8 @@ export async function recordRemoteCpuProfile(channel: CdpChannel, options: Remot
  */
 async function recompileUnderProfiler(channel: CdpChannel): Promise<void> {
   const answer = await channel.send('Runtime.evaluate', {
-    expression: "JSON.stringify({ major: Number(process.versions.node.split('.')[0]), coverage: Boolean(process.env.NODE_V8_COVERAGE) })",
+    expression:
+      "JSON.stringify({ major: Number(process.versions.node.split('.')[0]), coverage: Boolean(process.env.NODE_V8_COVERAGE) })",
     returnByValue: true,
     silent: true,
   });

@@ -33,7 +33,11 @@ export interface RemoteSnapshotOptions {
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 /** Write a snapshot of the channel's thread to `file`; resolves with its size in bytes. */
-export async function takeRemoteHeapSnapshot(channel: CdpChannel, file: string, options: RemoteSnapshotOptions = {}): Promise<number> {
+export async function takeRemoteHeapSnapshot(
+  channel: CdpChannel,
+  file: string,
+  options: RemoteSnapshotOptions = {},
+): Promise<number> {
   const temp = temporaryPathFor(file);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -66,8 +70,16 @@ export async function takeRemoteHeapSnapshot(channel: CdpChannel, file: string, 
   try {
     await channel.send('HeapProfiler.enable', {});
     // Line-end tables first (see above); a target that refuses only makes the snapshot slower.
-    await Promise.all(['Profiler.enable', 'Profiler.start', 'Profiler.stop', 'Profiler.disable'].map((method) => channel.sendQuietly(method, {})));
-    await channel.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    await Promise.all(
+      ['Profiler.enable', 'Profiler.start', 'Profiler.stop', 'Profiler.disable'].map((method) =>
+        channel.sendQuietly(method, {}),
+      ),
+    );
+    await channel.send(
+      'HeapProfiler.takeHeapSnapshot',
+      { reportProgress: true },
+      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    );
     await writing;
     if (failure) throw failure;
     options.signal?.throwIfAborted();

@@ -43,16 +43,23 @@ async function checkLinux(pid: number): Promise<TargetProcess> {
   if (status === undefined) throw new ProcessNotFoundError(pid);
   const exe = await readProc(pid, 'exe', () => readlink(`/proc/${pid}/exe`));
   if (exe === undefined) throw new NotNodeProcessError(pid, 'it has no executable (a zombie or a kernel thread)');
-  if (/^State:\s*Z/m.test(status)) throw new NotNodeProcessError(pid, 'it has exited (a zombie waiting for its parent)');
+  if (/^State:\s*Z/m.test(status))
+    throw new NotNodeProcessError(pid, 'it has exited (a zombie waiting for its parent)');
   const executable = basename(exe.replace(/ \(deleted\)$/, ''));
   if (!/node/i.test(executable)) throw new NotNodeProcessError(pid, `its executable is ${executable}, not node`);
   // SigCgt: the signals the process has a handler for. Without one for SIGUSR1 (Node started with
   // --disable-sigusr1, or a build without the inspector) the signal would terminate it.
   const caught = /^SigCgt:\s*([0-9a-f]+)/im.exec(status)?.[1];
   if (caught !== undefined && (BigInt(`0x${caught}`) & (1n << BigInt(SIGUSR1_NUMBER - 1))) === 0n) {
-    throw new NotNodeProcessError(pid, 'it does not handle SIGUSR1 (started with --disable-sigusr1 or built without the inspector); the signal would terminate it');
+    throw new NotNodeProcessError(
+      pid,
+      'it does not handle SIGUSR1 (started with --disable-sigusr1 or built without the inspector); the signal would terminate it',
+    );
   }
-  const [cmdline, environ] = await Promise.all([readNulSeparated(`/proc/${pid}/cmdline`), readNulSeparated(`/proc/${pid}/environ`)]);
+  const [cmdline, environ] = await Promise.all([
+    readNulSeparated(`/proc/${pid}/cmdline`),
+    readNulSeparated(`/proc/${pid}/environ`),
+  ]);
   const nodeOptions = environ.find((e) => e.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length) ?? '';
   const flags = [...nodeOptions.split(/\s+/), ...nodeFlags(cmdline)];
   return { pid, executable, inspectPort: inspectPortOf(flags), inspectFlag: hasInspectFlag(flags) };
@@ -64,7 +71,8 @@ async function readProc(pid: number, what: string, read: () => Promise<string>):
     return await read();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new AttachPermissionError(pid, `read /proc/${pid}/${what}`, { cause: err });
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new AttachPermissionError(pid, `read /proc/${pid}/${what}`, { cause: err });
     return undefined;
   }
 }

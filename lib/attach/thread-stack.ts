@@ -49,7 +49,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** After the probe answered, how long a pause may take before the stack is read through an interrupt instead. */
 const PAUSE_GRACE_MS = 500;
 
-const RESOURCES_EXPRESSION = "JSON.stringify(typeof process.getActiveResourcesInfo === 'function' ? process.getActiveResourcesInfo() : [])";
+const RESOURCES_EXPRESSION =
+  "JSON.stringify(typeof process.getActiveResourcesInfo === 'function' ? process.getActiveResourcesInfo() : [])";
 const INTERRUPT_STACK_EXPRESSION =
   '(() => { const limit = Error.stackTraceLimit; Error.stackTraceLimit = 200; const stack = new Error().stack; Error.stackTraceLimit = limit; return stack; })()';
 
@@ -61,7 +62,9 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
   });
   const started = performance.now();
   let answeredAt = 0;
-  const probe = channel.send('Runtime.evaluate', { expression: '0', silent: true }, timeoutMs).then(() => (answeredAt = performance.now()));
+  const probe = channel
+    .send('Runtime.evaluate', { expression: '0', silent: true }, timeoutMs)
+    .then(() => (answeredAt = performance.now()));
   const paused = channel.next('Debugger.paused', timeoutMs);
   const enabled = channel.send('Debugger.enable', {}, timeoutMs);
   const pauseRequested = channel.send('Debugger.pause', {}, timeoutMs);
@@ -74,11 +77,19 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     try {
       await probe;
     } catch (err) {
-      if (err instanceof AttachTimeoutError) throw new AttachTimeoutError(channel.pid, `did not run JavaScript on its ${channel.label} (it is inside a native call)`, timeoutMs);
+      if (err instanceof AttachTimeoutError)
+        throw new AttachTimeoutError(
+          channel.pid,
+          `did not run JavaScript on its ${channel.label} (it is inside a native call)`,
+          timeoutMs,
+        );
       throw err;
     }
     const answerDelayMs = answeredAt - started;
-    const firstPause = await Promise.race([paused, Promise.all([enabled, pauseRequested]).then(() => 'requested' as const)]);
+    const firstPause = await Promise.race([
+      paused,
+      Promise.all([enabled, pauseRequested]).then(() => 'requested' as const),
+    ]);
     if (firstPause === 'requested') {
       // Nothing paused yet: either the loop is idle (the pause waits for JavaScript, and this
       // evaluation is the next to run), or the thread is in JavaScript that cannot pause now.
@@ -96,7 +107,9 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     if (programFrames.length === 0) {
       // The pause landed in hangwatch's own evaluation: nothing of the program was running.
       await channel.sendQuietly('Debugger.resume', {}, timeoutMs);
-      const activeResources = countTypes((await (resources ?? evaluateActiveResources(channel, timeoutMs)))?.result?.value);
+      const activeResources = countTypes(
+        (await (resources ?? evaluateActiveResources(channel, timeoutMs)))?.result?.value,
+      );
       return { thread: channel.label, state: 'idle', frames: [], answerDelayMs, method: 'pause', activeResources };
     }
     const raw: RawFrame[] = callFrames.map((f) => {
@@ -116,13 +129,18 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
     }
     // Frames without a URL are hangwatch's own evaluation (when the pause landed while the thread
     // ran it on top of the program's frames): not the program's.
-    const frames = resolveFrames(raw.filter((f) => f.url), sourceMaps);
+    const frames = resolveFrames(
+      raw.filter((f) => f.url),
+      sourceMaps,
+    );
     const stack: ThreadStack = { thread: channel.label, state: 'running', frames, answerDelayMs, method: 'pause' };
     if (frames.every(isNodeInternal)) {
       // Only Node's own code, entered from the loop (a timer or I/O callback starting): the
       // program is between callbacks, so what the loop holds says more.
       await channel.sendQuietly('Debugger.resume', {}, timeoutMs);
-      stack.activeResources = countTypes((await (resources ?? evaluateActiveResources(channel, timeoutMs)))?.result?.value);
+      stack.activeResources = countTypes(
+        (await (resources ?? evaluateActiveResources(channel, timeoutMs)))?.result?.value,
+      );
     }
     return stack;
   } finally {
@@ -134,21 +152,44 @@ export async function readThreadStack(channel: CdpChannel, options: ThreadStackO
 }
 
 /** Read the stack by evaluating `new Error().stack` in the interrupt the thread is handling now. */
-async function readThroughInterrupt(channel: CdpChannel, answerDelayMs: number, timeoutMs: number): Promise<ThreadStack> {
+async function readThroughInterrupt(
+  channel: CdpChannel,
+  answerDelayMs: number,
+  timeoutMs: number,
+): Promise<ThreadStack> {
   // Withdraw the pause request first, so that it cannot land inside this evaluation.
   await channel.sendQuietly('Debugger.disable', {}, timeoutMs);
-  const answer = await channel.send('Runtime.evaluate', { expression: INTERRUPT_STACK_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
+  const answer = await channel.send(
+    'Runtime.evaluate',
+    { expression: INTERRUPT_STACK_EXPRESSION, returnByValue: true, silent: true },
+    timeoutMs,
+  );
   const stack = String(answer?.result?.value ?? '');
   // The first frames are the evaluation itself (`<anonymous>`), not the program.
   const frames = parseV8Stack(stack);
   let first = 0;
-  while (first < frames.length && (frames[first] as StackFrame).file === '<anonymous>' && (frames[first] as StackFrame).line > 0) first++;
+  while (
+    first < frames.length &&
+    (frames[first] as StackFrame).file === '<anonymous>' &&
+    (frames[first] as StackFrame).line > 0
+  )
+    first++;
   const program = frames.slice(first).map((f) => mapFrame(f));
-  return { thread: channel.label, state: 'running', frames: withSourceLines(program), answerDelayMs, method: 'interrupt' };
+  return {
+    thread: channel.label,
+    state: 'running',
+    frames: withSourceLines(program),
+    answerDelayMs,
+    method: 'interrupt',
+  };
 }
 
 function evaluateActiveResources(channel: CdpChannel, timeoutMs: number): Promise<CdpParams> {
-  return channel.send('Runtime.evaluate', { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true }, timeoutMs);
+  return channel.send(
+    'Runtime.evaluate',
+    { expression: RESOURCES_EXPRESSION, returnByValue: true, silent: true },
+    timeoutMs,
+  );
 }
 
 function countTypes(json: unknown): Record<string, number> {

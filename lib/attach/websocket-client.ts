@@ -55,7 +55,12 @@ export class WebSocketClient {
         host: target.hostname.replace(/^\[|\]$/g, ''),
         port: Number(target.port || 80),
         path: `${target.pathname}${target.search}`,
-        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key },
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': key,
+        },
         timeout: timeoutMs,
       });
       req.on('timeout', () => req.destroy(new Error(`no answer to the WebSocket upgrade within ${timeoutMs} ms`)));
@@ -65,7 +70,9 @@ export class WebSocketClient {
         reject(new Error(`the server refused the WebSocket upgrade (HTTP ${res.statusCode})`));
       });
       req.on('upgrade', (res, socket, head) => {
-        const expected = createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
+        const expected = createHash('sha1')
+          .update(key + ACCEPT_GUID)
+          .digest('base64');
         if (res.headers['sec-websocket-accept'] !== expected) {
           socket.destroy();
           reject(new Error('the server answered the WebSocket upgrade with a wrong Sec-WebSocket-Accept'));

@@ -8,13 +8,19 @@ import { WorkerChannel, type CdpChannel, type CdpParams } from './cdp-channel.js
 /** Workers that report themselves after `NodeWorker.enable` has answered get this long. */
 const ATTACH_GRACE_MS = 100;
 
-export async function withWorkerChannels<T>(main: CdpChannel, work: (workers: WorkerChannel[]) => Promise<T>): Promise<T> {
+export async function withWorkerChannels<T>(
+  main: CdpChannel,
+  work: (workers: WorkerChannel[]) => Promise<T>,
+): Promise<T> {
   const attached: { sessionId: string; label: string }[] = [];
   const off = main.on('NodeWorker.attachedToWorker', (p: CdpParams) => {
     const info = p.workerInfo ?? {};
     // Titles read `[worker 1] name`; the name alone is kept.
     const name = String(info.title ?? '').replace(/^\[worker \d+\]\s*/, '');
-    attached.push({ sessionId: String(p.sessionId), label: `worker ${String(info.workerId ?? '?')}${name ? ` (${name})` : ''}` });
+    attached.push({
+      sessionId: String(p.sessionId),
+      label: `worker ${String(info.workerId ?? '?')}${name ? ` (${name})` : ''}`,
+    });
   });
   const channels: WorkerChannel[] = [];
   try {

@@ -26,7 +26,11 @@ export class InspectorCommandError extends HangwatchError {
   /** Protocol method, e.g. `Profiler.stop`. */
   readonly method: string;
   constructor(method: string, cause: unknown) {
-    super('ERR_INSPECTOR_COMMAND_FAILED', `hangwatch: inspector ${method} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      'ERR_INSPECTOR_COMMAND_FAILED',
+      `hangwatch: inspector ${method} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
     this.method = method;
   }
 }

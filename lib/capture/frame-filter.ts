@@ -72,7 +72,8 @@ export class FrameFilter {
 
   constructor(options: FrameFilterOptions = {}, prefix = '') {
     const ex = options.excludeNodeInternals;
-    if (ex !== undefined && typeof ex !== 'boolean') throw new InvalidOptionError(`${prefix}excludeNodeInternals`, 'a boolean', ex);
+    if (ex !== undefined && typeof ex !== 'boolean')
+      throw new InvalidOptionError(`${prefix}excludeNodeInternals`, 'a boolean', ex);
     this.excludeNodeInternals = ex ?? false;
     this.include = validatePatterns(`${prefix}include`, options.include);
     this.exclude = validatePatterns(`${prefix}exclude`, options.exclude);

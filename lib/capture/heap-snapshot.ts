@@ -8,16 +8,27 @@
  */
 import { performance } from 'node:perf_hooks';
 import { recordSelfPause } from './self-pause.js';
-import { inspectorHeapSnapshotWriter, reportDone, v8HeapSnapshotWriter } from '../../native-free-fallbacks/inspector-heap-snapshot.js';
+import {
+  inspectorHeapSnapshotWriter,
+  reportDone,
+  v8HeapSnapshotWriter,
+} from '../../native-free-fallbacks/inspector-heap-snapshot.js';
 import type { HeapSnapshotBackend, HeapSnapshotWriter, UnavailableBackend } from './heap-snapshot-writer.js';
 
-export type { CaptureProgress, HeapSnapshotBackend, HeapSnapshotWriter, UnavailableBackend } from './heap-snapshot-writer.js';
+export type {
+  CaptureProgress,
+  HeapSnapshotBackend,
+  HeapSnapshotWriter,
+  UnavailableBackend,
+} from './heap-snapshot-writer.js';
 
 interface HeapdumpModule {
   writeSnapshot(file: string, cb: (err: Error | null, filename?: string) => void): void;
 }
 
-export async function chooseHeapSnapshotWriter(backend: HeapSnapshotBackend | 'auto'): Promise<HeapSnapshotWriter | UnavailableBackend> {
+export async function chooseHeapSnapshotWriter(
+  backend: HeapSnapshotBackend | 'auto',
+): Promise<HeapSnapshotWriter | UnavailableBackend> {
   const chosen = await chooseBackend(backend);
   return 'unavailable' in chosen ? chosen : measuredWriter(chosen);
 }
@@ -36,7 +47,11 @@ function measuredWriter(writer: HeapSnapshotWriter): HeapSnapshotWriter {
       try {
         await writer.write(file, onProgress);
       } finally {
-        recordSelfPause({ reason: 'heap-snapshot', startedAtMs: performance.timeOrigin + startedAt, durationMs: performance.now() - startedAt });
+        recordSelfPause({
+          reason: 'heap-snapshot',
+          startedAtMs: performance.timeOrigin + startedAt,
+          durationMs: performance.now() - startedAt,
+        });
       }
     },
   };
@@ -47,7 +62,12 @@ async function chooseBackend(backend: HeapSnapshotBackend | 'auto'): Promise<Hea
     case 'v8':
       return v8HeapSnapshotWriter();
     case 'inspector':
-      return inspectorHeapSnapshotWriter() ?? { unavailable: 'inspector', reason: 'node:inspector is not available in this Node build' };
+      return (
+        inspectorHeapSnapshotWriter() ?? {
+          unavailable: 'inspector',
+          reason: 'node:inspector is not available in this Node build',
+        }
+      );
     case 'heapdump':
       return loadHeapdump();
     default:
@@ -62,7 +82,11 @@ async function loadHeapdump(): Promise<HeapSnapshotWriter | UnavailableBackend> 
     if (!api || typeof api.writeSnapshot !== 'function') throw new Error('module has no writeSnapshot()');
     return heapdumpWriter(api);
   } catch (error) {
-    return { unavailable: 'heapdump', reason: 'the optional "heapdump" package is not installed or failed to load', cause: error };
+    return {
+      unavailable: 'heapdump',
+      reason: 'the optional "heapdump" package is not installed or failed to load',
+      cause: error,
+    };
   }
 }
 

@@ -47,7 +47,10 @@ function load(): Promise<V8ProfilerNext> {
     },
     (err: unknown) => {
       loaded = undefined;
-      throw new ProfilerBackendUnavailableError('hangwatch: the optional "v8-profiler-next" addon is not installed or failed to load', { cause: err });
+      throw new ProfilerBackendUnavailableError(
+        'hangwatch: the optional "v8-profiler-next" addon is not installed or failed to load',
+        { cause: err },
+      );
     },
   );
   return loaded;
@@ -98,7 +101,13 @@ export class NativeCpuProfiler implements CpuProfilerBackend {
     if (!profile) throw new ProfilerBusyError('hangwatch: v8-profiler-next lost the recording');
     try {
       // The addon's object serializes to the .cpuprofile JSON with 1-based positions.
-      const raw = JSON.parse(JSON.stringify(profile)) as { nodes: AddonNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] };
+      const raw = JSON.parse(JSON.stringify(profile)) as {
+        nodes: AddonNode[];
+        startTime: number;
+        endTime: number;
+        samples?: number[];
+        timeDeltas?: number[];
+      };
       return {
         nodes: raw.nodes.map(toInspectorNode),
         startTime: raw.startTime,

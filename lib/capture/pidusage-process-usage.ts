@@ -34,7 +34,10 @@ function load(): Promise<Pidusage> {
     (mod: { default?: Pidusage } & Pidusage) => mod.default ?? mod,
     (err: unknown) => {
       loaded = undefined;
-      throw new ProcessSamplingUnsupportedError(`hangwatch: sampling another process on ${process.platform} needs the "pidusage" package, which failed to load`, { cause: err });
+      throw new ProcessSamplingUnsupportedError(
+        `hangwatch: sampling another process on ${process.platform} needs the "pidusage" package, which failed to load`,
+        { cause: err },
+      );
     },
   );
   return loaded;
@@ -64,8 +67,12 @@ export class PidusageUsageReader implements ProcessUsageReader {
       stat = await pidusage(pid, this.#options);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT' || /no matching pid/i.test(e.message)) throw new ProcessNotFoundError(pid, { cause: error });
-      throw new ProcessSamplingUnsupportedError(`hangwatch: cannot sample process ${pid} through pidusage on ${process.platform}: ${e.message.trim()}`, { cause: error });
+      if (e.code === 'ENOENT' || /no matching pid/i.test(e.message))
+        throw new ProcessNotFoundError(pid, { cause: error });
+      throw new ProcessSamplingUnsupportedError(
+        `hangwatch: cannot sample process ${pid} through pidusage on ${process.platform}: ${e.message.trim()}`,
+        { cause: error },
+      );
     }
     if (!stat || !Number.isFinite(stat.ctime) || !Number.isFinite(stat.memory)) throw new ProcessNotFoundError(pid);
     const now = performance.now();
@@ -78,7 +85,14 @@ export class PidusageUsageReader implements ProcessUsageReader {
     } else {
       cpuPercent = stat.elapsed > 0 ? (stat.ctime / stat.elapsed) * 100 : 0;
     }
-    return { pid, cpuPercent: Math.max(0, cpuPercent), rssBytes: stat.memory, cpuTimeMs: stat.ctime, elapsedMs: Math.max(0, stat.elapsed), ppid: stat.ppid };
+    return {
+      pid,
+      cpuPercent: Math.max(0, cpuPercent),
+      rssBytes: stat.memory,
+      cpuTimeMs: stat.ctime,
+      elapsedMs: Math.max(0, stat.elapsed),
+      ppid: stat.ppid,
+    };
   }
 
   forget(pid: number): void {

@@ -25,8 +25,11 @@ export type ProcessUsageBackend = (typeof BACKENDS)[number];
  *
  * @throws InvalidOptionError for an unknown backend name
  */
-export function createProcessUsageReader(backend: string = process.env[PROCESS_SAMPLER_ENV] || 'auto'): ProcessUsageReader {
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw new InvalidOptionError(PROCESS_SAMPLER_ENV, `one of ${BACKENDS.join(', ')}`, backend);
+export function createProcessUsageReader(
+  backend: string = process.env[PROCESS_SAMPLER_ENV] || 'auto',
+): ProcessUsageReader {
+  if (!(BACKENDS as readonly string[]).includes(backend))
+    throw new InvalidOptionError(PROCESS_SAMPLER_ENV, `one of ${BACKENDS.join(', ')}`, backend);
   if (backend === 'procfs' || (backend === 'auto' && procfsAvailable())) return new ProcfsUsageReader();
   return new PidusageUsageReader();
 }

@@ -32,7 +32,8 @@ const FUNCTION_NAME_CHARS = 120;
  * frame can be hundreds of characters wide in a table. Keep its start (and any other name's) with `…`.
  */
 export function shortenFunctionName(name: string): string {
-  if (name.startsWith('RegExp: ') && name.length > 8 + REGEXP_SOURCE_CHARS) return `${name.slice(0, 8 + REGEXP_SOURCE_CHARS)}…`;
+  if (name.startsWith('RegExp: ') && name.length > 8 + REGEXP_SOURCE_CHARS)
+    return `${name.slice(0, 8 + REGEXP_SOURCE_CHARS)}…`;
   return name.length > FUNCTION_NAME_CHARS ? `${name.slice(0, FUNCTION_NAME_CHARS - 1)}…` : name;
 }
 
@@ -56,7 +57,12 @@ export class ProfileFrameResolver {
 
   #compute(cf: ProfileCallFrame): StackFrame {
     if (isSyntheticFrame(cf) || cf.lineNumber < 0) {
-      return { functionName: shortenFunctionName(cf.functionName) || '(anonymous)', file: cf.url ? urlToFile(cf.url) : '', line: 0, column: 0 };
+      return {
+        functionName: shortenFunctionName(cf.functionName) || '(anonymous)',
+        file: cf.url ? urlToFile(cf.url) : '',
+        line: 0,
+        column: 0,
+      };
     }
     const frame = fromInspectorFrame({
       functionName: shortenFunctionName(cf.functionName),
@@ -82,7 +88,11 @@ function mapWithNodeCache(frame: StackFrame, url: string): StackFrame | undefine
     return undefined;
   }
   if (!map) return undefined;
-  const e = map.findEntry(frame.line - 1, frame.column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>;
+  const e = map.findEntry(frame.line - 1, frame.column - 1) as Partial<{
+    originalSource: string;
+    originalLine: number;
+    originalColumn: number;
+  }>;
   if (typeof e?.originalSource !== 'string' || typeof e.originalLine !== 'number') return undefined;
   const source = urlToFile(e.originalSource);
   return {

@@ -20,7 +20,12 @@ export interface StackFrame {
 
 /** Frames of Node's own code (`node:` URLs, `internal/`) and of hangwatch itself are usually noise. */
 export function isNodeInternal(frame: StackFrame): boolean {
-  return frame.file.startsWith('node:') || frame.file.startsWith('internal/') || frame.file === '<anonymous>' || frame.file === 'native';
+  return (
+    frame.file.startsWith('node:') ||
+    frame.file.startsWith('internal/') ||
+    frame.file === '<anonymous>' ||
+    frame.file === 'native'
+  );
 }
 
 /** `fn (file:line:col)` — one line of a rendered stack, without indentation. */
@@ -99,7 +104,10 @@ export interface InspectorCallFrame {
 }
 
 /** Convert an inspector call frame (0-based positions) into a `StackFrame` (1-based). */
-export function fromInspectorFrame(frame: InspectorCallFrame, urlOfScript?: (scriptId: string) => string | undefined): StackFrame {
+export function fromInspectorFrame(
+  frame: InspectorCallFrame,
+  urlOfScript?: (scriptId: string) => string | undefined,
+): StackFrame {
   const line = frame.location ? frame.location.lineNumber : (frame.lineNumber ?? -1);
   const column = frame.location ? (frame.location.columnNumber ?? 0) : (frame.columnNumber ?? 0);
   const scriptId = frame.location?.scriptId ?? frame.scriptId;

@@ -26,7 +26,11 @@ export interface ParseCommandLineOptions {
   commandAtFirstPositional?: boolean;
 }
 
-export function parseCommandLine(argv: string[], options: OptionSpec, { allowPositionals = false, commandAtFirstPositional = false }: ParseCommandLineOptions = {}): ParsedCommandLine {
+export function parseCommandLine(
+  argv: string[],
+  options: OptionSpec,
+  { allowPositionals = false, commandAtFirstPositional = false }: ParseCommandLineOptions = {},
+): ParsedCommandLine {
   const spec: OptionSpec = { help: { type: 'boolean', short: 'h' }, ...options };
   const end = commandAtFirstPositional ? firstCommandIndex(argv, spec) : argv.indexOf('--');
   const own = end < 0 ? argv : argv.slice(0, end);
@@ -57,12 +61,18 @@ function firstCommandIndex(argv: string[], spec: OptionSpec): number {
 }
 
 /** A numeric option: undefined when absent, a UsageError when not a number in range. */
-export function numberArg(values: ParsedCommandLine['values'], name: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number | undefined {
+export function numberArg(
+  values: ParsedCommandLine['values'],
+  name: string,
+  { min, max, integer = false }: { min: number; max: number; integer?: boolean },
+): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}; got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}; got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

@@ -85,7 +85,8 @@ function parseCpuArgs(argv: string[]): CpuArgs | undefined {
   if (out !== undefined) args.out = out;
   const sort = stringArg(values, 'sort');
   if (sort !== undefined) {
-    if (!(STATS_SORT_KEYS as readonly string[]).includes(sort)) throw new UsageError(`--sort must be one of ${STATS_SORT_KEYS.join(', ')}`);
+    if (!(STATS_SORT_KEYS as readonly string[]).includes(sort))
+      throw new UsageError(`--sort must be one of ${STATS_SORT_KEYS.join(', ')}`);
     args.sort = sort as StatsSortKey;
   }
   const top = stringArg(values, 'top');
@@ -97,18 +98,21 @@ function parseCpuArgs(argv: string[]): CpuArgs | undefined {
   const interval = stringArg(values, 'interval');
   if (interval !== undefined) {
     const v = Number(interval);
-    if (!Number.isInteger(v) || v < 1 || v > 1_000_000) throw new UsageError('--interval must be an integer number of microseconds, 1..1000000');
+    if (!Number.isInteger(v) || v < 1 || v > 1_000_000)
+      throw new UsageError('--interval must be an integer number of microseconds, 1..1000000');
     args.intervalUs = v;
   }
   const pid = stringArg(values, 'pid');
   if (pid !== undefined) {
-    if (!/^\d+$/.test(pid) || Number(pid) <= 0) throw new UsageError(`--pid must be a positive integer; got ${JSON.stringify(pid)}`);
+    if (!/^\d+$/.test(pid) || Number(pid) <= 0)
+      throw new UsageError(`--pid must be a positive integer; got ${JSON.stringify(pid)}`);
     args.pid = Number(pid);
   }
   const duration = stringArg(values, 'duration');
   if (duration !== undefined) {
     const v = Number(duration);
-    if (!Number.isFinite(v) || v <= 0 || v > 86_400) throw new UsageError('--duration must be a number of seconds, more than 0 and at most 86400');
+    if (!Number.isFinite(v) || v <= 0 || v > 86_400)
+      throw new UsageError('--duration must be a number of seconds, more than 0 and at most 86400');
     args.durationS = v;
   }
   if (args.pid !== undefined) {
@@ -116,7 +120,8 @@ function parseCpuArgs(argv: string[]): CpuArgs | undefined {
     return args;
   }
   if (args.durationS !== undefined) throw new UsageError('--duration goes with --pid');
-  if (args.command.length === 0) throw new UsageError('missing the command to profile (put it after --, or give --pid)');
+  if (args.command.length === 0)
+    throw new UsageError('missing the command to profile (put it after --, or give --pid)');
   return args;
 }
 
@@ -193,7 +198,9 @@ export async function run(argv: string[]): Promise<number> {
     const { exitCode, nodePid } = await runChild(args.command, dir, args.intervalUs);
     const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
     if (files.length === 0) {
-      process.stderr.write('hangwatch cpu: the command produced no CPU profile (it did not start Node, or was killed by a signal)\n');
+      process.stderr.write(
+        'hangwatch cpu: the command produced no CPU profile (it did not start Node, or was killed by a signal)\n',
+      );
       return exitCode || 1;
     }
     const view = { excludeNodeInternals: args.excludeInternals };
@@ -230,27 +237,41 @@ export async function run(argv: string[]): Promise<number> {
 async function reportProfiles(profiles: CpuProfile[], args: CpuArgs, extra: object): Promise<void> {
   const out = args.out ?? defaultOut();
   const saved: string[] = [];
-  for (let i = 0; i < profiles.length; i++) saved.push(await (profiles[i] as CpuProfile).writeFile(i === 0 ? out : withSuffix(out, i + 1)));
+  for (let i = 0; i < profiles.length; i++)
+    saved.push(await (profiles[i] as CpuProfile).writeFile(i === 0 ? out : withSuffix(out, i + 1)));
   let stats = (profiles[0] as CpuProfile).stats().sort(args.sort);
   if (args.top > 0) stats = stats.top(args.top);
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ ...extra, profiles: saved, stats: stats.toJSON() })}\n`);
   } else {
     process.stdout.write(stats.format());
-    process.stderr.write(`hangwatch cpu: profile saved to ${saved[0]}${saved.length > 1 ? ` (+${saved.length - 1} more from other processes/threads: ${saved.slice(1).join(', ')})` : ''}\n`);
+    process.stderr.write(
+      `hangwatch cpu: profile saved to ${saved[0]}${saved.length > 1 ? ` (+${saved.length - 1} more from other processes/threads: ${saved.slice(1).join(', ')})` : ''}\n`,
+    );
   }
 }
 
 /** `--pid`: record the running process's main thread for --duration seconds over its inspector. */
 async function profileRunningProcess(pid: number, args: CpuArgs): Promise<number> {
   const durationMs = (args.durationS ?? DEFAULT_DURATION_S) * 1000;
-  if (!args.json) process.stderr.write(`hangwatch cpu: profiling process ${pid} for ${durationMs / 1000} s (Ctrl-C stops early)…\n`);
-  const outcome = await withAttachedProcess(pid, ({ main, signal }) => recordRemoteCpuProfile(main, { durationMs, intervalUs: args.intervalUs, signal }), {
-    workHandlesInterrupt: true,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  if (!args.json)
+    process.stderr.write(`hangwatch cpu: profiling process ${pid} for ${durationMs / 1000} s (Ctrl-C stops early)…\n`);
+  const outcome = await withAttachedProcess(
+    pid,
+    ({ main, signal }) => recordRemoteCpuProfile(main, { durationMs, intervalUs: args.intervalUs, signal }),
+    {
+      workHandlesInterrupt: true,
+      log: (line) => process.stderr.write(`${line}\n`),
+    },
+  );
   const { profile: raw, startEpochMs, truncated } = outcome.result;
-  const profile = new CpuProfile(raw, { samplingIntervalUs: args.intervalUs, backend: 'inspector', startEpochMs, threadId: 0, truncated }).filter({
+  const profile = new CpuProfile(raw, {
+    samplingIntervalUs: args.intervalUs,
+    backend: 'inspector',
+    startEpochMs,
+    threadId: 0,
+    truncated,
+  }).filter({
     excludeNodeInternals: args.excludeInternals,
   });
   await reportProfiles([profile], args, { pid, durationMs: profile.durationMs, truncated });

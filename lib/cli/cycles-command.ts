@@ -30,7 +30,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one entry file expected; got ${positionals.join(' ')}` : 'an entry file is required');
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length ? `one entry file expected; got ${positionals.join(' ')}` : 'an entry file is required',
+    );
   const entry = resolve(positionals[0] as string);
   if (!existsSync(entry)) throw new UsageError(`no such file: ${positionals[0]}`);
   const graph = buildImportGraph(entry);
@@ -38,12 +41,17 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ entry, files: graph.edges.size, cycles })}\n`);
   } else if (cycles.length === 0) {
-    process.stdout.write(`hangwatch cycles: no import cycle among the ${graph.edges.size} file(s) reachable from ${positionals[0]}\n`);
+    process.stdout.write(
+      `hangwatch cycles: no import cycle among the ${graph.edges.size} file(s) reachable from ${positionals[0]}\n`,
+    );
   } else {
     const more = cycles.length >= MAX_CYCLES ? ` (the first ${MAX_CYCLES})` : '';
-    process.stdout.write(`hangwatch cycles: ${cycles.length} import cycle(s)${more} among the ${graph.edges.size} file(s) reachable from ${positionals[0]}:\n`);
+    process.stdout.write(
+      `hangwatch cycles: ${cycles.length} import cycle(s)${more} among the ${graph.edges.size} file(s) reachable from ${positionals[0]}:\n`,
+    );
     for (const cycle of cycles) process.stdout.write(`  ${formatCycle(cycle)}\n`);
   }
-  for (const [file, why] of graph.unreadable) process.stderr.write(`hangwatch cycles: could not read ${file}: ${why}\n`);
+  for (const [file, why] of graph.unreadable)
+    process.stderr.write(`hangwatch cycles: could not read ${file}: ${why}\n`);
   return cycles.length > 0 ? 1 : 0;
 }

@@ -52,7 +52,16 @@ Exit codes: 0 diagnosis done (whatever it found), 1 the program could not be run
 report could be written, 2 bad arguments, 128 + n terminated by signal n (SIGTERM: 143).`;
 
 /** V8's own bookkeeping in a snapshot: growth there says nothing about the program's data. */
-const V8_BOOKKEEPING = new Set(['(object shape)', '(system)', '(compiled code)', '(code)', '(hidden)', '(number)', '(bigint)', '(symbol)']);
+const V8_BOOKKEEPING = new Set([
+  '(object shape)',
+  '(system)',
+  '(compiled code)',
+  '(code)',
+  '(hidden)',
+  '(number)',
+  '(bigint)',
+  '(symbol)',
+]);
 
 /**
  * Constructors whose live objects grew from the first to the last snapshot, with what their new
@@ -60,17 +69,26 @@ const V8_BOOKKEEPING = new Set(['(object shape)', '(system)', '(compiled code)',
  */
 async function growingBetweenSnapshots(paths: string[], progress: Progress): Promise<GrowingConstructor[] | undefined> {
   if (paths.length < 2) {
-    progress.log(`hangwatch doctor: ${paths.length} heap snapshot(s) were written (the program ended early?); no constructor comparison`);
+    progress.log(
+      `hangwatch doctor: ${paths.length} heap snapshot(s) were written (the program ended early?); no constructor comparison`,
+    );
     return undefined;
   }
   try {
     progress.log('hangwatch doctor: comparing the heap snapshots…');
     const before = await loadHeapSnapshot(paths[0] as string);
     const after = await loadHeapSnapshot(paths[paths.length - 1] as string);
-    return diffHeapSnapshots(before, after, { retainedSizes: true })
-      .classes.filter((c) => c.countDelta > 0 && c.sizeDelta > 0 && !V8_BOOKKEEPING.has(c.className))
-      // diagnose() ranks them by what they retain (byRetainedThenSize) and keeps the first ten.
-      .map((c) => ({ name: c.className, countDelta: c.countDelta, sizeDeltaBytes: c.sizeDelta, retainedBytes: c.newRetainedSize ?? c.sizeDelta }));
+    return (
+      diffHeapSnapshots(before, after, { retainedSizes: true })
+        .classes.filter((c) => c.countDelta > 0 && c.sizeDelta > 0 && !V8_BOOKKEEPING.has(c.className))
+        // diagnose() ranks them by what they retain (byRetainedThenSize) and keeps the first ten.
+        .map((c) => ({
+          name: c.className,
+          countDelta: c.countDelta,
+          sizeDeltaBytes: c.sizeDelta,
+          retainedBytes: c.newRetainedSize ?? c.sizeDelta,
+        }))
+    );
   } catch (error) {
     progress.log(`hangwatch doctor: the heap snapshots could not be compared: ${(error as Error).message}`);
     return undefined;
@@ -102,18 +120,24 @@ export async function run(argv: string[]): Promise<number> {
   const durationS = numberArg(values, 'duration', { min: 0.1, max: 7 * 24 * 3600 });
   const intervalMs = numberArg(values, 'interval', { min: 20, max: 60_000 }) ?? 500;
   const blockMs = numberArg(values, 'block-ms', { min: 1, max: 3_600_000 });
-  const liveHeapS = numberArg(values, 'live-heap', { min: 0, max: 3600 }) ?? (durationS !== undefined ? Math.min(10, Math.max(0.5, durationS / 7)) : 2);
+  const liveHeapS =
+    numberArg(values, 'live-heap', { min: 0, max: 3600 }) ??
+    (durationS !== undefined ? Math.min(10, Math.max(0.5, durationS / 7)) : 2);
   if (liveHeapS > 0 && liveHeapS < 0.05) throw new UsageError('--live-heap must be 0 (off) or at least 0.05 s');
-  if (values['no-html'] && values.html !== undefined) throw new UsageError('--html and --no-html contradict each other');
+  if (values['no-html'] && values.html !== undefined)
+    throw new UsageError('--html and --no-html contradict each other');
   const snapshots = Boolean(values['heap-snapshots']);
-  if (snapshots && durationS === undefined) throw new UsageError('--heap-snapshots needs --duration (the snapshots are taken at 25% and 85% of it)');
+  if (snapshots && durationS === undefined)
+    throw new UsageError('--heap-snapshots needs --duration (the snapshots are taken at 25% and 85% of it)');
   const snapshotDir = snapshots ? mkdtempSync(join(tmpdir(), 'hangwatch-doctor-heap-')) : undefined;
   const [file, ...args] = command;
   if (!file) throw new UsageError('no command given: put it after --, e.g. hangwatch doctor -- node app.js');
 
   const progress = new Progress(!values.quiet);
   const json = Boolean(values.json);
-  progress.log(`hangwatch doctor: running ${command.join(' ')}${durationS ? ` for ${durationS} s` : ' (Ctrl-C to stop and diagnose)'}`);
+  progress.log(
+    `hangwatch doctor: running ${command.join(' ')}${durationS ? ` for ${durationS} s` : ' (Ctrl-C to stop and diagnose)'}`,
+  );
 
   let stopEarly: (() => void) | undefined;
   const onSigint = (): void => {
@@ -137,7 +161,10 @@ export async function run(argv: string[]): Promise<number> {
         ...(blockMs !== undefined ? { HANGWATCH_BLOCK_MS: String(blockMs) } : {}),
         ...(liveHeapS > 0 ? { HANGWATCH_LIVE_HEAP_MS: String(Math.round(liveHeapS * 1000)) } : {}),
         ...(snapshotDir && durationS !== undefined
-          ? { HANGWATCH_SNAPSHOT_DIR: snapshotDir, HANGWATCH_SNAPSHOT_AT_MS: `${Math.round(durationS * 250)},${Math.round(durationS * 850)}` }
+          ? {
+              HANGWATCH_SNAPSHOT_DIR: snapshotDir,
+              HANGWATCH_SNAPSHOT_AT_MS: `${Math.round(durationS * 250)},${Math.round(durationS * 850)}`,
+            }
           : {}),
       },
       stdio: json ? ['inherit', 2, 'inherit'] : 'inherit',
@@ -145,7 +172,9 @@ export async function run(argv: string[]): Promise<number> {
         stopEarly = stop;
       },
       onProgress: ({ elapsedMs, samples, pid }) =>
-        progress.update(`hangwatch doctor: ${(elapsedMs / 1000).toFixed(1)} s${durationS ? ` / ${durationS} s` : ''}, ${samples} samples${pid ? ` of pid ${pid}` : ' (waiting for the Node.js process)'}`),
+        progress.update(
+          `hangwatch doctor: ${(elapsedMs / 1000).toFixed(1)} s${durationS ? ` / ${durationS} s` : ''}, ${samples} samples${pid ? ` of pid ${pid}` : ' (waiting for the Node.js process)'}`,
+        ),
     });
   } catch (error) {
     if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
@@ -174,7 +203,13 @@ export async function run(argv: string[]): Promise<number> {
     ...(growingConstructors ? { growingConstructors } : {}),
     ...(blockMs !== undefined ? { thresholds: { blockDelayMs: blockMs } } : {}),
   });
-  const report: DoctorReport = { schema: 'hangwatch.doctor-report', schemaVersion: 1, generator: 'hangwatch doctor', run: runResult, diagnosis };
+  const report: DoctorReport = {
+    schema: 'hangwatch.doctor-report',
+    schemaVersion: 1,
+    generator: 'hangwatch doctor',
+    run: runResult,
+    diagnosis,
+  };
 
   let failed = false;
   const write = (path: string, body: string, what: string): string | undefined => {
@@ -187,7 +222,13 @@ export async function run(argv: string[]): Promise<number> {
       return undefined;
     }
   };
-  const htmlPath = values['no-html'] ? undefined : write(resolve(stringArg(values, 'html') ?? `hangwatch-doctor-${timestamp()}.html`), renderDoctorHtml(report), 'HTML report');
+  const htmlPath = values['no-html']
+    ? undefined
+    : write(
+        resolve(stringArg(values, 'html') ?? `hangwatch-doctor-${timestamp()}.html`),
+        renderDoctorHtml(report),
+        'HTML report',
+      );
   const jsonFile = stringArg(values, 'json-file');
   if (jsonFile) write(resolve(jsonFile), `${JSON.stringify(report, null, 2)}\n`, 'JSON report');
 
@@ -195,8 +236,12 @@ export async function run(argv: string[]): Promise<number> {
   else process.stdout.write(`${renderDoctorText(report)}\n${htmlPath ? `\nHTML report: ${htmlPath}\n` : ''}`);
   if (json && htmlPath) progress.log(`hangwatch doctor: HTML report: ${htmlPath}`);
   if (!runResult.pid) {
-    const ended = runResult.stoppedByHangwatch ? 'was stopped' : `ended (${runResult.exitCode !== undefined ? `exit code ${runResult.exitCode}` : runResult.signal})`;
-    process.stderr.write(`hangwatch doctor: the command ${ended} and no Node.js process of it reported (is it a Node.js program?); nothing was sampled\n`);
+    const ended = runResult.stoppedByHangwatch
+      ? 'was stopped'
+      : `ended (${runResult.exitCode !== undefined ? `exit code ${runResult.exitCode}` : runResult.signal})`;
+    process.stderr.write(
+      `hangwatch doctor: the command ${ended} and no Node.js process of it reported (is it a Node.js program?); nothing was sampled\n`,
+    );
     return 1;
   }
   return failed ? 1 : 0;

@@ -26,7 +26,11 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { all: { type: 'boolean' }, json: { type: 'boolean' }, timeout: { type: 'string' } }, { allowPositionals: true });
+  const { values, positionals } = parseCommandLine(
+    argv,
+    { all: { type: 'boolean' }, json: { type: 'boolean' }, timeout: { type: 'string' } },
+    { allowPositionals: true },
+  );
   if (values.help) {
     process.stdout.write(usage);
     return 0;
@@ -51,7 +55,9 @@ export async function run(argv: string[]): Promise<number> {
         });
       }
       if (values.json) {
-        process.stdout.write(`${JSON.stringify({ schema: 'hangwatch.dump/1', pid, inspectorPort: port, openedInspector, threads })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ schema: 'hangwatch.dump/1', pid, inspectorPort: port, openedInspector, threads })}\n`,
+        );
       } else {
         process.stdout.write(renderThreadStacks(pid, threads));
       }

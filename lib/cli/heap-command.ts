@@ -70,9 +70,13 @@ export async function run(argv: string[]): Promise<number> {
     const top = topText === undefined ? undefined : positiveInt('--top', topText);
     const minRetained = minRetainedText === undefined ? 0 : positiveInt('--min-retained', minRetainedText, true);
     const wanted = (n: number, name: string): void => {
-      if (files.length !== n) throw new UsageError(`"heap ${name}" takes ${n} snapshot file${n > 1 ? 's' : ''}, got ${files.length}`);
+      if (files.length !== n)
+        throw new UsageError(`"heap ${name}" takes ${n} snapshot file${n > 1 ? 's' : ''}, got ${files.length}`);
     };
-    const progress = makeProgress(files, values.progress === true ? true : values['no-progress'] === true ? false : undefined);
+    const progress = makeProgress(
+      files,
+      values.progress === true ? true : values['no-progress'] === true ? false : undefined,
+    );
     switch (sub) {
       case 'snapshot': {
         if (files.length !== 1) throw new UsageError(`"heap snapshot" takes one pid, got ${files.length} arguments`);
@@ -97,7 +101,11 @@ export async function run(argv: string[]): Promise<number> {
         progress.status('comparing…');
         const diff = diffHeapSnapshots(before, after, { retainedSizes: retained });
         progress.done();
-        print(values.json ? json('diff', { before: files[0], after: files[1], ...diff }) : renderDiff(diff, top ?? 20, retained));
+        print(
+          values.json
+            ? json('diff', { before: files[0], after: files[1], ...diff })
+            : renderDiff(diff, top ?? 20, retained),
+        );
         return 0;
       }
       case 'leaks': {
@@ -116,7 +124,11 @@ export async function run(argv: string[]): Promise<number> {
         });
         progress.done();
         for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-        print(values.json ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report }) : renderLeaks(report, values['full-path'] === true));
+        print(
+          values.json
+            ? json('leaks', { baseline: files[0], target: files[1], final: files[2], ...report })
+            : renderLeaks(report, values['full-path'] === true),
+        );
         return 0;
       }
       case undefined:
@@ -129,14 +141,17 @@ export async function run(argv: string[]): Promise<number> {
     if (error instanceof UsageError) throw error;
     // Attaching fails with typed errors the dispatcher prints with their code.
     if (sub === 'snapshot' && error instanceof HangwatchError) throw error;
-    process.stderr.write(`\n${error instanceof HangwatchError ? error.message : `hangwatch: ${(error as Error)?.stack ?? String(error)}`}\n`);
+    process.stderr.write(
+      `\n${error instanceof HangwatchError ? error.message : `hangwatch: ${(error as Error)?.stack ?? String(error)}`}\n`,
+    );
     return 1;
   }
 }
 
 function positiveInt(name: string, text: string, allowZero = false): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || (!allowZero && n === 0))
+    throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${text}"`);
   return n;
 }
 
@@ -166,7 +181,13 @@ function json(kind: string, body: object): string {
 }
 
 function summaryJson(snapshot: HeapSnapshot, rows: ClassSummary[]): object {
-  return { file: snapshot.source, nodeCount: snapshot.nodeCount, edgeCount: snapshot.edgeCount, totalSize: snapshot.retainedSize(snapshot.root), classes: rows };
+  return {
+    file: snapshot.source,
+    nodeCount: snapshot.nodeCount,
+    edgeCount: snapshot.edgeCount,
+    totalSize: snapshot.retainedSize(snapshot.root),
+    classes: rows,
+  };
 }
 
 // ---- text rendering ----
@@ -185,7 +206,11 @@ function signed(n: number, text = String(n)): string {
 
 function table(header: string[], rows: string[][], leftColumns = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -198,25 +223,41 @@ function renderSummary(snapshot: HeapSnapshot, rows: ClassSummary[], top: number
   const head = `${snapshot.source}: ${snapshot.nodeCount} nodes, ${snapshot.edgeCount} edges, ${formatBytes(total)} total\n\n`;
   const body = table(
     ['Constructor', 'Count', 'Self size', 'Retained size', '%'],
-    rows.filter((r) => r.className !== '(synthetic)').slice(0, top).map((r) => [
-      truncate(r.className),
-      String(r.count),
-      formatBytes(r.selfSize),
-      formatBytes(r.retainedSize),
-      total > 0 ? ((r.retainedSize / total) * 100).toFixed(1) : '0.0',
-    ]),
+    rows
+      .filter((r) => r.className !== '(synthetic)')
+      .slice(0, top)
+      .map((r) => [
+        truncate(r.className),
+        String(r.count),
+        formatBytes(r.selfSize),
+        formatBytes(r.retainedSize),
+        total > 0 ? ((r.retainedSize / total) * 100).toFixed(1) : '0.0',
+      ]),
   );
   return `${head}${body}\n`;
 }
 
 function renderDiff(diff: HeapDiff, top: number, retained: boolean): string {
   const rows = [...diff.classes]
-    .sort((a, b) => (retained ? (b.newRetainedSize ?? 0) - (a.newRetainedSize ?? 0) : 0) || Math.abs(b.sizeDelta) - Math.abs(a.sizeDelta))
+    .sort(
+      (a, b) =>
+        (retained ? (b.newRetainedSize ?? 0) - (a.newRetainedSize ?? 0) : 0) ||
+        Math.abs(b.sizeDelta) - Math.abs(a.sizeDelta),
+    )
     .slice(0, top);
   const t = diff.totals;
   const head = `${t.newCount} new, ${t.deletedCount} deleted, size delta ${signed(t.sizeDelta, formatBytes(t.sizeDelta))} (${diff.commonCount} objects in both)\n\n`;
   const body = table(
-    ['Constructor', '# New', '# Deleted', '# Delta', 'Alloc. size', 'Freed size', 'Size delta', ...(retained ? ['Retained by new'] : [])],
+    [
+      'Constructor',
+      '# New',
+      '# Deleted',
+      '# Delta',
+      'Alloc. size',
+      'Freed size',
+      'Size delta',
+      ...(retained ? ['Retained by new'] : []),
+    ],
     rows.map((r) => [
       truncate(r.className),
       String(r.newCount),
@@ -228,7 +269,10 @@ function renderDiff(diff: HeapDiff, top: number, retained: boolean): string {
       ...(retained ? [formatBytes(r.newRetainedSize ?? 0)] : []),
     ]),
   );
-  const warn = diff.commonCount === 0 && t.deletedCount > 0 ? '\nwarning: no object is in both snapshots; were they taken from different processes?\n' : '';
+  const warn =
+    diff.commonCount === 0 && t.deletedCount > 0
+      ? '\nwarning: no object is in both snapshots; were they taken from different processes?\n'
+      : '';
   return `${head}${body}\n${warn}`;
 }
 
@@ -244,11 +288,18 @@ function renderLeaks(report: LeakReport, fullPath: boolean): string {
     lines.push(`#${i + 1} ${c.name} ×${c.count}  retained ${formatBytes(c.retainedSize)}`);
     lines.push(`   path:    ${fullPath ? c.shapeText : elidePath(c.path, true, c.userPathStart)}`);
     lines.push(`   example: ${fullPath ? c.pathText : elidePath(c.path, false, c.userPathStart)}`);
-    if (c.holds.length > 0) lines.push(`   holds: ${c.holds.slice(0, 5).map((h) => `${h.className} ×${h.count}`).join(', ')}`);
+    if (c.holds.length > 0)
+      lines.push(
+        `   holds: ${c.holds
+          .slice(0, 5)
+          .map((h) => `${h.className} ×${h.count}`)
+          .join(', ')}`,
+      );
     lines.push(`   ids: ${c.sampleIds.map((id) => `@${id}`).join(' ')}`);
     lines.push('');
   });
-  if (report.droppedClusters > 0) lines.push(`(${report.droppedClusters} smaller cluster(s) not shown; see --top, --min-retained)`);
+  if (report.droppedClusters > 0)
+    lines.push(`(${report.droppedClusters} smaller cluster(s) not shown; see --top, --min-retained)`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -16,13 +16,31 @@ interface CommandModule {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  run: { summary: 'run a program with the preload; summary of blocks, GC and memory at exit', load: () => import('./run-command.js') },
-  doctor: { summary: 'run a program, sample it and diagnose it; HTML report', load: () => import('./doctor-command.js') },
+  run: {
+    summary: 'run a program with the preload; summary of blocks, GC and memory at exit',
+    load: () => import('./run-command.js'),
+  },
+  doctor: {
+    summary: 'run a program, sample it and diagnose it; HTML report',
+    load: () => import('./doctor-command.js'),
+  },
   top: { summary: 'live CPU and memory of any process', load: () => import('./top-command.js') },
-  cpu: { summary: "profile a command's or a running process's CPU use (pstats-like table, .cpuprofile/pprof/flame graph)", load: () => import('./cpu-command.js') },
-  heap: { summary: 'heap snapshots: take one of a running process, summary, diff, leaks', load: () => import('./heap-command.js') },
-  dump: { summary: 'current JavaScript stack of a running Node.js process (pid)', load: () => import('./dump-command.js') },
-  cycles: { summary: 'list the import cycles reachable from an entry file (exit 1 if any: for CI)', load: () => import('./cycles-command.js') },
+  cpu: {
+    summary: "profile a command's or a running process's CPU use (pstats-like table, .cpuprofile/pprof/flame graph)",
+    load: () => import('./cpu-command.js'),
+  },
+  heap: {
+    summary: 'heap snapshots: take one of a running process, summary, diff, leaks',
+    load: () => import('./heap-command.js'),
+  },
+  dump: {
+    summary: 'current JavaScript stack of a running Node.js process (pid)',
+    load: () => import('./dump-command.js'),
+  },
+  cycles: {
+    summary: 'list the import cycles reachable from an entry file (exit 1 if any: for CI)',
+    load: () => import('./cycles-command.js'),
+  },
 };
 
 export const USAGE = `Usage: hangwatch <command> [options]
@@ -79,7 +97,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`hangwatch ${name}: ${error.message.replace(/^hangwatch: /, '')} (${error.code})\n`);
       return 1;
     }
-    process.stderr.write(`hangwatch ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `hangwatch ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 1;
   }
 }

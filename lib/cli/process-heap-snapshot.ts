@@ -7,7 +7,11 @@ import { withAttachedProcess } from '../attach/attach-session.js';
 import { takeRemoteHeapSnapshot } from '../attach/remote-heap-snapshot.js';
 import { Progress } from './cli-args.js';
 
-export async function snapshotOfProcess(pid: number, out: string | undefined, showProgress: boolean): Promise<{ file: string; bytes: number }> {
+export async function snapshotOfProcess(
+  pid: number,
+  out: string | undefined,
+  showProgress: boolean,
+): Promise<{ file: string; bytes: number }> {
   const file = resolve(out ?? defaultName(pid));
   const progress = new Progress(showProgress);
   const outcome = await withAttachedProcess(
@@ -16,7 +20,10 @@ export async function snapshotOfProcess(pid: number, out: string | undefined, sh
       takeRemoteHeapSnapshot(main, file, {
         signal,
         onProgress: (p) => {
-          if (p.phase === 'walk') progress.update(`walking the heap of process ${pid}: ${p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0}% (${p.done}/${p.total} objects)`);
+          if (p.phase === 'walk')
+            progress.update(
+              `walking the heap of process ${pid}: ${p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0}% (${p.done}/${p.total} objects)`,
+            );
           else progress.update(`writing ${file}: ${(p.done / 1048576).toFixed(1)} MiB`);
         },
       }),

@@ -31,7 +31,9 @@ export function createProgressBar(stream: NodeJS.WriteStream = process.stderr, e
         lastDraw = now;
         const width = 30;
         const filled = Math.round(ratio * width);
-        write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${mib(done)}/${mib(total)} MiB`);
+        write(
+          `\r\x1b[2K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${mib(done)}/${mib(total)} MiB`,
+        );
         drawn = true;
       } else {
         const decile = Math.floor(ratio * 10);

@@ -71,25 +71,39 @@ export function summarizeRun(run: SupervisedRun, blockThresholdMs: number): RunS
     blockThresholdMs,
     blockEvents: run.blocks.length,
     blockedIntervals: s.filter((x) => x.loopDelay.maxMs >= blockThresholdMs).length,
-    longestDelayMs: Math.max(maxOf(s, (x) => x.loopDelay.maxMs), maxOf(run.blocks, (b) => b.durationMs)),
+    longestDelayMs: Math.max(
+      maxOf(s, (x) => x.loopDelay.maxMs),
+      maxOf(run.blocks, (b) => b.durationMs),
+    ),
     gc: {
       count: s.reduce((a, x) => a + x.gc.count, 0),
       majorCount: s.reduce((a, x) => a + x.gc.majorCount, 0),
       pauseMs: s.reduce((a, x) => a + x.gc.pauseMs, 0),
       maxPauseMs: maxOf(s, (x) => x.gc.maxPauseMs),
     },
-    peakRssBytes: Math.max(maxOf(s, (x) => x.rssBytes), maxOf(run.external, (x) => x.rssBytes)),
+    peakRssBytes: Math.max(
+      maxOf(s, (x) => x.rssBytes),
+      maxOf(run.external, (x) => x.rssBytes),
+    ),
     peakHeapUsedBytes: maxOf(s, (x) => x.heapUsedBytes),
     reportFiles: run.reportFiles,
   };
   if (run.blockStacksError) summary.blockStacksError = run.blockStacksError;
-  if (run.syncIo) summary.syncIo = { totalCalls: run.syncIo.totalCalls, totalMs: run.syncIo.totalMs, sites: run.syncIo.sites.slice(0, 10) };
+  if (run.syncIo)
+    summary.syncIo = {
+      totalCalls: run.syncIo.totalCalls,
+      totalMs: run.syncIo.totalMs,
+      sites: run.syncIo.sites.slice(0, 10),
+    };
   return summary;
 }
 
 export function renderRunSummaryText(summary: RunSummary, run: SupervisedRun): string {
-  const ended = summary.exitCode !== undefined ? `exited with code ${summary.exitCode}` : `was ended by ${summary.signal}`;
-  const lines = [`hangwatch run: ${summary.command.join(' ')} ${ended} after ${formatMs(summary.durationMs)}${summary.pid ? ` (pid ${summary.pid})` : ''}`];
+  const ended =
+    summary.exitCode !== undefined ? `exited with code ${summary.exitCode}` : `was ended by ${summary.signal}`;
+  const lines = [
+    `hangwatch run: ${summary.command.join(' ')} ${ended} after ${formatMs(summary.durationMs)}${summary.pid ? ` (pid ${summary.pid})` : ''}`,
+  ];
   if (!summary.pid) {
     lines.push('  no Node.js process of the command loaded the preload: nothing was monitored');
     return lines.join('\n');
@@ -102,16 +116,26 @@ export function renderRunSummaryText(summary: RunSummary, run: SupervisedRun): s
   );
   topBlockingStacks(run.blocks, 3).forEach((stack, i) => {
     const where = stack.frames.find((f) => !isNodeInternal(f)) ?? stack.frames[0];
-    lines.push(`    #${i + 1} ${stack.count}× ${formatMs(stack.totalMs)} total${where ? ` at ${formatFrame(where)}` : ''}`);
+    lines.push(
+      `    #${i + 1} ${stack.count}× ${formatMs(stack.totalMs)} total${where ? ` at ${formatFrame(where)}` : ''}`,
+    );
   });
   if (caught && summary.blockStacksError) lines.push(`    (no stacks: ${summary.blockStacksError})`);
-  lines.push(`  GC: ${summary.gc.count} collections (${summary.gc.majorCount} major), ${formatMs(summary.gc.pauseMs)} paused, longest ${formatMs(summary.gc.maxPauseMs)}`);
-  lines.push(`  memory: peak RSS ${formatBytes(summary.peakRssBytes)}, peak heap used ${formatBytes(summary.peakHeapUsedBytes)}`);
+  lines.push(
+    `  GC: ${summary.gc.count} collections (${summary.gc.majorCount} major), ${formatMs(summary.gc.pauseMs)} paused, longest ${formatMs(summary.gc.maxPauseMs)}`,
+  );
+  lines.push(
+    `  memory: peak RSS ${formatBytes(summary.peakRssBytes)}, peak heap used ${formatBytes(summary.peakHeapUsedBytes)}`,
+  );
   if (summary.syncIo) {
     const io = summary.syncIo;
-    lines.push(`  synchronous I/O after start-up: ${io.totalCalls} call(s), ${formatMs(io.totalMs)}${io.sites.length ? ', by call site:' : ''}`);
+    lines.push(
+      `  synchronous I/O after start-up: ${io.totalCalls} call(s), ${formatMs(io.totalMs)}${io.sites.length ? ', by call site:' : ''}`,
+    );
     for (const site of io.sites.slice(0, 5)) {
-      lines.push(`    ${site.call} ×${site.count}, ${formatMs(site.totalMs)} in ${site.caller.functionName} (${site.caller.file}:${site.caller.line})`);
+      lines.push(
+        `    ${site.call} ×${site.count}, ${formatMs(site.totalMs)} in ${site.caller.functionName} (${site.caller.file}:${site.caller.line})`,
+      );
     }
   }
   if (summary.reportFiles.length) {
@@ -138,7 +162,8 @@ export async function run(argv: string[]): Promise<number> {
   const blockMs = numberArg(values, 'block-ms', { min: 10, max: 3_600_000 }) ?? 100;
   const intervalMs = numberArg(values, 'interval', { min: 20, max: 60_000 }) ?? 1000;
   const format = stringArg(values, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be "text" or "json"; got ${JSON.stringify(format)}`);
+  if (format !== 'text' && format !== 'json')
+    throw new UsageError(`--format must be "text" or "json"; got ${JSON.stringify(format)}`);
   const [file, ...args] = command;
   if (!file) throw new UsageError('no command given: put it after --, e.g. hangwatch run -- node app.js');
 
@@ -154,7 +179,11 @@ export async function run(argv: string[]): Promise<number> {
       args,
       intervalMs,
       detached: false,
-      env: { HANGWATCH_BLOCK_MS: String(blockMs), HANGWATCH_FORMAT: format, HANGWATCH_REPORT_DIR: stringArg(values, 'report-dir') ?? 'hangwatch-reports' },
+      env: {
+        HANGWATCH_BLOCK_MS: String(blockMs),
+        HANGWATCH_FORMAT: format,
+        HANGWATCH_REPORT_DIR: stringArg(values, 'report-dir') ?? 'hangwatch-reports',
+      },
     });
   } finally {
     process.off('SIGINT', onSigint);

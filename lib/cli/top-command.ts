@@ -29,14 +29,20 @@ function line(s: ResourceSample): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { interval: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } }, { allowPositionals: true });
+  const { values, positionals } = parseCommandLine(
+    argv,
+    { interval: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } },
+    { allowPositionals: true },
+  );
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one pid expected; got ${positionals.join(' ')}` : 'a pid is required');
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length ? `one pid expected; got ${positionals.join(' ')}` : 'a pid is required');
   const pid = Number(positionals[0]);
-  if (!Number.isInteger(pid) || pid < 1) throw new UsageError(`pid must be a positive integer; got ${JSON.stringify(positionals[0])}`);
+  if (!Number.isInteger(pid) || pid < 1)
+    throw new UsageError(`pid must be a positive integer; got ${JSON.stringify(positionals[0])}`);
   const intervalMs = numberArg(values, 'interval', { min: 100, max: 60_000 }) ?? 1000;
   const count = numberArg(values, 'count', { min: 1, max: 1e9, integer: true });
   const json = Boolean(values.json);

@@ -120,7 +120,10 @@ export interface AggregateOptions {
   includeIdle: boolean;
 }
 
-export function aggregateCpuProfile(profile: RawCpuProfile, { filter, resolver, includeIdle }: AggregateOptions): ProfileAggregate {
+export function aggregateCpuProfile(
+  profile: RawCpuProfile,
+  { filter, resolver, includeIdle }: AggregateOptions,
+): ProfileAggregate {
   const { parent } = indexNodes(profile);
 
   // Function id of every node (-1: hidden).
@@ -191,7 +194,8 @@ export function aggregateCpuProfile(profile: RawCpuProfile, { filter, resolver, 
       if (f >= 0) stack.push(f);
     }
     if (stack.length === 0) {
-      if (filteredId < 0) filteredId = intern(FILTERED_KEY, { functionName: FILTERED_KEY, file: '', line: 0, column: 0 });
+      if (filteredId < 0)
+        filteredId = intern(FILTERED_KEY, { functionName: FILTERED_KEY, file: '', line: 0, column: 0 });
       stack.push(filteredId);
     }
     const top = stack[0] as number;

@@ -20,7 +20,13 @@ import { CpuStats, STATS_SORT_KEYS, type FormatOptions, type FunctionStats, type
 
 const PRINT_OPTION_KEYS = optionKeys<PrintOptions>({ relativeTo: true, sort: true, top: true, stream: true });
 
-const CPU_PROFILE_VIEW_OPTION_KEYS = optionKeys<CpuProfileViewOptions>({ excludeNodeInternals: true, include: true, exclude: true, includeIdle: true, sourceMaps: true });
+const CPU_PROFILE_VIEW_OPTION_KEYS = optionKeys<CpuProfileViewOptions>({
+  excludeNodeInternals: true,
+  include: true,
+  exclude: true,
+  includeIdle: true,
+  sourceMaps: true,
+});
 
 export interface CpuProfileMeta {
   /** Requested sampling interval (µs); estimated from the samples for loaded files. */
@@ -72,7 +78,12 @@ export class CpuProfile {
   #aggregate: ProfileAggregate | undefined;
   #stats: FunctionStats[] | undefined;
 
-  constructor(raw: RawCpuProfile, meta: Partial<CpuProfileMeta> = {}, view: CpuProfileViewOptions = {}, resolver?: ProfileFrameResolver) {
+  constructor(
+    raw: RawCpuProfile,
+    meta: Partial<CpuProfileMeta> = {},
+    view: CpuProfileViewOptions = {},
+    resolver?: ProfileFrameResolver,
+  ) {
     validateRaw(raw);
     this.#raw = raw;
     this.meta = Object.freeze({
@@ -207,7 +218,8 @@ export class CpuProfile {
     const file = stringOption('path', path);
     if (!file) throw new InvalidOptionError('path', 'a file path', path);
     const fmt = enumOption<CpuOutputFormat>('format', format, ['cpuprofile', 'pprof', 'html'], formatOfPath(file));
-    const data = fmt === 'pprof' ? this.toPprof() : fmt === 'html' ? this.toFlameGraphHtml() : JSON.stringify(this.#raw);
+    const data =
+      fmt === 'pprof' ? this.toPprof() : fmt === 'html' ? this.toFlameGraphHtml() : JSON.stringify(this.#raw);
     await writeFileAtomic(file, data);
     return file;
   }
@@ -237,12 +249,20 @@ export class CpuProfile {
   }
 
   #agg(): ProfileAggregate {
-    this.#aggregate ??= aggregateCpuProfile(this.#raw, { filter: this.#filter, resolver: this.#resolver, includeIdle: this.#includeIdle });
+    this.#aggregate ??= aggregateCpuProfile(this.#raw, {
+      filter: this.#filter,
+      resolver: this.#resolver,
+      includeIdle: this.#includeIdle,
+    });
     return this.#aggregate;
   }
 
   #summary(agg: ProfileAggregate): { totalTimeMs: number; totalSamples: number; samplingIntervalUs: number } {
-    return { totalTimeMs: agg.profiledUs / 1000, totalSamples: agg.profiledSamples, samplingIntervalUs: this.meta.samplingIntervalUs };
+    return {
+      totalTimeMs: agg.profiledUs / 1000,
+      totalSamples: agg.profiledSamples,
+      samplingIntervalUs: this.meta.samplingIntervalUs,
+    };
   }
 
   #entry(agg: ProfileAggregate, id: number): FunctionStats {
@@ -266,7 +286,9 @@ export class CpuProfile {
     // through a source map; hot lines are given for unmapped frames.
     const lines = frame.generated ? undefined : agg.lineTicks.get(id);
     if (lines?.size) {
-      e.hotLines = [...lines].map(([line, samples]) => ({ line, samples })).sort((a, b) => b.samples - a.samples || a.line - b.line);
+      e.hotLines = [...lines]
+        .map(([line, samples]) => ({ line, samples }))
+        .sort((a, b) => b.samples - a.samples || a.line - b.line);
     }
     return e;
   }
@@ -289,13 +311,21 @@ export class CpuProfile {
     throw new UnknownFunctionError(`hangwatch: no function "${wanted}" in the profile (or it is hidden by the filter)`);
   }
 
-  #relations(agg: ProfileAggregate, edges: Map<number, { timeUs: number; samples: number }> | undefined): CallRelation[] {
+  #relations(
+    agg: ProfileAggregate,
+    edges: Map<number, { timeUs: number; samples: number }> | undefined,
+  ): CallRelation[] {
     if (!edges) return [];
     this.#stats ??= agg.functions.map((_, id) => this.#entry(agg, id));
     const stats = this.#stats;
     const total = agg.profiledUs || 1;
     return [...edges]
-      .map(([id, e]) => ({ function: stats[id] as FunctionStats, timeMs: e.timeUs / 1000, samples: e.samples, percent: (100 * e.timeUs) / total }))
+      .map(([id, e]) => ({
+        function: stats[id] as FunctionStats,
+        timeMs: e.timeUs / 1000,
+        samples: e.samples,
+        percent: (100 * e.timeUs) / total,
+      }))
       .sort((a, b) => b.timeMs - a.timeMs || a.function.key.localeCompare(b.function.key));
   }
 }
@@ -309,16 +339,26 @@ function formatOfPath(file: string): CpuOutputFormat {
 
 function validateRaw(raw: unknown): asserts raw is RawCpuProfile {
   const r = raw as Partial<RawCpuProfile> | null;
-  if (!r || typeof r !== 'object' || !Array.isArray(r.nodes) || typeof r.startTime !== 'number' || typeof r.endTime !== 'number') {
-    throw new InvalidCpuProfileError('hangwatch: not a .cpuprofile (expected { nodes, startTime, endTime, samples, timeDeltas })');
+  if (
+    !r ||
+    typeof r !== 'object' ||
+    !Array.isArray(r.nodes) ||
+    typeof r.startTime !== 'number' ||
+    typeof r.endTime !== 'number'
+  ) {
+    throw new InvalidCpuProfileError(
+      'hangwatch: not a .cpuprofile (expected { nodes, startTime, endTime, samples, timeDeltas })',
+    );
   }
   for (const n of r.nodes) {
     if (!n || typeof n.id !== 'number' || !n.callFrame || typeof n.callFrame.functionName !== 'string') {
       throw new InvalidCpuProfileError('hangwatch: a node of the .cpuprofile has no id or callFrame');
     }
   }
-  if (r.samples !== undefined && !Array.isArray(r.samples)) throw new InvalidCpuProfileError('hangwatch: "samples" must be an array');
-  if (r.timeDeltas !== undefined && !Array.isArray(r.timeDeltas)) throw new InvalidCpuProfileError('hangwatch: "timeDeltas" must be an array');
+  if (r.samples !== undefined && !Array.isArray(r.samples))
+    throw new InvalidCpuProfileError('hangwatch: "samples" must be an array');
+  if (r.timeDeltas !== undefined && !Array.isArray(r.timeDeltas))
+    throw new InvalidCpuProfileError('hangwatch: "timeDeltas" must be an array');
 }
 
 /** Median gap between samples, µs (falls back to 1000). */
@@ -328,4 +368,3 @@ function estimateInterval(raw: RawCpuProfile): number {
   d.sort((a, b) => a - b);
   return Math.max(1, Math.round(d[d.length >> 1] as number));
 }
-

@@ -6,13 +6,27 @@
  */
 import { measureSelfPause } from '../capture/self-pause.js';
 import { threadId } from 'node:worker_threads';
-import { CPU_PROFILER_BACKENDS, createCpuProfilerBackend, type CpuProfilerBackend, type CpuProfilerBackendName } from '../capture/cpu-profiler.js';
+import {
+  CPU_PROFILER_BACKENDS,
+  createCpuProfilerBackend,
+  type CpuProfilerBackend,
+  type CpuProfilerBackendName,
+} from '../capture/cpu-profiler.js';
 import type { RawCpuProfile } from '../capture/profile-format.js';
 import { enumOption, numberOption, optionalObject, optionKeys, requiredFunction } from '../validate.js';
 import { CpuProfile, type CpuProfileViewOptions } from './cpu-profile.js';
 import { ProfilerNotRunningError } from './errors.js';
 
-const CPU_PROFILE_OPTION_KEYS = optionKeys<CpuProfileOptions>({ excludeNodeInternals: true, include: true, exclude: true, includeIdle: true, sourceMaps: true, samplingIntervalUs: true, backend: true, maxDurationMs: true });
+const CPU_PROFILE_OPTION_KEYS = optionKeys<CpuProfileOptions>({
+  excludeNodeInternals: true,
+  include: true,
+  exclude: true,
+  includeIdle: true,
+  sourceMaps: true,
+  samplingIntervalUs: true,
+  backend: true,
+  maxDurationMs: true,
+});
 
 export interface CpuProfileOptions extends CpuProfileViewOptions {
   /** Sampling interval in microseconds (default 1000; 100 for fine detail at higher cost). */
@@ -40,7 +54,12 @@ export class CpuProfileSession {
   #autoStopped: RawCpuProfile | undefined;
 
   /** @internal use `startCpuProfile()` */
-  constructor(profiler: CpuProfilerBackend, samplingIntervalUs: number, view: CpuProfileViewOptions, maxDurationMs?: number) {
+  constructor(
+    profiler: CpuProfilerBackend,
+    samplingIntervalUs: number,
+    view: CpuProfileViewOptions,
+    maxDurationMs?: number,
+  ) {
     this.#profiler = profiler;
     this.backend = profiler.name;
     this.samplingIntervalUs = samplingIntervalUs;
@@ -91,7 +110,13 @@ export class CpuProfileSession {
     this.#autoStopped = undefined;
     return new CpuProfile(
       raw,
-      { samplingIntervalUs: this.samplingIntervalUs, backend: this.backend, startEpochMs: this.startEpochMs, threadId, ...(truncated ? { truncated } : {}) },
+      {
+        samplingIntervalUs: this.samplingIntervalUs,
+        backend: this.backend,
+        startEpochMs: this.startEpochMs,
+        threadId,
+        ...(truncated ? { truncated } : {}),
+      },
       this.#view,
     );
   }
@@ -115,9 +140,16 @@ interface ParsedOptions {
 
 function parseOptions(options: unknown): ParsedOptions {
   const o = optionalObject<CpuProfileOptions>('options', options, CPU_PROFILE_OPTION_KEYS);
-  const intervalUs = numberOption('samplingIntervalUs', o.samplingIntervalUs, DEFAULT_SAMPLING_INTERVAL_US, { min: 1, max: 1_000_000, integer: true });
+  const intervalUs = numberOption('samplingIntervalUs', o.samplingIntervalUs, DEFAULT_SAMPLING_INTERVAL_US, {
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+  });
   const backend = enumOption('backend', o.backend, CPU_PROFILER_BACKENDS, 'inspector');
-  const maxDurationMs = o.maxDurationMs === undefined ? undefined : numberOption('maxDurationMs', o.maxDurationMs, 0, { min: 1, max: 2 ** 31 - 1 });
+  const maxDurationMs =
+    o.maxDurationMs === undefined
+      ? undefined
+      : numberOption('maxDurationMs', o.maxDurationMs, 0, { min: 1, max: 2 ** 31 - 1 });
   const { samplingIntervalUs: _i, backend: _b, maxDurationMs: _m, ...view } = o;
   // Validate the view options now, not at stop().
   new CpuProfile({ nodes: [], startTime: 0, endTime: 0 }, {}, view);
@@ -136,7 +168,10 @@ export async function startCpuProfile(options: CpuProfileOptions = {}): Promise<
  * Profile one call of `fn` (sync or async). If `fn` throws, the recording is discarded and the
  * error is rethrown unchanged.
  */
-export async function cpuProfile<T>(fn: () => T | Promise<T>, options: CpuProfileOptions = {}): Promise<{ result: T; profile: CpuProfile }> {
+export async function cpuProfile<T>(
+  fn: () => T | Promise<T>,
+  options: CpuProfileOptions = {},
+): Promise<{ result: T; profile: CpuProfile }> {
   const run = requiredFunction<() => T | Promise<T>>('fn', fn);
   const session = await startCpuProfile(options);
   let result: T;

@@ -94,7 +94,9 @@ export class CpuStats {
 
   /** Rows whose key, function name or file matches. */
   find(match: string | RegExp): FunctionStats[] {
-    return this.entries.filter((e) => (typeof match === 'string' ? e.key === match || e.functionName === match : match.test(e.key)));
+    return this.entries.filter((e) =>
+      typeof match === 'string' ? e.key === match || e.functionName === match : match.test(e.key),
+    );
   }
 
   /** A pstats-like table. */
@@ -102,7 +104,9 @@ export class CpuStats {
     const { totalTimeMs, totalSamples, samplingIntervalUs } = this.summary;
     const base = options.relativeTo === false ? undefined : (options.relativeTo ?? process.cwd());
     const lines: string[] = [];
-    lines.push(`         ${totalSamples} samples in ${(totalTimeMs / 1000).toFixed(3)} seconds (sampling interval ${samplingIntervalUs} µs)`);
+    lines.push(
+      `         ${totalSamples} samples in ${(totalTimeMs / 1000).toFixed(3)} seconds (sampling interval ${samplingIntervalUs} µs)`,
+    );
     lines.push('');
     if (this.sortedBy) lines.push(`   Ordered by: ${ORDER_LABEL[this.sortedBy]}`, '');
     lines.push('  samples  tottime  percent  cumtime  percent  filename:lineno(function)');
@@ -146,7 +150,12 @@ export function location(e: Pick<FunctionStats, 'file' | 'line' | 'functionName'
   return `${displayPath(e.file, base)}:${e.line}(${e.functionName})`;
 }
 
-
 export function frameOf(e: FunctionStats): StackFrame {
-  return { functionName: e.functionName, file: e.file, line: e.line, column: e.column, ...(e.generated ? { generated: e.generated } : {}) };
+  return {
+    functionName: e.functionName,
+    file: e.file,
+    line: e.line,
+    column: e.column,
+    ...(e.generated ? { generated: e.generated } : {}),
+  };
 }

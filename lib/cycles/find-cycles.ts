@@ -37,7 +37,8 @@ export function findCycles(graph: ImportGraph, maxCycles = MAX_CYCLES): ImportCy
 
 /** The shortest cycle through `file` that contains it (undefined when it is on none). */
 export function cycleThrough(graph: ImportGraph, file: string): ImportCycle | undefined {
-  for (const component of stronglyConnected(graph)) if (component.includes(file)) return shortestCycleThrough(graph, file, component);
+  for (const component of stronglyConnected(graph))
+    if (component.includes(file)) return shortestCycleThrough(graph, file, component);
   return undefined;
 }
 

@@ -28,7 +28,8 @@ export interface ImportGraph {
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
 const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 // `import … from '…'`, `import '…'`, `export … from '…'`; not `import type` / `export type` (erased).
-const STATIC_IMPORT = /(?:^|[^.\w$"'`])(?:import|export)\s*(?!\s)(?!type[\s{])(?:[\w$*{}\s,]+?\s*from\s*)?(['"])([^'"\n]+)\1/g;
+const STATIC_IMPORT =
+  /(?:^|[^.\w$"'`])(?:import|export)\s*(?!\s)(?!type[\s{])(?:[\w$*{}\s,]+?\s*from\s*)?(['"])([^'"\n]+)\1/g;
 const REQUIRE = /(?:^|[^.\w$"'`])require\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g;
 
 export function buildImportGraph(entryFile: string): ImportGraph {
@@ -122,14 +123,21 @@ function blankComments(source: string): string {
 export function resolveImport(fromFile: string, specifier: string): string | undefined {
   let target: string;
   try {
-    target = specifier.startsWith('file:') ? new URL(specifier).pathname : resolve(dirname(fromFile), specifier.split('?')[0] as string);
+    target = specifier.startsWith('file:')
+      ? new URL(specifier).pathname
+      : resolve(dirname(fromFile), specifier.split('?')[0] as string);
   } catch {
     return undefined;
   }
   const candidates = [target];
   const ext = extname(target);
   // TypeScript's ESM convention: `./x.js` in a .ts file is `./x.ts` on disk.
-  const tsFor: Record<string, string[]> = { '.js': ['.ts', '.tsx'], '.mjs': ['.mts'], '.cjs': ['.cts'], '.jsx': ['.tsx'] };
+  const tsFor: Record<string, string[]> = {
+    '.js': ['.ts', '.tsx'],
+    '.mjs': ['.mts'],
+    '.cjs': ['.cts'],
+    '.jsx': ['.tsx'],
+  };
   for (const alt of tsFor[ext] ?? []) candidates.push(target.slice(0, -ext.length) + alt);
   for (const e of EXTENSIONS) candidates.push(target + e);
   for (const e of EXTENSIONS) candidates.push(resolve(target, `index${e}`));

@@ -14,10 +14,14 @@ import { formatCycle } from './format-cycle.js';
 import { buildImportGraph } from './import-graph.js';
 
 const TDZ = /Cannot access '([^']+)' before initialization/;
-const MODULE_EVALUATION = /node:internal\/modules\/esm\/module_job|Module\._compile|node:internal\/modules\/cjs\/loader/;
+const MODULE_EVALUATION =
+  /node:internal\/modules\/esm\/module_job|Module\._compile|node:internal\/modules\/cjs\/loader/;
 
 /** The cycle behind `error`, if it is a start-up error of a file on an import cycle reachable from `entry`. */
-export function importCycleOf(error: unknown, entry: string): { cycle: ImportCycle; tdzName: string | undefined } | undefined {
+export function importCycleOf(
+  error: unknown,
+  entry: string,
+): { cycle: ImportCycle; tdzName: string | undefined } | undefined {
   if (!(error instanceof Error) || typeof error.stack !== 'string') return undefined;
   const tdzName = TDZ.exec(error.message)?.[1];
   if (!tdzName && !MODULE_EVALUATION.test(error.stack)) return undefined;

@@ -1,6 +1,11 @@
 /** `GET …/allocation-snapshot?seconds=N&format=json|pprof`: what was allocated and is still live after N seconds. */
 import type { ServerResponse } from 'node:http';
-import { isTrackingAllocations, startAllocationTracking, stopAllocationTracking, takeAllocationSnapshot } from '../alloc/tracking.js';
+import {
+  isTrackingAllocations,
+  startAllocationTracking,
+  stopAllocationTracking,
+  takeAllocationSnapshot,
+} from '../alloc/tracking.js';
 import { type CaptureLimits, captureFormat, captureSeconds } from './capture-query.js';
 import { fileStamp, sendBuffer, waitWhileConnected } from './http-answers.js';
 

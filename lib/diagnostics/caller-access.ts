@@ -7,7 +7,8 @@ import { InvalidOptionError } from '../errors.js';
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
 export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address !== undefined && typeof address !== 'string') throw new InvalidOptionError('address', 'an IP address string or undefined', address);
+  if (address !== undefined && typeof address !== 'string')
+    throw new InvalidOptionError('address', 'an IP address string or undefined', address);
   if (!address) return false;
   const a = address.startsWith('::ffff:') ? address.slice(7) : address;
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);

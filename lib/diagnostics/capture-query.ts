@@ -12,7 +12,8 @@ export function captureSeconds(url: URL, { defaultSeconds, maxSeconds }: Capture
   const raw = url.searchParams.get('seconds');
   if (raw === null) return defaultSeconds;
   const s = Number(raw);
-  if (!Number.isFinite(s) || s <= 0 || s > maxSeconds) throw new DiagnosticsBadRequestError(`seconds must be a number in (0, ${maxSeconds}]`);
+  if (!Number.isFinite(s) || s <= 0 || s > maxSeconds)
+    throw new DiagnosticsBadRequestError(`seconds must be a number in (0, ${maxSeconds}]`);
   return s;
 }
 

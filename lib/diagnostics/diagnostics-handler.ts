@@ -34,7 +34,17 @@ import { LoopStatsEndpoint } from './loop-stats-endpoint.js';
 
 export { isLoopbackAddress } from './caller-access.js';
 
-const DIAGNOSTICS_HANDLER_OPTION_KEYS = optionKeys<DiagnosticsHandlerOptions>({ token: true, allowRemote: true, endpoints: true, maxDurationSeconds: true, defaultDurationSeconds: true, maxHeapSnapshotBytes: true, dir: true, maxReports: true, loopMonitor: true });
+const DIAGNOSTICS_HANDLER_OPTION_KEYS = optionKeys<DiagnosticsHandlerOptions>({
+  token: true,
+  allowRemote: true,
+  endpoints: true,
+  maxDurationSeconds: true,
+  defaultDurationSeconds: true,
+  maxHeapSnapshotBytes: true,
+  dir: true,
+  maxReports: true,
+  loopMonitor: true,
+});
 
 export type DiagnosticsEndpoint = 'cpu-profile' | 'heap-snapshot' | 'allocation-snapshot' | 'loop' | 'reports';
 
@@ -83,14 +93,21 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
   }
   const allowRemote = booleanOption('allowRemote', o.allowRemote, false);
   const maxSeconds = numberOption('maxDurationSeconds', o.maxDurationSeconds, 30, { min: 0.1, max: 600 });
-  const defaultSeconds = Math.min(numberOption('defaultDurationSeconds', o.defaultDurationSeconds, 5, { min: 0.1, max: 600 }), maxSeconds);
+  const defaultSeconds = Math.min(
+    numberOption('defaultDurationSeconds', o.defaultDurationSeconds, 5, { min: 0.1, max: 600 }),
+    maxSeconds,
+  );
   const maxHeapBytes = numberOption('maxHeapSnapshotBytes', o.maxHeapSnapshotBytes, 2 ** 30, { min: 1 });
   const dir = stringOption('dir', o.dir, tmpdir());
   const maxReports = numberOption('maxReports', o.maxReports, 50, { min: 0, max: 10_000, integer: true });
   let endpoints = ALL_ENDPOINTS;
   if (o.endpoints !== undefined) {
     if (!Array.isArray(o.endpoints) || o.endpoints.some((e) => !ALL_ENDPOINTS.includes(e))) {
-      throw new InvalidOptionError('endpoints', `an array of ${ALL_ENDPOINTS.map((e) => `"${e}"`).join(', ')}`, o.endpoints);
+      throw new InvalidOptionError(
+        'endpoints',
+        `an array of ${ALL_ENDPOINTS.map((e) => `"${e}"`).join(', ')}`,
+        o.endpoints,
+      );
     }
     endpoints = [...o.endpoints];
   }
@@ -128,7 +145,11 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
       });
   };
 
-  const handler = function hangwatchDiagnostics(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void {
+  const handler = function hangwatchDiagnostics(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (err?: unknown) => void,
+  ): void {
     if (!enabled || !expected) {
       if (next) next();
       else sendJson(res, 404, { error: 'not found' });
@@ -139,7 +160,12 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
       return;
     }
     if (!tokenMatches(expected, req.headers.authorization)) {
-      sendJson(res, 401, { error: 'a valid bearer token is required' }, { 'www-authenticate': 'Bearer realm="hangwatch"' });
+      sendJson(
+        res,
+        401,
+        { error: 'a valid bearer token is required' },
+        { 'www-authenticate': 'Bearer realm="hangwatch"' },
+      );
       return;
     }
     if (req.method !== 'GET') {
@@ -183,8 +209,14 @@ export function createDiagnosticsHandler(options?: DiagnosticsHandlerOptions): D
 
   Object.defineProperties(handler, {
     enabled: { value: enabled, enumerable: true },
-    recordHang: { value: (report: HangReport) => report && typeof report === 'object' && keep(hangs, report), enumerable: true },
-    recordBlock: { value: (event: BlockEventLike) => event && typeof event === 'object' && keep(blocks, event), enumerable: true },
+    recordHang: {
+      value: (report: HangReport) => report && typeof report === 'object' && keep(hangs, report),
+      enumerable: true,
+    },
+    recordBlock: {
+      value: (event: BlockEventLike) => event && typeof event === 'object' && keep(blocks, event),
+      enumerable: true,
+    },
     close: {
       value: () => loopStats?.close(),
       enumerable: true,

@@ -9,11 +9,18 @@ import { writeHeapSnapshot } from '../heap/write-heap-snapshot.js';
 import { DiagnosticsTooLargeError } from './errors.js';
 import { fileStamp } from './http-answers.js';
 
-export async function serveHeapSnapshot(res: ServerResponse, { dir, maxBytes }: { dir: string; maxBytes: number }): Promise<void> {
+export async function serveHeapSnapshot(
+  res: ServerResponse,
+  { dir, maxBytes }: { dir: string; maxBytes: number },
+): Promise<void> {
   const used = getHeapStatistics().used_heap_size;
   // A snapshot file is at least about as big as the used heap.
-  if (used > maxBytes) throw new DiagnosticsTooLargeError(`the heap (${used} bytes used) is over the ${maxBytes}-byte snapshot limit`);
-  const file = await writeHeapSnapshot({ dir, filename: `hangwatch-diagnostics-${process.pid}-${fileStamp()}.heapsnapshot` });
+  if (used > maxBytes)
+    throw new DiagnosticsTooLargeError(`the heap (${used} bytes used) is over the ${maxBytes}-byte snapshot limit`);
+  const file = await writeHeapSnapshot({
+    dir,
+    filename: `hangwatch-diagnostics-${process.pid}-${fileStamp()}.heapsnapshot`,
+  });
   const remove = (): void => unlink(file, () => undefined);
   let size: number;
   try {

@@ -25,9 +25,24 @@ export class LoopStatsEndpoint {
     this.#elu = now;
     const d = this.#delay;
     const out: Record<string, unknown> = {
-      delayMs: d && d.count > 0 ? { samples: d.count, min: ms(d.min), mean: ms(d.mean), p50: ms(d.percentile(50)), p90: ms(d.percentile(90)), p99: ms(d.percentile(99)), max: ms(d.max) } : { samples: 0 },
+      delayMs:
+        d && d.count > 0
+          ? {
+              samples: d.count,
+              min: ms(d.min),
+              mean: ms(d.mean),
+              p50: ms(d.percentile(50)),
+              p90: ms(d.percentile(90)),
+              p99: ms(d.percentile(99)),
+              max: ms(d.max),
+            }
+          : { samples: 0 },
       utilizationSinceLastCall: utilization,
-      heap: (({ used_heap_size, total_heap_size, heap_size_limit }) => ({ used: used_heap_size, total: total_heap_size, limit: heap_size_limit }))(getHeapStatistics()),
+      heap: (({ used_heap_size, total_heap_size, heap_size_limit }) => ({
+        used: used_heap_size,
+        total: total_heap_size,
+        limit: heap_size_limit,
+      }))(getHeapStatistics()),
       uptimeSeconds: Math.round(process.uptime()),
     };
     if (this.#loopMonitor) {

@@ -5,6 +5,10 @@ import { HangwatchError } from '../errors.js';
 export class MetricsAlreadyRegisteredError extends HangwatchError {
   declare readonly code: 'ERR_METRICS_ALREADY_REGISTERED';
   constructor(name: string, options: { cause?: unknown } = {}) {
-    super('ERR_METRICS_ALREADY_REGISTERED', `a metric named ${name} is already registered; use another registry or prefix, or stop() the other exporter`, options);
+    super(
+      'ERR_METRICS_ALREADY_REGISTERED',
+      `a metric named ${name} is already registered; use another registry or prefix, or stop() the other exporter`,
+      options,
+    );
   }
 }

@@ -25,7 +25,9 @@ export interface BlockEventLike {
 /** `file:line` of the first frame that is not Node's own, for one-line summaries. */
 export function topUserFrame(frames: readonly StackFrame[] | undefined): StackFrame | undefined {
   if (!frames) return undefined;
-  return frames.find((f) => !f.file.startsWith('node:') && f.file !== '' && !f.file.includes('/node_modules/')) ?? frames[0];
+  return (
+    frames.find((f) => !f.file.startsWith('node:') && f.file !== '' && !f.file.includes('/node_modules/')) ?? frames[0]
+  );
 }
 
 export function frameText(f: StackFrame | undefined): string | undefined {

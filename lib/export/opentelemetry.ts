@@ -13,7 +13,15 @@
  * app.use(hangwatchExpress({ extraContext: otel.requestContext, onHang: otel.recordHang }));
  * ```
  */
-import { context as otelContext, ROOT_CONTEXT, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import type { IncomingMessage } from 'node:http';
 import type { StackFrame } from '../capture/stack-frame.js';
@@ -22,7 +30,12 @@ import { renderHangReportText } from '../report/render-hang-text.js';
 import { booleanOption, numberOption, optionalObject, optionKeys, requiredObject, stringOption } from '../validate.js';
 import { frameText, topUserFrame, type BlockEventLike } from './events.js';
 
-const OPEN_TELEMETRY_EXPORTER_OPTION_KEYS = optionKeys<OpenTelemetryExporterOptions>({ name: true, logs: true, standaloneSpans: true, maxTextLength: true });
+const OPEN_TELEMETRY_EXPORTER_OPTION_KEYS = optionKeys<OpenTelemetryExporterOptions>({
+  name: true,
+  logs: true,
+  standaloneSpans: true,
+  maxTextLength: true,
+});
 
 export interface OpenTelemetryExporterOptions {
   /** Instrumentation scope name of the tracer and logger (default `hangwatch`). */
@@ -51,7 +64,9 @@ const VERSION = '0.1.0';
 
 function waitingFrame(report: HangReport): StackFrame | undefined {
   if (report.kind === 'blocked') return topUserFrame(report.mainStack);
-  return topUserFrame(report.pending?.[0]?.stack.filter((f) => !f.file.includes('/node_modules/')) ?? report.pending?.[0]?.stack);
+  return topUserFrame(
+    report.pending?.[0]?.stack.filter((f) => !f.file.includes('/node_modules/')) ?? report.pending?.[0]?.stack,
+  );
 }
 
 export function hangAttributes(report: HangReport, maxText = 8192): Attributes {
@@ -86,7 +101,13 @@ export function hangAttributes(report: HangReport, maxText = 8192): Attributes {
 function parentFrom(report: HangReport): Context | undefined {
   const traceId = report.context?.traceId;
   const spanId = report.context?.spanId;
-  if (typeof traceId !== 'string' || typeof spanId !== 'string' || !/^[0-9a-f]{32}$/.test(traceId) || !/^[0-9a-f]{16}$/.test(spanId)) return undefined;
+  if (
+    typeof traceId !== 'string' ||
+    typeof spanId !== 'string' ||
+    !/^[0-9a-f]{32}$/.test(traceId) ||
+    !/^[0-9a-f]{16}$/.test(spanId)
+  )
+    return undefined;
   return trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
 }
 
@@ -113,7 +134,11 @@ export function createOpenTelemetryExporter(options?: OpenTelemetryExporterOptio
         ctx = trace.setSpan(ctx, target);
       } else if (standalone) {
         const start = Date.parse(report.startedAt) || at;
-        const own = tracer().startSpan(`hangwatch.hang ${report.name}`, { attributes, startTime: start }, parent ?? ctx);
+        const own = tracer().startSpan(
+          `hangwatch.hang ${report.name}`,
+          { attributes, startTime: start },
+          parent ?? ctx,
+        );
         own.addEvent('hangwatch.hang', attributes, at);
         own.end(at);
         ctx = trace.setSpan(parent ?? ctx, own);
@@ -138,7 +163,10 @@ export function createOpenTelemetryExporter(options?: OpenTelemetryExporterOptio
   const recordBlock = (event: BlockEventLike): void => {
     try {
       if (!event || typeof event.durationMs !== 'number' || !Number.isFinite(event.durationMs)) return;
-      const startedAt = typeof event.startedAt === 'number' ? event.startedAt : Date.parse(event.startedAt ?? '') || Date.now() - event.durationMs;
+      const startedAt =
+        typeof event.startedAt === 'number'
+          ? event.startedAt
+          : Date.parse(event.startedAt ?? '') || Date.now() - event.durationMs;
       const top = topUserFrame(event.stack);
       const attributes: Attributes = { 'hangwatch.block.duration_ms': event.durationMs };
       if (event.id !== undefined) attributes['hangwatch.block.id'] = String(event.id);
@@ -147,7 +175,12 @@ export function createOpenTelemetryExporter(options?: OpenTelemetryExporterOptio
         attributes['code.filepath'] = top.file;
         attributes['code.lineno'] = top.line;
       }
-      if (event.stack) attributes['hangwatch.stack'] = event.stack.slice(0, 32).map((f) => frameText(f)).join('\n').slice(0, maxText);
+      if (event.stack)
+        attributes['hangwatch.stack'] = event.stack
+          .slice(0, 32)
+          .map((f) => frameText(f))
+          .join('\n')
+          .slice(0, maxText);
       const span = tracer().startSpan('hangwatch.block', { attributes, startTime: startedAt }, ROOT_CONTEXT);
       span.end(startedAt + event.durationMs);
       if (emitLogs) {

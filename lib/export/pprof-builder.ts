@@ -40,25 +40,39 @@ export class PprofBuilder {
       fnId = this.#functions.length + 1;
       const name = this.#strings.dedup(frame.functionName);
       this.#functions.push(
-        new PprofFunction({ id: fnId, name, systemName: name, filename: this.#strings.dedup(frame.file), startLine: Math.max(0, frame.line) }),
+        new PprofFunction({
+          id: fnId,
+          name,
+          systemName: name,
+          filename: this.#strings.dedup(frame.file),
+          startLine: Math.max(0, frame.line),
+        }),
       );
       this.#functionIds.set(fnKey, fnId);
     }
     id = this.#locations.length + 1;
-    this.#locations.push(new Location({ id, line: [new Line({ functionId: fnId, line: Math.max(0, frame.line), column: Math.max(0, frame.column) })] }));
+    this.#locations.push(
+      new Location({
+        id,
+        line: [new Line({ functionId: fnId, line: Math.max(0, frame.line), column: Math.max(0, frame.column) })],
+      }),
+    );
     this.#locationIds.set(key, id);
     return id;
   }
 
   /** One sample: stack leaf first, one value per sample type. */
   addSample(leafFirst: readonly StackFrame[], values: readonly number[]): void {
-    this.#samples.push(new Sample({ locationId: leafFirst.map((f) => this.locationOf(f)), value: values.map((v) => Math.round(v)) }));
+    this.#samples.push(
+      new Sample({ locationId: leafFirst.map((f) => this.locationOf(f)), value: values.map((v) => Math.round(v)) }),
+    );
   }
 
   /** Encoded, gzip-compressed pprof. */
   encode(): Buffer {
     const s = this.#spec;
-    const vt = ([type, unit]: [string, string]): ValueType => new ValueType({ type: this.#strings.dedup(type), unit: this.#strings.dedup(unit) });
+    const vt = ([type, unit]: [string, string]): ValueType =>
+      new ValueType({ type: this.#strings.dedup(type), unit: this.#strings.dedup(unit) });
     const profile = new Profile({
       sampleType: s.sampleTypes.map(vt),
       periodType: vt(s.periodType),

@@ -14,12 +14,27 @@
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { join, resolve } from 'node:path';
-import { isTrackingAllocations, startAllocationTracking, stopAllocationTracking, takeAllocationSnapshot } from '../alloc/tracking.js';
+import {
+  isTrackingAllocations,
+  startAllocationTracking,
+  stopAllocationTracking,
+  takeAllocationSnapshot,
+} from '../alloc/tracking.js';
 import { startCpuProfile, type CpuProfileSession } from '../cpu/session.js';
 import { InvalidOptionError } from '../errors.js';
 import { booleanOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
 
-const PPROF_FILE_EXPORT_OPTION_KEYS = optionKeys<PprofFileExportOptions>({ dir: true, periodSeconds: true, cpu: true, allocations: true, samplingIntervalUs: true, maxFiles: true, prefix: true, onFile: true, onError: true });
+const PPROF_FILE_EXPORT_OPTION_KEYS = optionKeys<PprofFileExportOptions>({
+  dir: true,
+  periodSeconds: true,
+  cpu: true,
+  allocations: true,
+  samplingIntervalUs: true,
+  maxFiles: true,
+  prefix: true,
+  onFile: true,
+  onError: true,
+});
 
 export type PprofKind = 'cpu' | 'alloc';
 
@@ -58,19 +73,29 @@ export async function startPprofFileExport(options: PprofFileExportOptions): Pro
   const periodMs = numberOption('periodSeconds', o.periodSeconds, 60, { min: 0.1, max: 3600 }) * 1000;
   const cpu = booleanOption('cpu', o.cpu, true);
   const allocations = booleanOption('allocations', o.allocations, false);
-  if (!cpu && !allocations) throw new InvalidOptionError('cpu', 'true (or allocations: true): nothing to export', o.cpu);
-  const samplingIntervalUs = numberOption('samplingIntervalUs', o.samplingIntervalUs, 10_000, { min: 1, max: 1_000_000, integer: true });
+  if (!cpu && !allocations)
+    throw new InvalidOptionError('cpu', 'true (or allocations: true): nothing to export', o.cpu);
+  const samplingIntervalUs = numberOption('samplingIntervalUs', o.samplingIntervalUs, 10_000, {
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+  });
   const maxFiles = numberOption('maxFiles', o.maxFiles, 60, { min: 1, max: 100_000, integer: true });
   const prefix = stringOption('prefix', o.prefix, 'hangwatch');
   if (!/^[\w.-]+$/.test(prefix)) throw new InvalidOptionError('prefix', 'letters, digits, ".", "_" or "-"', prefix);
   const onFile = functionOption<(path: string, kind: PprofKind) => void>('onFile', o.onFile);
   const onError =
     functionOption<(error: unknown) => void>('onError', o.onError) ??
-    ((err: unknown) => process.emitWarning(`hangwatch: pprof export failed: ${(err as Error)?.message ?? String(err)}`, { code: 'HANGWATCH_PPROF_EXPORT' }));
+    ((err: unknown) =>
+      process.emitWarning(`hangwatch: pprof export failed: ${(err as Error)?.message ?? String(err)}`, {
+        code: 'HANGWATCH_PPROF_EXPORT',
+      }));
   mkdirSync(dir, { recursive: true });
 
   let written = 0;
-  let session: CpuProfileSession | undefined = cpu ? await startCpuProfile({ samplingIntervalUs, maxDurationMs: periodMs * 2 + 10_000 }) : undefined;
+  let session: CpuProfileSession | undefined = cpu
+    ? await startCpuProfile({ samplingIntervalUs, maxDurationMs: periodMs * 2 + 10_000 })
+    : undefined;
   const ownTracking = allocations && !isTrackingAllocations();
   if (ownTracking) startAllocationTracking({ peakPollIntervalMs: 0 });
 

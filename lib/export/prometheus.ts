@@ -27,7 +27,15 @@ import { booleanOption, numberOption, optionalObject, optionKeys, stringOption }
 import { MetricsAlreadyRegisteredError } from './errors.js';
 import type { BlockEventLike } from './events.js';
 
-const PROMETHEUS_EXPORTER_OPTION_KEYS = optionKeys<PrometheusExporterOptions>({ registry: true, prefix: true, eventLoopResolutionMs: true, delayBuckets: true, durationBuckets: true, gc: true, maxLabelLength: true });
+const PROMETHEUS_EXPORTER_OPTION_KEYS = optionKeys<PrometheusExporterOptions>({
+  registry: true,
+  prefix: true,
+  eventLoopResolutionMs: true,
+  delayBuckets: true,
+  durationBuckets: true,
+  gc: true,
+  maxLabelLength: true,
+});
 
 export interface PrometheusExporterOptions {
   /** Registry to register on (default: prom-client's global `register`). */
@@ -64,7 +72,13 @@ const DEFAULT_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 function bucketsOption(name: string, value: unknown, fallback: number[]): number[] {
   if (value === undefined) return fallback;
-  if (!Array.isArray(value) || value.length === 0 || value.some((v, i) => typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (i > 0 && v <= (value[i - 1] as number)))) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some(
+      (v, i) => typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (i > 0 && v <= (value[i - 1] as number)),
+    )
+  ) {
     throw new InvalidOptionError(name, 'a non-empty array of increasing positive numbers (seconds)', value);
   }
   return [...(value as number[])];
@@ -75,7 +89,12 @@ function bucketsOption(name: string, value: unknown, fallback: number[]): number
  * the count times the fraction of samples at or under the bound, read from the histogram's
  * percentile table (HDR precision, within a few percent).
  */
-function delayHistogramMetric(name: string, help: string, h: IntervalHistogram, buckets: number[]): client.Metric & { get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> } {
+function delayHistogramMetric(
+  name: string,
+  help: string,
+  h: IntervalHistogram,
+  buckets: number[],
+): client.Metric & { get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> } {
   const metric = {
     name,
     help,
@@ -101,23 +120,41 @@ function delayHistogramMetric(name: string, help: string, h: IntervalHistogram, 
       h.reset();
     },
   };
-  return metric as unknown as client.Metric & { get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> };
+  return metric as unknown as client.Metric & {
+    get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>>;
+  };
 }
 
 export function createPrometheusExporter(options?: PrometheusExporterOptions): PrometheusExporter {
   const o = optionalObject<PrometheusExporterOptions>('options', options, PROMETHEUS_EXPORTER_OPTION_KEYS);
   const registry = o.registry ?? client.register;
-  if (!registry || typeof (registry as client.Registry).registerMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', o.registry);
+  if (!registry || typeof (registry as client.Registry).registerMetric !== 'function')
+    throw new InvalidOptionError('registry', 'a prom-client Registry', o.registry);
   const prefix = stringOption('prefix', o.prefix, 'hangwatch_');
-  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidOptionError('prefix', 'a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', prefix);
-  const resolution = numberOption('eventLoopResolutionMs', o.eventLoopResolutionMs, 10, { min: 1, max: 10_000, integer: true });
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
+    throw new InvalidOptionError('prefix', 'a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', prefix);
+  const resolution = numberOption('eventLoopResolutionMs', o.eventLoopResolutionMs, 10, {
+    min: 1,
+    max: 10_000,
+    integer: true,
+  });
   const delayBuckets = bucketsOption('delayBuckets', o.delayBuckets, DEFAULT_DELAY_BUCKETS);
   const durationBuckets = bucketsOption('durationBuckets', o.durationBuckets, DEFAULT_DURATION_BUCKETS);
   const observeGc = booleanOption('gc', o.gc, true);
   const maxLabel = numberOption('maxLabelLength', o.maxLabelLength, 100, { min: 1, max: 1000, integer: true });
 
   const n = (s: string): string => `${prefix}${s}`;
-  const names = ['event_loop_delay_seconds', 'event_loop_delay_max_seconds', 'event_loop_utilization', 'event_loop_blocks_total', 'event_loop_block_duration_seconds', 'hangs_total', 'gc_pause_seconds', 'heap_bytes', 'pool_resources'].map(n);
+  const names = [
+    'event_loop_delay_seconds',
+    'event_loop_delay_max_seconds',
+    'event_loop_utilization',
+    'event_loop_blocks_total',
+    'event_loop_block_duration_seconds',
+    'hangs_total',
+    'gc_pause_seconds',
+    'heap_bytes',
+    'pool_resources',
+  ].map(n);
   // Check every name before starting anything, so a refused exporter leaves nothing behind.
   const taken = names.find((name) => registry.getSingleMetric(name) !== undefined);
   if (taken) throw new MetricsAlreadyRegisteredError(taken);
@@ -131,7 +168,16 @@ export function createPrometheusExporter(options?: PrometheusExporterOptions): P
 
   const loopDelay = monitorEventLoopDelay({ resolution });
   loopDelay.enable();
-  register(() => delayHistogramMetric(n('event_loop_delay_seconds'), 'Event-loop delay, sampled every resolution ms by perf_hooks.monitorEventLoopDelay', loopDelay, delayBuckets), n('event_loop_delay_seconds'));
+  register(
+    () =>
+      delayHistogramMetric(
+        n('event_loop_delay_seconds'),
+        'Event-loop delay, sampled every resolution ms by perf_hooks.monitorEventLoopDelay',
+        loopDelay,
+        delayBuckets,
+      ),
+    n('event_loop_delay_seconds'),
+  );
   register(
     () =>
       new client.Gauge({
@@ -159,17 +205,44 @@ export function createPrometheusExporter(options?: PrometheusExporterOptions): P
       }),
     n('event_loop_utilization'),
   );
-  const blocks = register(() => new client.Counter({ name: n('event_loop_blocks_total'), help: 'Event-loop blocks reported by the loop monitor', registers: [] }), n('event_loop_blocks_total'));
+  const blocks = register(
+    () =>
+      new client.Counter({
+        name: n('event_loop_blocks_total'),
+        help: 'Event-loop blocks reported by the loop monitor',
+        registers: [],
+      }),
+    n('event_loop_blocks_total'),
+  );
   const blockDuration = register(
-    () => new client.Histogram({ name: n('event_loop_block_duration_seconds'), help: 'Duration of reported event-loop blocks', buckets: durationBuckets, registers: [] }),
+    () =>
+      new client.Histogram({
+        name: n('event_loop_block_duration_seconds'),
+        help: 'Duration of reported event-loop blocks',
+        buckets: durationBuckets,
+        registers: [],
+      }),
     n('event_loop_block_duration_seconds'),
   );
   const hangs = register(
-    () => new client.Counter({ name: n('hangs_total'), help: 'Hang reports (operations or requests past their deadline), by kind and route', labelNames: ['kind', 'route'], registers: [] }),
+    () =>
+      new client.Counter({
+        name: n('hangs_total'),
+        help: 'Hang reports (operations or requests past their deadline), by kind and route',
+        labelNames: ['kind', 'route'],
+        registers: [],
+      }),
     n('hangs_total'),
   );
   const gcPause = register(
-    () => new client.Histogram({ name: n('gc_pause_seconds'), help: 'Garbage-collection pauses, by kind', labelNames: ['kind'], buckets: durationBuckets, registers: [] }),
+    () =>
+      new client.Histogram({
+        name: n('gc_pause_seconds'),
+        help: 'Garbage-collection pauses, by kind',
+        labelNames: ['kind'],
+        buckets: durationBuckets,
+        registers: [],
+      }),
     n('gc_pause_seconds'),
   );
   register(
@@ -223,7 +296,10 @@ export function createPrometheusExporter(options?: PrometheusExporterOptions): P
     if (report.repeat > 0) return;
     const route = report.context?.route;
     const label = String(route ?? report.name ?? 'unknown');
-    hangs.inc({ kind: String(report.kind ?? 'unknown'), route: label.length > maxLabel ? label.slice(0, maxLabel) : label });
+    hangs.inc({
+      kind: String(report.kind ?? 'unknown'),
+      route: label.length > maxLabel ? label.slice(0, maxLabel) : label,
+    });
   };
   const recordBlock = (event: BlockEventLike): void => {
     if (stopped || !event || typeof event.durationMs !== 'number' || !Number.isFinite(event.durationMs)) return;

@@ -12,7 +12,14 @@ import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf
 import { getHeapStatistics } from 'node:v8';
 import { functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 
-const GC_MONITOR_OPTION_KEYS = optionKeys<GcMonitorOptions>({ onGc: true, onLeakSuspected: true, consecutiveGrowth: true, minGrowthBytes: true, minTotalGrowthBytes: true, historySize: true });
+const GC_MONITOR_OPTION_KEYS = optionKeys<GcMonitorOptions>({
+  onGc: true,
+  onLeakSuspected: true,
+  consecutiveGrowth: true,
+  minGrowthBytes: true,
+  minTotalGrowthBytes: true,
+  historySize: true,
+});
 
 export type GcKind = 'minor' | 'major' | 'incremental' | 'weakcb' | 'unknown';
 
@@ -167,7 +174,10 @@ function safeCall<T>(fn: ((arg: T) => void) | undefined, arg: T, what: string): 
     fn(arg);
   } catch (err) {
     // A throwing user callback must not take the process down from inside a perf_hooks callback.
-    process.emitWarning(`hangwatch: ${what} callback threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'HangwatchWarning');
+    process.emitWarning(
+      `hangwatch: ${what} callback threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      'HangwatchWarning',
+    );
   }
 }
 
@@ -182,7 +192,13 @@ export function monitorGc(options: GcMonitorOptions = {}): GcMonitor {
 
   const detector = new HeapGrowthDetector(n, minStep, minTotal);
   const empty = (): GcKindStats => ({ count: 0, totalPauseMs: 0, maxPauseMs: 0 });
-  const byKind: Record<GcKind, GcKindStats> = { minor: empty(), major: empty(), incremental: empty(), weakcb: empty(), unknown: empty() };
+  const byKind: Record<GcKind, GcKindStats> = {
+    minor: empty(),
+    major: empty(),
+    incremental: empty(),
+    weakcb: empty(),
+    unknown: empty(),
+  };
   const history: HeapPoint[] = [];
   let leaks = 0;
   let active = true;
@@ -202,7 +218,13 @@ export function monitorGc(options: GcMonitorOptions = {}): GcMonitor {
       s.count++;
       s.totalPauseMs += e.duration;
       if (e.duration > s.maxPauseMs) s.maxPauseMs = e.duration;
-      const event: GcEvent = { kind, durationMs: e.duration, startTime: e.startTime, flags, forced: (flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0 };
+      const event: GcEvent = {
+        kind,
+        durationMs: e.duration,
+        startTime: e.startTime,
+        flags,
+        forced: (flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0,
+      };
       if (i === lastMajor) {
         event.heapUsedAfter = heapUsed;
         const point = { timestamp: Date.now(), heapUsed };

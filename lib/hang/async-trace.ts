@@ -250,7 +250,9 @@ export function pendingOf(scope: TraceScope, now: number): { pending: PendingRes
     const leafish = !derived && (handle || awaited.has(r.asyncId)) ? 1 : 0;
     return { r, user, leafish, handle, depth };
   });
-  scored.sort((a, b) => b.leafish - a.leafish || b.handle - a.handle || b.depth - a.depth || b.r.createdAt - a.r.createdAt);
+  scored.sort(
+    (a, b) => b.leafish - a.leafish || b.handle - a.handle || b.depth - a.depth || b.r.createdAt - a.r.createdAt,
+  );
   // Creation stacks are capped, so depth alone can rank a handler's own promise above the wait
   // inside it (`await pool.connect()`). A candidate created inside the function that created the
   // current leaf is closer to the actual wait: follow such nesting down.
@@ -259,7 +261,10 @@ export function pendingOf(scope: TraceScope, now: number): { pending: PendingRes
     const top = scored[leafIndex]?.user[0];
     if (!top || !scored[leafIndex]?.leafish) break;
     const inner = scored.findIndex(
-      (s, i) => i !== leafIndex && s.leafish === 1 && s.user.some((f, k) => k > 0 && f.file === top.file && f.functionName === top.functionName),
+      (s, i) =>
+        i !== leafIndex &&
+        s.leafish === 1 &&
+        s.user.some((f, k) => k > 0 && f.file === top.file && f.functionName === top.functionName),
     );
     if (inner < 0) break;
     leafIndex = inner;

@@ -50,7 +50,10 @@ function onUndiciCreate(message: unknown): void {
   const request = (message as { request?: UndiciRequest }).request;
   if (!request || typeof request !== 'object') return;
   const origin = typeof request.origin === 'string' ? request.origin : String(request.origin ?? '');
-  open.set(request, beginAutoStep(op, `${String(request.method ?? 'GET')} ${origin}${withoutQuery(request.path)}`, 'http'));
+  open.set(
+    request,
+    beginAutoStep(op, `${String(request.method ?? 'GET')} ${origin}${withoutQuery(request.path)}`, 'http'),
+  );
 }
 
 function onHttpStart(message: unknown): void {
@@ -66,7 +69,14 @@ function onHttpStart(message: unknown): void {
     host = undefined;
   }
   if (typeof host !== 'string') host = request.host;
-  open.set(request, beginAutoStep(op, `${String(request.method ?? 'GET')} ${protocol}//${String(host ?? '')}${withoutQuery(request.path)}`, 'http'));
+  open.set(
+    request,
+    beginAutoStep(
+      op,
+      `${String(request.method ?? 'GET')} ${protocol}//${String(host ?? '')}${withoutQuery(request.path)}`,
+      'http',
+    ),
+  );
 }
 
 function onRequestDone(message: unknown): void {

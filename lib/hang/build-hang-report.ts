@@ -43,8 +43,7 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
     if (seen.mainStack && seen.mainStack.length > 0) {
       report.mainStack = seen.mainStack;
       if (seen.pauseDelayMs !== undefined) report.pauseDelayMs = seen.pauseDelayMs;
-    }
-    else report.stackUnavailable = seen.stackUnavailable ?? 'the stack was not captured';
+    } else report.stackUnavailable = seen.stackUnavailable ?? 'the stack was not captured';
     if (op.cpuWindow) {
       // A loop watch: the loop has not turned since the operation began.
       const stalledMs = seen.now - op.startedAt;
@@ -61,7 +60,8 @@ export function buildHangReport(op: Operation, seen: Observation): HangReport {
     report.pending = pending;
     report.awaitChain = awaitChain;
   } else if (seen.kind === 'pending') {
-    report.hint = 'pass { asyncTrace: true } to see what the operation is waiting on (pending promises, timers, sockets, with creation stacks)';
+    report.hint =
+      'pass { asyncTrace: true } to see what the operation is waiting on (pending promises, timers, sockets, with creation stacks)';
   }
   if (op.steps) report.steps = op.steps.summary(seen.now, op.startedAt);
   applyReportExtras(op, report, seen.now);

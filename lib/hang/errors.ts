@@ -7,7 +7,10 @@ export class HangError extends HangwatchError {
   declare readonly code: 'ERR_HANG_TIMEOUT';
   readonly report: HangReport;
   constructor(report: HangReport) {
-    super('ERR_HANG_TIMEOUT', `operation "${report.name}" did not finish within ${report.timeoutMs} ms (${report.kind === 'blocked' ? 'event loop blocked' : 'still pending'})`);
+    super(
+      'ERR_HANG_TIMEOUT',
+      `operation "${report.name}" did not finish within ${report.timeoutMs} ms (${report.kind === 'blocked' ? 'event loop blocked' : 'still pending'})`,
+    );
     this.report = report;
   }
 }

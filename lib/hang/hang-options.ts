@@ -5,9 +5,32 @@
 import { InvalidOptionError } from '../errors.js';
 import type { HangAction, HangReport } from '../report/hang-report.js';
 import { resolveSink, type ReportFormat, type ReportOutput, type ReportSink } from '../report/sink.js';
-import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+import {
+  ANY_KEYS,
+  booleanOption,
+  enumOption,
+  functionOption,
+  numberOption,
+  optionalObject,
+  optionKeys,
+  stringOption,
+} from '../validate.js';
 
-const HANG_OPTION_KEYS = optionKeys<HangOptions>({ timeoutMs: true, name: true, action: true, repeatMs: true, asyncTrace: true, steps: true, onHang: true, output: true, format: true, exitCode: true, captureStack: true, keepAlive: true, context: true });
+const HANG_OPTION_KEYS = optionKeys<HangOptions>({
+  timeoutMs: true,
+  name: true,
+  action: true,
+  repeatMs: true,
+  asyncTrace: true,
+  steps: true,
+  onHang: true,
+  output: true,
+  format: true,
+  exitCode: true,
+  captureStack: true,
+  keepAlive: true,
+  context: true,
+});
 
 export interface HangOptions {
   /** Deadline in ms from the call (default 30000). */

@@ -93,7 +93,9 @@ class HangRuntime implements OperationRuntime {
     this.watchdogTried = true;
     const watchdog = getWatchdog();
     watchdog.acquire(this);
-    watchdog.setDeadlineHandler((frames, capturedAt, unavailable, pauseDelayMs) => this.onBlockedDeadline(frames, capturedAt, unavailable, pauseDelayMs));
+    watchdog.setDeadlineHandler((frames, capturedAt, unavailable, pauseDelayMs) =>
+      this.onBlockedDeadline(frames, capturedAt, unavailable, pauseDelayMs),
+    );
     this.watchdog = watchdog;
   }
 
@@ -114,7 +116,9 @@ class HangRuntime implements OperationRuntime {
       last = this.deliverUndelivered(op) as HangReport;
     } else {
       const late = now - Math.max(op.deadline, this.reportingUntil);
-      const blocked = late > LATE_MEANS_BLOCKED_MS && classifyCpuWindow(late, LATE_MEANS_BLOCKED_MS, this.cpu.measure(now)).cause !== 'starved';
+      const blocked =
+        late > LATE_MEANS_BLOCKED_MS &&
+        classifyCpuWindow(late, LATE_MEANS_BLOCKED_MS, this.cpu.measure(now)).cause !== 'starved';
       if (!blocked && op.renewOnTimer) {
         // A loop watch whose renewing interval has not run yet (a starved process runs due
         // timers in any order): this timer running on time is itself the loop turning.
@@ -178,7 +182,12 @@ class HangRuntime implements OperationRuntime {
    * operation that is due, write the reports now (the loop may never come back), leave onHang
    * and the action for when it does — except `exit`, which happens right here.
    */
-  private onBlockedDeadline(frames: StackFrame[] | undefined, capturedAt: number, unavailable: string | undefined, pauseDelayMs: number): void {
+  private onBlockedDeadline(
+    frames: StackFrame[] | undefined,
+    capturedAt: number,
+    unavailable: string | undefined,
+    pauseDelayMs: number,
+  ): void {
     const watchdog = this.watchdog;
     if (!watchdog) return;
     // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
@@ -210,7 +219,11 @@ class HangRuntime implements OperationRuntime {
       const repeat = op.config.action === 'report' && op.config.repeatMs > 0;
       // action exit on a starved process (not hung): look again a timeout later instead.
       const recheck = op.config.action === 'exit' && starved(report);
-      op.blockedCaptureAfter = repeat ? capturedAt + op.config.repeatMs : recheck ? capturedAt + op.config.timeoutMs : Infinity;
+      op.blockedCaptureAfter = repeat
+        ? capturedAt + op.config.repeatMs
+        : recheck
+          ? capturedAt + op.config.timeoutMs
+          : Infinity;
       if (repeat || recheck) nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
       if (op.config.action === 'exit' && !recheck) {
         exitCode ??= op.config.exitCode;

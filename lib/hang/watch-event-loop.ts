@@ -14,9 +14,21 @@ import { getHangRuntime } from './hang-runtime.js';
 import { ThreadCpuWindow } from '../loop/thread-cpu.js';
 import { Operation } from './operation.js';
 
-const LOOP_WATCHDOG_OPTION_KEYS = optionKeys<LoopWatchdogOptions>({ timeoutMs: true, name: true, repeatMs: true, onHang: true, output: true, format: true, exitCode: true, action: true });
+const LOOP_WATCHDOG_OPTION_KEYS = optionKeys<LoopWatchdogOptions>({
+  timeoutMs: true,
+  name: true,
+  repeatMs: true,
+  onHang: true,
+  output: true,
+  format: true,
+  exitCode: true,
+  action: true,
+});
 
-export type LoopWatchdogOptions = Pick<HangOptions, 'timeoutMs' | 'name' | 'repeatMs' | 'onHang' | 'output' | 'format' | 'exitCode'> & {
+export type LoopWatchdogOptions = Pick<
+  HangOptions,
+  'timeoutMs' | 'name' | 'repeatMs' | 'onHang' | 'output' | 'format' | 'exitCode'
+> & {
   /** `report` (default) or `exit`: a stalled loop cannot be rejected or aborted. */
   action?: 'report' | 'exit';
 };
@@ -55,11 +67,14 @@ export function watchEventLoop(options?: LoopWatchdogOptions): LoopWatchdog {
   }
   let stopped = false;
   let op = begin(Date.now());
-  const renew = setInterval(() => {
-    // The loop turned: this turn's deadline is met (or, if it was missed, finish() reports it).
-    runtime.finish(op);
-    renewAt(Date.now());
-  }, Math.max(5, Math.floor(config.timeoutMs / 4)));
+  const renew = setInterval(
+    () => {
+      // The loop turned: this turn's deadline is met (or, if it was missed, finish() reports it).
+      runtime.finish(op);
+      renewAt(Date.now());
+    },
+    Math.max(5, Math.floor(config.timeoutMs / 4)),
+  );
   renew.unref();
   return {
     stop(): void {

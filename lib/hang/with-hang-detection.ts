@@ -57,14 +57,20 @@ export function createHangDetector(options?: HangOptions): HangDetector {
 
 function checkNameAndContext(name: unknown, context: unknown): void {
   if (name !== undefined && typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
-  if (context !== undefined && (context === null || typeof context !== 'object')) throw new InvalidOptionError('context', 'an object', context);
+  if (context !== undefined && (context === null || typeof context !== 'object'))
+    throw new InvalidOptionError('context', 'an object', context);
 }
 
 /**
  * Start an operation: its deadline, and its trace scope with `asyncTrace`. No validation: for
  * callers that resolved the options themselves (the request middleware, with an `owner`).
  */
-export function beginOperation(config: ResolvedHangOptions, name: string, context: HangContext | undefined, owner: OperationOwner | undefined): Operation {
+export function beginOperation(
+  config: ResolvedHangOptions,
+  name: string,
+  context: HangContext | undefined,
+  owner: OperationOwner | undefined,
+): Operation {
   const now = Date.now();
   const op = new Operation(config, name, now);
   if (context) op.context = context;
@@ -97,10 +103,19 @@ export function wrapWithHangDetection<A extends unknown[], R>(
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
-function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?: string, context?: HangContext): Promise<Awaited<T>> {
+function runOperation<T>(
+  fn: HangFunction<T>,
+  config: ResolvedHangOptions,
+  name?: string,
+  context?: HangContext,
+): Promise<Awaited<T>> {
   const runtime = getHangRuntime();
   const op = beginOperation(config, name ?? config.name ?? (fn.name || 'anonymous'), context, undefined);
   if (fn.length > 0) op.controller = new AbortController();
@@ -110,7 +125,8 @@ function runOperation<T>(fn: HangFunction<T>, config: ResolvedHangOptions, name?
     value = op.scope || op.carriesContext ? op.run(() => fn(signal)) : fn(signal);
   } catch (err) {
     const hang = runtime.finish(op);
-    if (hang && err !== undefined) Object.defineProperty(hang, 'cause', { value: err, configurable: true, writable: true });
+    if (hang && err !== undefined)
+      Object.defineProperty(hang, 'cause', { value: err, configurable: true, writable: true });
     return Promise.reject(hang ?? err);
   }
   if (!isPromiseLike(value)) {

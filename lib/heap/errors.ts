@@ -10,7 +10,13 @@ export class HeapSnapshotFormatError extends HangwatchError {
   readonly path: string;
   /** Zero-based byte offset in the input where the problem was detected. */
   readonly offset: number;
-  constructor(code: HeapSnapshotFormatError['code'], path: string, offset: number, detail: string, options: HangwatchErrorOptions = {}) {
+  constructor(
+    code: HeapSnapshotFormatError['code'],
+    path: string,
+    offset: number,
+    detail: string,
+    options: HangwatchErrorOptions = {},
+  ) {
     super(code, `hangwatch: ${path}: ${detail} (at byte offset ${offset})`, options);
     this.path = path;
     this.offset = offset;
@@ -73,7 +79,11 @@ export class HeapBackendUnavailableError extends HangwatchError {
   declare readonly code: 'ERR_HEAP_BACKEND_UNAVAILABLE';
   readonly backend: string;
   constructor(backend: string, message: string, options: HangwatchErrorOptions = {}) {
-    super('ERR_HEAP_BACKEND_UNAVAILABLE', `hangwatch: heap snapshot backend "${backend}" is unavailable: ${message}`, options);
+    super(
+      'ERR_HEAP_BACKEND_UNAVAILABLE',
+      `hangwatch: heap snapshot backend "${backend}" is unavailable: ${message}`,
+      options,
+    );
     this.backend = backend;
   }
 }

@@ -24,7 +24,16 @@ import { reportedLeaks } from './reported-leaks.js';
 export type { LeakCluster } from './leak-clusters.js';
 export { formatLeakPath, type FormatLeakPathOptions, type LeakPathStep } from './leak-path.js';
 
-const FIND_LEAKS_OPTION_KEYS = optionKeys<FindLeaksOptions>({ baseline: true, target: true, final: true, includeInternal: true, ignore: true, minRetainedSize: true, maxClusters: true, onProgress: true });
+const FIND_LEAKS_OPTION_KEYS = optionKeys<FindLeaksOptions>({
+  baseline: true,
+  target: true,
+  final: true,
+  includeInternal: true,
+  ignore: true,
+  minRetainedSize: true,
+  maxClusters: true,
+  onProgress: true,
+});
 
 export type SnapshotInput = HeapSnapshot | string;
 
@@ -66,7 +75,8 @@ export interface LeakReport {
 
 export async function findLeaks(options: FindLeaksOptions): Promise<LeakReport> {
   const opts = optionalObject<FindLeaksOptions>('options', options, FIND_LEAKS_OPTION_KEYS);
-  if (options === undefined) throw new InvalidOptionError('options', 'an object with baseline, target and final', options);
+  if (options === undefined)
+    throw new InvalidOptionError('options', 'an object with baseline, target and final', options);
   for (const key of ['baseline', 'target', 'final'] as const) {
     const v = opts[key];
     if (!(v instanceof HeapSnapshot) && (typeof v !== 'string' || v.length === 0)) {
@@ -87,14 +97,32 @@ export async function findLeaks(options: FindLeaksOptions): Promise<LeakReport> 
   return analyzeLeaks(final, baselineIds, targetIds, { includeInternal, ignore, minRetainedSize, maxClusters });
 }
 
-async function load(input: SnapshotInput, phase: FindLeaksProgress['phase'], onProgress?: (p: FindLeaksProgress) => void): Promise<HeapSnapshot> {
+async function load(
+  input: SnapshotInput,
+  phase: FindLeaksProgress['phase'],
+  onProgress?: (p: FindLeaksProgress) => void,
+): Promise<HeapSnapshot> {
   if (input instanceof HeapSnapshot) return input;
-  return loadHeapSnapshot(input, onProgress ? { onProgress: (p: LoadProgress) => onProgress({ phase, bytesRead: p.bytesRead, totalBytes: p.totalBytes }) } : undefined);
+  return loadHeapSnapshot(
+    input,
+    onProgress
+      ? { onProgress: (p: LoadProgress) => onProgress({ phase, bytesRead: p.bytesRead, totalBytes: p.totalBytes }) }
+      : undefined,
+  );
 }
 
-async function idsOf(input: SnapshotInput, phase: FindLeaksProgress['phase'], onProgress?: (p: FindLeaksProgress) => void): Promise<NodeIdIndex> {
+async function idsOf(
+  input: SnapshotInput,
+  phase: FindLeaksProgress['phase'],
+  onProgress?: (p: FindLeaksProgress) => void,
+): Promise<NodeIdIndex> {
   if (input instanceof HeapSnapshot) return input.idIndex();
-  const ids = await loadHeapSnapshotIds(input, onProgress ? { onProgress: (p: LoadProgress) => onProgress({ phase, bytesRead: p.bytesRead, totalBytes: p.totalBytes }) } : undefined);
+  const ids = await loadHeapSnapshotIds(
+    input,
+    onProgress
+      ? { onProgress: (p: LoadProgress) => onProgress({ phase, bytesRead: p.bytesRead, totalBytes: p.totalBytes }) }
+      : undefined,
+  );
   return new NodeIdIndex(ids);
 }
 
@@ -106,12 +134,19 @@ interface AnalyzeOptions {
 }
 
 /** The analysis on the final snapshot, given the id sets of the other two. */
-export function analyzeLeaks(final: HeapSnapshot, baselineIds: NodeIdIndex, targetIds: NodeIdIndex, options: AnalyzeOptions): LeakReport {
+export function analyzeLeaks(
+  final: HeapSnapshot,
+  baselineIds: NodeIdIndex,
+  targetIds: NodeIdIndex,
+  options: AnalyzeOptions,
+): LeakReport {
   const { retainedSize } = final.computeDominators();
   const { leaked, leakedCount, warnings } = leakedObjects(final, baselineIds, targetIds);
   const reported = reportedLeaks(final, leaked, options);
   const shaper = new PathShaper(final);
-  const all = clusterLeaks(final, reported, retainedSize, shaper).sort((a, b) => b.retained - a.retained || b.members.length - a.members.length);
+  const all = clusterLeaks(final, reported, retainedSize, shaper).sort(
+    (a, b) => b.retained - a.retained || b.members.length - a.members.length,
+  );
   const kept = all.filter((c) => c.retained >= options.minRetainedSize).slice(0, options.maxClusters);
   const clusters = kept.map((c) => describeCluster(final, c, retainedSize, shaper));
   return {

@@ -90,7 +90,9 @@ export function diffHeapSnapshots(before: HeapSnapshot, after: HeapSnapshot, opt
       if (r) r.newRetainedSize = retained[c]!;
     }
   }
-  const classes = [...rows.values()].sort((a, b) => b.sizeDelta - a.sizeDelta || b.countDelta - a.countDelta || (a.className < b.className ? -1 : 1));
+  const classes = [...rows.values()].sort(
+    (a, b) => b.sizeDelta - a.sizeDelta || b.countDelta - a.countDelta || (a.className < b.className ? -1 : 1),
+  );
   return { classes, totals, commonCount: after.nodeCount - totals.newCount };
 }
 

@@ -78,7 +78,11 @@ export class HeapSnapshot {
   private reverse: { first: Uint32Array; edges: Uint32Array; from: Uint32Array } | null = null;
 
   constructor(raw: RawHeapSnapshot, source = '<memory>') {
-    requiredObject('raw.meta', requiredObject<RawHeapSnapshot>('raw', raw, 'a parsed heap snapshot (see parseHeapSnapshot)').meta, 'snapshot metadata');
+    requiredObject(
+      'raw.meta',
+      requiredObject<RawHeapSnapshot>('raw', raw, 'a parsed heap snapshot (see parseHeapSnapshot)').meta,
+      'snapshot metadata',
+    );
     this.raw = raw;
     this.source = source;
     this.meta = raw.meta;
@@ -137,7 +141,8 @@ export class HeapSnapshot {
 
   /** All nodes whose class (constructor name, or `(closure)`, `(string)`, … for non-objects) is `constructorName`. */
   nodesBy(constructorName: string): HeapNode[] {
-    if (typeof constructorName !== 'string') throw new InvalidOptionError('constructorName', 'a string', constructorName);
+    if (typeof constructorName !== 'string')
+      throw new InvalidOptionError('constructorName', 'a string', constructorName);
     const c = this.classTable();
     const cls = c.names.indexOf(constructorName);
     const out: HeapNode[] = [];
@@ -240,7 +245,15 @@ export class HeapSnapshot {
 
   private graph(): PathGraph {
     const { firstEdge, edgeTo, edgeType } = this.raw;
-    return { nodeCount: this.nodeCount, firstEdge, edgeTo, edgeType, weakType: this.weakType, shortcutType: this.shortcutType, root: this.root };
+    return {
+      nodeCount: this.nodeCount,
+      firstEdge,
+      edgeTo,
+      edgeType,
+      weakType: this.weakType,
+      shortcutType: this.shortcutType,
+      root: this.root,
+    };
   }
 
   // ---- Summary view ----
@@ -265,7 +278,8 @@ export class HeapSnapshot {
     const retained = this.retainedSizeByClass();
     const rows: ClassSummary[] = [];
     for (let c = 0; c < k; c++) {
-      if (count[c]! > 0) rows.push({ className: names[c]!, count: count[c]!, selfSize: self[c]!, retainedSize: retained[c]! });
+      if (count[c]! > 0)
+        rows.push({ className: names[c]!, count: count[c]!, selfSize: self[c]!, retainedSize: retained[c]! });
     }
     rows.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize);
     return rows;

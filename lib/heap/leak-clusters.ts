@@ -48,7 +48,12 @@ export interface LeakClusterDraft {
 }
 
 /** The clusters of the reported objects at the top of their path, in breadth-first order of their first member. */
-export function clusterLeaks(final: HeapSnapshot, { reported, top }: ReportedLeaks, retainedSize: Float64Array, shaper: PathShaper): LeakClusterDraft[] {
+export function clusterLeaks(
+  final: HeapSnapshot,
+  { reported, top }: ReportedLeaks,
+  retainedSize: Float64Array,
+  shaper: PathShaper,
+): LeakClusterDraft[] {
   const n = final.nodeCount;
   const raw = final.raw;
   const { order, reached } = final.retainerTree();
@@ -83,7 +88,12 @@ export function clusterLeaks(final: HeapSnapshot, { reported, top }: ReportedLea
 }
 
 /** A cluster as the report shows it: its largest member's path is the example. Sorts `draft.members`, largest first. */
-export function describeCluster(final: HeapSnapshot, draft: LeakClusterDraft, retainedSize: Float64Array, shaper: PathShaper): LeakCluster {
+export function describeCluster(
+  final: HeapSnapshot,
+  draft: LeakClusterDraft,
+  retainedSize: Float64Array,
+  shaper: PathShaper,
+): LeakCluster {
   draft.members.sort((a, b) => retainedSize[b]! - retainedSize[a]!);
   const path = leakPath(final, draft.members[0]!, shaper);
   return {

@@ -8,7 +8,16 @@ import type { HeapSnapshot } from './heap-snapshot.js';
 /** Classes that are V8 internals rather than program objects. */
 export function internalClasses(names: string[]): Uint8Array {
   const out = new Uint8Array(names.length);
-  const internalTypes = new Set(['(system)', '(compiled code)', '(synthetic)', '(object shape)', '(array)', '(number)', '(hidden)', '(code)']);
+  const internalTypes = new Set([
+    '(system)',
+    '(compiled code)',
+    '(synthetic)',
+    '(object shape)',
+    '(array)',
+    '(number)',
+    '(hidden)',
+    '(code)',
+  ]);
   names.forEach((name, c) => {
     // "Node / …" are Node's C++ objects (embedder graph); their ids follow native addresses and are not stable.
     if (internalTypes.has(name) || name.startsWith('system / ') || name.startsWith('Node / ')) out[c] = 1;
@@ -52,7 +61,13 @@ export function hangwatchEdges(snapshot: HeapSnapshot): (e: number) => 0 | 1 {
 }
 
 /** Objects held by these are V8 metadata (literal boilerplates kept by allocation sites, constants of compiled code). */
-const METADATA_HOLDERS = new Set(['system / AllocationSite', 'system / FeedbackVector', 'system / FeedbackCell', 'system / ScriptContextTable', 'system / Script']);
+const METADATA_HOLDERS = new Set([
+  'system / AllocationSite',
+  'system / FeedbackVector',
+  'system / FeedbackCell',
+  'system / ScriptContextTable',
+  'system / Script',
+]);
 
 export function metadataNodes(snapshot: HeapSnapshot): Uint8Array {
   const { nodeType, nodeName, strings } = snapshot.raw;

@@ -43,8 +43,16 @@ export function leakPath(snapshot: HeapSnapshot, v: number, shaper: PathShaper):
   const steps = snapshot.retainerPath(v) ?? [];
   const tree = snapshot.retainerTree();
   return steps.map((s) => {
-    const step: LeakPathStep = { name: displayName(snapshot, s.node.ordinal), type: s.node.type, className: s.node.className, id: s.node.id, edge: s.edge };
-    const collapsed = s.edge ? shaper.collapse(tree.parentEdge[s.node.ordinal]!, tree.parentNode[s.node.ordinal]!) : null;
+    const step: LeakPathStep = {
+      name: displayName(snapshot, s.node.ordinal),
+      type: s.node.type,
+      className: s.node.className,
+      id: s.node.id,
+      edge: s.edge,
+    };
+    const collapsed = s.edge
+      ? shaper.collapse(tree.parentEdge[s.node.ordinal]!, tree.parentNode[s.node.ordinal]!)
+      : null;
     if (step.edge && collapsed) step.edge = { ...step.edge, collapsed };
     return step;
   });
@@ -71,7 +79,9 @@ export function formatLeakPath(path: LeakPathStep[], options?: FormatLeakPathOpt
   const opts = optionalObject<FormatLeakPathOptions>('options', options, FORMAT_LEAK_PATH_OPTION_KEYS);
   const from = numberOption('options.from', opts.from, 0, { min: 0, integer: true });
   const shape = booleanOption('options.shape', opts.shape, false);
-  const text = leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)'), shape).slice(from).join(' / ');
+  const text = leakPathSegments(requiredArray('path', path, 'a leak path (an array of steps)'), shape)
+    .slice(from)
+    .join(' / ');
   return from > 0 ? `… / ${text}` : text;
 }
 

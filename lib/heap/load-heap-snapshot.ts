@@ -38,7 +38,11 @@ export async function loadHeapSnapshotIds(path: string, options?: LoadHeapSnapsh
   return parser.endIds();
 }
 
-async function readSnapshot(path: string, options: LoadHeapSnapshotOptions | undefined, idsOnly: boolean): Promise<HeapSnapshotParser> {
+async function readSnapshot(
+  path: string,
+  options: LoadHeapSnapshotOptions | undefined,
+  idsOnly: boolean,
+): Promise<HeapSnapshotParser> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a non-empty string', path);
   const opts = optionalObject<LoadHeapSnapshotOptions>('options', options, LOAD_HEAP_SNAPSHOT_OPTION_KEYS);
   const onProgress = functionOption<(p: LoadProgress) => void>('onProgress', opts.onProgress);
@@ -82,10 +86,10 @@ async function readSnapshot(path: string, options: LoadHeapSnapshotOptions | und
 
 /** Parse a snapshot already in memory (e.g. assembled from inspector chunks). */
 export function parseHeapSnapshot(input: string | Uint8Array, source = '<memory>'): HeapSnapshot {
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) throw new InvalidOptionError('input', 'a string or a Uint8Array', input);
+  if (typeof input !== 'string' && !(input instanceof Uint8Array))
+    throw new InvalidOptionError('input', 'a string or a Uint8Array', input);
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const parser = new HeapSnapshotParser(source, bytes.byteLength);
   parser.write(bytes);
   return new HeapSnapshot(parser.end(), source);
 }
-

@@ -44,7 +44,8 @@ export class PathShaper {
       }
       const { firstEdge, edgeType } = this.#snapshot.raw;
       let properties = 0;
-      for (let e = firstEdge[holder]!; e < firstEdge[holder + 1]! && properties < DICTIONARY_MIN_PROPERTIES; e++) if (edgeType[e] === this.#propertyType) properties++;
+      for (let e = firstEdge[holder]!; e < firstEdge[holder + 1]! && properties < DICTIONARY_MIN_PROPERTIES; e++)
+        if (edgeType[e] === this.#propertyType) properties++;
       known = properties >= DICTIONARY_MIN_PROPERTIES;
       this.#dictionary.set(holder, known);
     }

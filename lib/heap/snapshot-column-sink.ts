@@ -5,7 +5,15 @@
  */
 import { SnapshotCorruptError } from './errors.js';
 import type { RawHeapSnapshot, SnapshotMeta } from './raw-heap-snapshot.js';
-import { edgeColumnKinds, K_NAME, K_TO_NODE, K_TYPE, MAX_U32, rowsThatFit, type SnapshotHeader } from './snapshot-header.js';
+import {
+  edgeColumnKinds,
+  K_NAME,
+  K_TO_NODE,
+  K_TYPE,
+  MAX_U32,
+  rowsThatFit,
+  type SnapshotHeader,
+} from './snapshot-header.js';
 import type { SnapshotNodeColumns } from './snapshot-node-columns.js';
 import type { SnapshotGraphSink } from './snapshot-sink.js';
 
@@ -54,7 +62,9 @@ export class SnapshotColumnSink implements SnapshotGraphSink {
     this.edgeKinds = edgeColumnKinds(meta);
     this.locationFieldCount = meta.locationFields.length;
     this.locationObjectColumn = meta.locationFields.indexOf('object_index');
-    this.growEdges(declaredEdgeCount >= 0 ? Math.min(declaredEdgeCount, rowsThatFit(this.totalBytes, this.edgeFieldCount)) : 1 << 18);
+    this.growEdges(
+      declaredEdgeCount >= 0 ? Math.min(declaredEdgeCount, rowsThatFit(this.totalBytes, this.edgeFieldCount)) : 1 << 18,
+    );
   }
 
   edgesStart(): void {
@@ -66,12 +76,18 @@ export class SnapshotColumnSink implements SnapshotGraphSink {
     const col = this.edgeColumn;
     const e = this.edges;
     if (col === 0 && e === this.edgeCapacity) {
-      if (this.declaredEdgeCount >= 0) throw new SnapshotCorruptError(this.source, offset, `more edges than snapshot.edge_count (${this.declaredEdgeCount})`);
+      if (this.declaredEdgeCount >= 0)
+        throw new SnapshotCorruptError(
+          this.source,
+          offset,
+          `more edges than snapshot.edge_count (${this.declaredEdgeCount})`,
+        );
       this.growEdges(this.edgeCapacity * 2);
     }
     switch (this.edgeKinds[col]) {
       case K_TYPE:
-        if (v >= this.meta!.edgeTypes.length) throw new SnapshotCorruptError(this.source, offset, `edge ${e} has unknown type ${v}`);
+        if (v >= this.meta!.edgeTypes.length)
+          throw new SnapshotCorruptError(this.source, offset, `edge ${e} has unknown type ${v}`);
         this.edgeType[e] = v;
         break;
       case K_NAME:
@@ -81,7 +97,11 @@ export class SnapshotColumnSink implements SnapshotGraphSink {
       case K_TO_NODE: {
         const ordinal = v / this.nodeFieldCount;
         if (ordinal !== Math.floor(ordinal) || ordinal >= this.nodeLimit) {
-          throw new SnapshotCorruptError(this.source, offset, `edge ${e} points to ${v}, which is not the start of a node`);
+          throw new SnapshotCorruptError(
+            this.source,
+            offset,
+            `edge ${e} points to ${v}, which is not the start of a node`,
+          );
         }
         this.edgeTo[e] = ordinal;
         break;
@@ -96,14 +116,20 @@ export class SnapshotColumnSink implements SnapshotGraphSink {
   }
 
   edgesEnd(offset: number): void {
-    if (this.edgeColumn !== 0) throw new SnapshotCorruptError(this.source, offset, `"edges" ends inside an edge (length is not a multiple of ${this.edgeFieldCount})`);
+    if (this.edgeColumn !== 0)
+      throw new SnapshotCorruptError(
+        this.source,
+        offset,
+        `"edges" ends inside an edge (length is not a multiple of ${this.edgeFieldCount})`,
+      );
     this.edgesEndOffset = offset;
   }
 
   locationValue(v: number): void {
     if (this.locationValues === this.locationCapacity) this.growLocations();
     let value = v;
-    if (this.locationFieldCount > 0 && this.locationValues % this.locationFieldCount === this.locationObjectColumn) value = v / this.nodes.fieldCount;
+    if (this.locationFieldCount > 0 && this.locationValues % this.locationFieldCount === this.locationObjectColumn)
+      value = v / this.nodes.fieldCount;
     this.locations[this.locationValues++] = Math.min(value, MAX_U32);
   }
 
@@ -121,18 +147,27 @@ export class SnapshotColumnSink implements SnapshotGraphSink {
     const { nodeCount, firstEdge, nodeName } = nodes;
     const edgeCount = this.edges;
     if (firstEdge[nodeCount] !== edgeCount) {
-      throw new SnapshotCorruptError(this.source, this.edgesEndOffset, `nodes declare ${firstEdge[nodeCount]} edges but "edges" holds ${edgeCount}`);
+      throw new SnapshotCorruptError(
+        this.source,
+        this.edgesEndOffset,
+        `nodes declare ${firstEdge[nodeCount]} edges but "edges" holds ${edgeCount}`,
+      );
     }
     const edgeTo = this.edgeTo;
     if (!this.nodes.done) {
       for (let e = 0; e < edgeCount; e++) {
-        if (edgeTo[e]! >= nodeCount) throw new SnapshotCorruptError(this.source, this.edgesEndOffset, `edge ${e} points past the last node`);
+        if (edgeTo[e]! >= nodeCount)
+          throw new SnapshotCorruptError(this.source, this.edgesEndOffset, `edge ${e} points past the last node`);
       }
     }
     const stringCount = this.strings.length;
     for (let n = 0; n < nodeCount; n++) {
       if (nodeName[n]! >= stringCount) {
-        throw new SnapshotCorruptError(this.source, this.stringsStartOffset, `node ${n} names string ${nodeName[n]} but there are ${stringCount} strings`);
+        throw new SnapshotCorruptError(
+          this.source,
+          this.stringsStartOffset,
+          `node ${n} names string ${nodeName[n]} but there are ${stringCount} strings`,
+        );
       }
     }
     const elementType = meta.edgeTypes.indexOf('element');
@@ -142,11 +177,19 @@ export class SnapshotColumnSink implements SnapshotGraphSink {
     for (let e = 0; e < edgeCount; e++) {
       const t = edgeType[e];
       if (t !== elementType && t !== hiddenType && edgeName[e]! >= stringCount) {
-        throw new SnapshotCorruptError(this.source, this.stringsStartOffset, `edge ${e} names string ${edgeName[e]} but there are ${stringCount} strings`);
+        throw new SnapshotCorruptError(
+          this.source,
+          this.stringsStartOffset,
+          `edge ${e} names string ${edgeName[e]} but there are ${stringCount} strings`,
+        );
       }
     }
     if (this.locationFieldCount > 0 && this.locationValues % this.locationFieldCount !== 0) {
-      throw new SnapshotCorruptError(this.source, byteLength, '"locations" length is not a multiple of location_fields');
+      throw new SnapshotCorruptError(
+        this.source,
+        byteLength,
+        '"locations" length is not a multiple of location_fields',
+      );
     }
     return {
       meta,

@@ -38,14 +38,25 @@ export function readSnapshotHeader(text: string, source: string, offset: number)
   const bad = (what: string): never => {
     throw new NotAHeapSnapshotError(source, offset, `snapshot.meta ${what}; not a V8 heap snapshot`);
   };
-  if (!m || typeof m !== 'object') throw new NotAHeapSnapshotError(source, offset, 'snapshot.meta is missing; not a V8 heap snapshot');
-  const strings = (v: unknown, name: string): string[] => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : bad(`.${name} is not a list of names`));
+  if (!m || typeof m !== 'object')
+    throw new NotAHeapSnapshotError(source, offset, 'snapshot.meta is missing; not a V8 heap snapshot');
+  const strings = (v: unknown, name: string): string[] =>
+    Array.isArray(v) && v.every((s) => typeof s === 'string')
+      ? (v as string[])
+      : bad(`.${name} is not a list of names`);
   const nodeFields = strings(m.node_fields, 'node_fields');
   const edgeFields = strings(m.edge_fields, 'edge_fields');
-  const nodeTypes = strings(Array.isArray(m.node_types) ? m.node_types[nodeFields.indexOf('type')] : undefined, 'node_types[type]');
-  const edgeTypes = strings(Array.isArray(m.edge_types) ? m.edge_types[edgeFields.indexOf('type')] : undefined, 'edge_types[type]');
+  const nodeTypes = strings(
+    Array.isArray(m.node_types) ? m.node_types[nodeFields.indexOf('type')] : undefined,
+    'node_types[type]',
+  );
+  const edgeTypes = strings(
+    Array.isArray(m.edge_types) ? m.edge_types[edgeFields.indexOf('type')] : undefined,
+    'edge_types[type]',
+  );
   const locationFields = m.location_fields === undefined ? [] : strings(m.location_fields, 'location_fields');
-  for (const f of ['type', 'name', 'id', 'self_size', 'edge_count']) if (!nodeFields.includes(f)) bad(`.node_fields lacks "${f}"`);
+  for (const f of ['type', 'name', 'id', 'self_size', 'edge_count'])
+    if (!nodeFields.includes(f)) bad(`.node_fields lacks "${f}"`);
   for (const f of ['type', 'name_or_index', 'to_node']) if (!edgeFields.includes(f)) bad(`.edge_fields lacks "${f}"`);
   if (nodeTypes.length > 255 || edgeTypes.length > 255) bad('declares more than 255 types');
   const count = (v: unknown, name: string): number => {
@@ -65,13 +76,27 @@ export function readSnapshotHeader(text: string, source: string, offset: number)
 /** What each column of "nodes" holds (K_*), in field order. */
 export function nodeColumnKinds(meta: SnapshotMeta): Uint8Array {
   return Uint8Array.from(meta.nodeFields, (f) =>
-    f === 'type' ? K_TYPE : f === 'name' ? K_NAME : f === 'id' ? K_ID : f === 'self_size' ? K_SELF_SIZE : f === 'edge_count' ? K_EDGE_COUNT : f === 'detachedness' ? K_DETACHEDNESS : K_SKIP,
+    f === 'type'
+      ? K_TYPE
+      : f === 'name'
+        ? K_NAME
+        : f === 'id'
+          ? K_ID
+          : f === 'self_size'
+            ? K_SELF_SIZE
+            : f === 'edge_count'
+              ? K_EDGE_COUNT
+              : f === 'detachedness'
+                ? K_DETACHEDNESS
+                : K_SKIP,
   );
 }
 
 /** What each column of "edges" holds (K_*), in field order. */
 export function edgeColumnKinds(meta: SnapshotMeta): Uint8Array {
-  return Uint8Array.from(meta.edgeFields, (f) => (f === 'type' ? K_TYPE : f === 'name_or_index' ? K_NAME : f === 'to_node' ? K_TO_NODE : K_SKIP));
+  return Uint8Array.from(meta.edgeFields, (f) =>
+    f === 'type' ? K_TYPE : f === 'name_or_index' ? K_NAME : f === 'to_node' ? K_TO_NODE : K_SKIP,
+  );
 }
 
 /**

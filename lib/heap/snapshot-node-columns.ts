@@ -5,7 +5,18 @@
  */
 import { SnapshotCorruptError } from './errors.js';
 import type { RawHeapSnapshot, SnapshotMeta } from './raw-heap-snapshot.js';
-import { K_DETACHEDNESS, K_EDGE_COUNT, K_ID, K_NAME, K_SELF_SIZE, K_TYPE, MAX_U32, nodeColumnKinds, rowsThatFit, type SnapshotHeader } from './snapshot-header.js';
+import {
+  K_DETACHEDNESS,
+  K_EDGE_COUNT,
+  K_ID,
+  K_NAME,
+  K_SELF_SIZE,
+  K_TYPE,
+  MAX_U32,
+  nodeColumnKinds,
+  rowsThatFit,
+  type SnapshotHeader,
+} from './snapshot-header.js';
 import type { SnapshotNodeSink } from './snapshot-sink.js';
 
 export class SnapshotNodeColumns implements SnapshotNodeSink {
@@ -59,7 +70,9 @@ export class SnapshotNodeColumns implements SnapshotNodeSink {
     this.nodeKinds = nodeColumnKinds(meta);
     // A count the file cannot hold is not judged here: a file cut short ends before its arrays do
     // (SnapshotTruncatedError where it ends), a whole file with a wrong count fails the count check.
-    this.growNodes(declaredNodeCount >= 0 ? Math.min(declaredNodeCount, rowsThatFit(this.totalBytes, this.nodeFieldCount)) : 1 << 16);
+    this.growNodes(
+      declaredNodeCount >= 0 ? Math.min(declaredNodeCount, rowsThatFit(this.totalBytes, this.nodeFieldCount)) : 1 << 16,
+    );
     if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(this.nodeCapacity);
   }
 
@@ -67,12 +80,18 @@ export class SnapshotNodeColumns implements SnapshotNodeSink {
     const col = this.nodeColumn;
     const n = this.nodes;
     if (col === 0 && n === this.nodeCapacity) {
-      if (this.declaredNodeCount >= 0) throw new SnapshotCorruptError(this.source, offset, `more nodes than snapshot.node_count (${this.declaredNodeCount})`);
+      if (this.declaredNodeCount >= 0)
+        throw new SnapshotCorruptError(
+          this.source,
+          offset,
+          `more nodes than snapshot.node_count (${this.declaredNodeCount})`,
+        );
       this.growNodes(this.nodeCapacity * 2);
     }
     switch (this.nodeKinds[col]) {
       case K_TYPE:
-        if (v >= this.meta!.nodeTypes.length) throw new SnapshotCorruptError(this.source, offset, `node ${n} has unknown type ${v}`);
+        if (v >= this.meta!.nodeTypes.length)
+          throw new SnapshotCorruptError(this.source, offset, `node ${n} has unknown type ${v}`);
         this.nodeType[n] = v;
         break;
       case K_NAME:
@@ -105,7 +124,12 @@ export class SnapshotNodeColumns implements SnapshotNodeSink {
   }
 
   nodesEnd(offset: number): void {
-    if (this.nodeColumn !== 0) throw new SnapshotCorruptError(this.source, offset, `"nodes" ends inside a node (length is not a multiple of ${this.nodeFieldCount})`);
+    if (this.nodeColumn !== 0)
+      throw new SnapshotCorruptError(
+        this.source,
+        offset,
+        `"nodes" ends inside a node (length is not a multiple of ${this.nodeFieldCount})`,
+      );
     this.nodesDone = true;
     this.nodesEndOffset = offset;
   }
@@ -117,7 +141,10 @@ export class SnapshotNodeColumns implements SnapshotNodeSink {
   }
 
   /** The columns, cut to the nodes written, once the input is complete (see HeapSnapshotScanner.finish). */
-  columns(): Pick<RawHeapSnapshot, 'nodeCount' | 'nodeType' | 'nodeName' | 'nodeId' | 'nodeSelfSize' | 'nodeDetachedness' | 'firstEdge'> {
+  columns(): Pick<
+    RawHeapSnapshot,
+    'nodeCount' | 'nodeType' | 'nodeName' | 'nodeId' | 'nodeSelfSize' | 'nodeDetachedness' | 'firstEdge'
+  > {
     this.checkNodeCount();
     const nodeCount = this.nodes;
     return {
@@ -133,13 +160,21 @@ export class SnapshotNodeColumns implements SnapshotNodeSink {
 
   private checkNodeCount(): void {
     if (this.declaredNodeCount >= 0 && this.declaredNodeCount !== this.nodes) {
-      throw new SnapshotCorruptError(this.source, this.nodesEndOffset, `snapshot.node_count is ${this.declaredNodeCount} but "nodes" holds ${this.nodes}`);
+      throw new SnapshotCorruptError(
+        this.source,
+        this.nodesEndOffset,
+        `snapshot.node_count is ${this.declaredNodeCount} but "nodes" holds ${this.nodes}`,
+      );
     }
   }
 
   private growNodes(capacity: number): void {
     const cap = Math.max(capacity, 1);
-    const copy = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T, len: number): T => {
+    const copy = <T extends Uint8Array | Uint32Array | Float64Array>(
+      old: T,
+      make: (n: number) => T,
+      len: number,
+    ): T => {
       const next = make(len);
       next.set(old.subarray(0, Math.min(old.length, len)) as never);
       return next;

@@ -57,7 +57,8 @@ export class HeapSnapshotParser {
   /** Finish a parse made with `idsOnly`: the node ids, in node order. */
   endIds(): Uint32Array {
     this.scanner.finish();
-    if (!this.scanner.saw('nodes')) throw new SnapshotCorruptError(this.source, this.scanner.bytesRead, 'missing "nodes" array');
+    if (!this.scanner.saw('nodes'))
+      throw new SnapshotCorruptError(this.source, this.scanner.bytesRead, 'missing "nodes" array');
     return this.nodes.ids();
   }
 }

@@ -130,12 +130,19 @@ export class HeapSnapshotScanner {
   /** The input must be one complete top-level object with a snapshot header: its field layout. */
   finish(): SnapshotMeta {
     const at = this.base;
-    if (this.state === ST_START) throw new NotAHeapSnapshotError(this.source, at, 'empty input, not a V8 heap snapshot');
+    if (this.state === ST_START)
+      throw new NotAHeapSnapshotError(this.source, at, 'empty input, not a V8 heap snapshot');
     if (this.state !== ST_DONE) {
-      if (!this.header && this.key !== 'snapshot') throw new NotAHeapSnapshotError(this.source, at, 'input ended before a "snapshot" header was found');
-      throw new SnapshotTruncatedError(this.source, at, `heap snapshot is truncated (input ended inside ${this.key ? `"${this.key}"` : 'the top-level object'})`);
+      if (!this.header && this.key !== 'snapshot')
+        throw new NotAHeapSnapshotError(this.source, at, 'input ended before a "snapshot" header was found');
+      throw new SnapshotTruncatedError(
+        this.source,
+        at,
+        `heap snapshot is truncated (input ended inside ${this.key ? `"${this.key}"` : 'the top-level object'})`,
+      );
     }
-    if (!this.header) throw new NotAHeapSnapshotError(this.source, 0, 'no "snapshot" header with "meta"; not a V8 heap snapshot');
+    if (!this.header)
+      throw new NotAHeapSnapshotError(this.source, 0, 'no "snapshot" header with "meta"; not a V8 heap snapshot');
     return this.header.meta;
   }
 
@@ -154,7 +161,12 @@ export class HeapSnapshotScanner {
               continue;
             }
           }
-          if (c !== 0x7b) throw new NotAHeapSnapshotError(this.source, this.base + i, `expected "{" but found ${describeByte(c)}; not a V8 heap snapshot`);
+          if (c !== 0x7b)
+            throw new NotAHeapSnapshotError(
+              this.source,
+              this.base + i,
+              `expected "{" but found ${describeByte(c)}; not a V8 heap snapshot`,
+            );
           this.state = ST_KEY_OR_END;
           continue;
         case ST_KEY_OR_END:
@@ -172,12 +184,18 @@ export class HeapSnapshotScanner {
         case ST_KEY:
           if (c === 0x22 && this.keyBytes[this.keyBytes.length - 1] !== 0x5c) {
             this.key = Buffer.from(this.keyBytes).toString('utf8');
-            if (this.seen.has(this.key)) throw new SnapshotCorruptError(this.source, this.base + i, `duplicate key "${this.key}"`);
+            if (this.seen.has(this.key))
+              throw new SnapshotCorruptError(this.source, this.base + i, `duplicate key "${this.key}"`);
             this.seen.add(this.key);
             this.state = ST_COLON;
             continue;
           }
-          if (this.keyBytes.length > 256) throw new NotAHeapSnapshotError(this.source, this.base + i, 'top-level key too long; not a V8 heap snapshot');
+          if (this.keyBytes.length > 256)
+            throw new NotAHeapSnapshotError(
+              this.source,
+              this.base + i,
+              'top-level key too long; not a V8 heap snapshot',
+            );
           this.keyBytes.push(c);
           continue;
         case ST_COLON:
@@ -202,7 +220,11 @@ export class HeapSnapshotScanner {
           throw this.unexpected(c, i, '"," or "}"');
         case ST_DONE:
           if (isWhitespace(c)) continue;
-          throw new SnapshotCorruptError(this.source, this.base + i, `unexpected ${describeByte(c)} after the end of the snapshot`);
+          throw new SnapshotCorruptError(
+            this.source,
+            this.base + i,
+            `unexpected ${describeByte(c)} after the end of the snapshot`,
+          );
         default:
           return i;
       }
@@ -213,12 +235,22 @@ export class HeapSnapshotScanner {
   private beginValue(_buf: Buffer, i: number, c: number): number {
     const key = this.key;
     if (key === 'snapshot') {
-      if (c !== 0x7b) throw new NotAHeapSnapshotError(this.source, this.base + i, '"snapshot" is not an object; not a V8 heap snapshot');
+      if (c !== 0x7b)
+        throw new NotAHeapSnapshotError(
+          this.source,
+          this.base + i,
+          '"snapshot" is not an object; not a V8 heap snapshot',
+        );
       this.startSkip(true);
       return i;
     }
     if (key === 'nodes' || (this.graph !== null && (key === 'edges' || key === 'locations' || key === 'strings'))) {
-      if (!this.header) throw new NotAHeapSnapshotError(this.source, this.base + i, `"${key}" before the "snapshot" header; not a V8 heap snapshot`);
+      if (!this.header)
+        throw new NotAHeapSnapshotError(
+          this.source,
+          this.base + i,
+          `"${key}" before the "snapshot" header; not a V8 heap snapshot`,
+        );
       if (c !== 0x5b) throw this.unexpected(c, i, `"[" to start "${key}"`);
       if (key === 'strings') {
         this.state = ST_STRINGS;
@@ -337,7 +369,8 @@ export class HeapSnapshotScanner {
         this.skipStart = this.base + i;
         if (c === 0x7b || c === 0x5b) depth = 1;
         else if (c === 0x22) inString = true;
-        else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e) this.skipScalar = true;
+        else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e)
+          this.skipScalar = true;
         else throw this.unexpected(c, i, `a value for "${this.key}"`);
         continue;
       }
@@ -363,7 +396,12 @@ export class HeapSnapshotScanner {
     this.skipDepth = depth;
     if (this.capture) {
       this.captureBytes += i - start;
-      if (this.captureBytes > MAX_CAPTURE) throw new SnapshotCorruptError(this.source, this.base + i, `"${this.key}" header is larger than ${MAX_CAPTURE} bytes`);
+      if (this.captureBytes > MAX_CAPTURE)
+        throw new SnapshotCorruptError(
+          this.source,
+          this.base + i,
+          `"${this.key}" header is larger than ${MAX_CAPTURE} bytes`,
+        );
       this.capture.push(Buffer.from(buf.subarray(start, i)));
     }
     if (done) {
@@ -391,7 +429,8 @@ export class HeapSnapshotScanner {
         if (ns === NS_AFTER) throw this.unexpected(c, i, `"," or "]" in "${this.key}"`);
         acc = acc * 10 + (c - 0x30);
         ns = NS_IN;
-        if (++digits > 15) throw new SnapshotCorruptError(this.source, this.base + i, `number too large in "${this.key}"`);
+        if (++digits > 15)
+          throw new SnapshotCorruptError(this.source, this.base + i, `number too large in "${this.key}"`);
         continue;
       }
       if (c === 0x2c) {
@@ -470,7 +509,9 @@ export class HeapSnapshotScanner {
         } else {
           bytes = buf;
         }
-        this.graph!.string(hasEscape ? decodeJsonString(bytes, s, e, this.source, this.strStartOffset) : bytes.toString('utf8', s, e));
+        this.graph!.string(
+          hasEscape ? decodeJsonString(bytes, s, e, this.source, this.strStartOffset) : bytes.toString('utf8', s, e),
+        );
         this.strState = NS_AFTER;
         i++;
         continue;

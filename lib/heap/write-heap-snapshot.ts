@@ -19,7 +19,13 @@ import { chooseHeapSnapshotWriter, type CaptureProgress, type HeapSnapshotBacken
 import { buildScriptLineEnds } from '../../native-free-fallbacks/script-line-ends.js';
 import { HeapBackendUnavailableError, HeapSnapshotCaptureError, InsufficientDiskSpaceError } from './errors.js';
 
-const WRITE_HEAP_SNAPSHOT_OPTION_KEYS = optionKeys<WriteHeapSnapshotOptions>({ dir: true, filename: true, onProgress: true, backend: true, minFreeBytes: true });
+const WRITE_HEAP_SNAPSHOT_OPTION_KEYS = optionKeys<WriteHeapSnapshotOptions>({
+  dir: true,
+  filename: true,
+  onProgress: true,
+  backend: true,
+  minFreeBytes: true,
+});
 
 export type { CaptureProgress, HeapSnapshotBackend };
 
@@ -61,7 +67,8 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
   }
   const onProgress = functionOption<(p: CaptureProgress) => void>('onProgress', opts.onProgress);
   const backend = enumOption('backend', opts.backend, ['auto', 'inspector', 'v8', 'heapdump'] as const, 'auto');
-  const minFreeBytes = opts.minFreeBytes === undefined ? undefined : numberOption('minFreeBytes', opts.minFreeBytes, 0, { min: 0 });
+  const minFreeBytes =
+    opts.minFreeBytes === undefined ? undefined : numberOption('minFreeBytes', opts.minFreeBytes, 0, { min: 0 });
 
   return async () => {
     const file = join(dir, filename ?? `hangwatch-${process.pid}-${timestamp()}-${++sequence}.heapsnapshot`);
@@ -72,15 +79,24 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
         const st = await statfs(dir);
         available = Number(st.bavail) * Number(st.bsize);
       } catch (error) {
-        throw new HeapSnapshotCaptureError(`cannot check free space in ${dir}: ${(error as Error).message}`, { cause: error });
+        throw new HeapSnapshotCaptureError(`cannot check free space in ${dir}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       if (available < required) throw new InsufficientDiskSpaceError(dir, available, required);
     }
     const writer = await chooseHeapSnapshotWriter(backend);
-    if ('unavailable' in writer) throw new HeapBackendUnavailableError(writer.unavailable, writer.reason, { cause: writer.cause });
+    if ('unavailable' in writer)
+      throw new HeapBackendUnavailableError(writer.unavailable, writer.reason, { cause: writer.cause });
     // An existing file is never overwritten (v8.writeHeapSnapshot would): checked before the capture, and
     // the final name is claimed atomically when the complete snapshot gets it.
-    if (await access(file).then(() => true, () => false)) throw new HeapSnapshotCaptureError(`${file} already exists`);
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new HeapSnapshotCaptureError(`${file} already exists`);
     const temporary = temporaryPathFor(file);
     try {
       buildScriptLineEnds();
@@ -91,7 +107,10 @@ function prepare(options: WriteHeapSnapshotOptions | undefined): () => Promise<s
       if (error instanceof HangwatchError) throw error;
       const code = (error as NodeJS.ErrnoException)?.code;
       if (code === 'EEXIST') throw new HeapSnapshotCaptureError(`${file} already exists`, { cause: error });
-      throw new HeapSnapshotCaptureError(`heap snapshot (${writer.name}) to ${file} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new HeapSnapshotCaptureError(
+        `heap snapshot (${writer.name}) to ${file} failed: ${(error as Error)?.message ?? String(error)}`,
+        { cause: error },
+      );
     }
     return file;
   };

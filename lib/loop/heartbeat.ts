@@ -71,7 +71,10 @@ class LoopHeartbeat {
       for (const { block } of this.waiting.values()) {
         if (block.durationMs < sub.thresholdMs) continue;
         try {
-          sub.onBlock({ ...block, stackError: block.stackError ?? 'the monitor stopped before the watchdog delivered its samples' });
+          sub.onBlock({
+            ...block,
+            stackError: block.stackError ?? 'the monitor stopped before the watchdog delivered its samples',
+          });
         } catch {
           // a monitor's own failure must not stop the others
         }
@@ -195,7 +198,10 @@ class LoopHeartbeat {
       timer.unref();
       this.waiting.set(key, { block, timer });
     } else {
-      block.stackError = this.stackUnavailable() ?? watchdog?.lastCaptureError ?? (watchdog ? 'the watchdog did not see this block (it ended as it was detected)' : 'stack capture is off');
+      block.stackError =
+        this.stackUnavailable() ??
+        watchdog?.lastCaptureError ??
+        (watchdog ? 'the watchdog did not see this block (it ended as it was detected)' : 'stack capture is off');
       this.deliver(block);
     }
   }

@@ -9,7 +9,9 @@ import type { BlockSample, HotFrame } from '../report/block-event.js';
 
 export function hotFrames(samples: BlockSample[], durationMs?: number, limit = 20): HotFrame[] {
   if (samples.length === 0) return [];
-  const weights = samples.map((s, i) => Math.max(0, (samples[i + 1]?.offsetMs ?? durationMs ?? s.offsetMs) - s.offsetMs));
+  const weights = samples.map((s, i) =>
+    Math.max(0, (samples[i + 1]?.offsetMs ?? durationMs ?? s.offsetMs) - s.offsetMs),
+  );
   let total = weights.reduce((a, b) => a + b, 0);
   // No time to go by (one sample at the very end, or no duration): every sample counts the same.
   if (!(total > 0)) {

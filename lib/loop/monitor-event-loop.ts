@@ -11,7 +11,14 @@ import { selfPauseOverlap } from '../capture/self-pause.js';
 import { writeSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { currentThreadName } from '../capture/thread-name.js';
-import { createHistogram, monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import {
+  createHistogram,
+  monitorEventLoopDelay,
+  performance,
+  type EventLoopUtilization,
+  type IntervalHistogram,
+  type RecordableHistogram,
+} from 'node:perf_hooks';
 import type { BlockEvent } from '../report/block-event.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import { booleanOption, functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
@@ -19,7 +26,14 @@ import { getLoopHeartbeat, type HeartbeatSubscriber, type MeasuredBlock } from '
 import { hotFrames } from './hot-frames.js';
 import { classifyCpuWindow, schedulingContext } from './thread-cpu.js';
 
-const LOOP_MONITOR_OPTION_KEYS = optionKeys<LoopMonitorOptions>({ thresholdMs: true, captureStacks: true, sampleIntervalMs: true, onBlock: true, maxEvents: true, resolutionMs: true });
+const LOOP_MONITOR_OPTION_KEYS = optionKeys<LoopMonitorOptions>({
+  thresholdMs: true,
+  captureStacks: true,
+  sampleIntervalMs: true,
+  onBlock: true,
+  maxEvents: true,
+  resolutionMs: true,
+});
 
 export interface LoopMonitorOptions {
   /** A block is the loop not turning for at least this long (default 100 ms, minimum 10). */
@@ -83,7 +97,10 @@ export function monitorEventLoop(options?: LoopMonitorOptions): LoopMonitor {
   const sampleIntervalMs = numberOption('sampleIntervalMs', o.sampleIntervalMs, 50, { min: 1, max: 3_600_000 });
   const onBlock = functionOption<(event: BlockEvent) => void>('onBlock', o.onBlock);
   const maxEvents = numberOption('maxEvents', o.maxEvents, 100, { min: 0, max: 1_000_000, integer: true });
-  const resolutionMs = o.resolutionMs === undefined ? undefined : numberOption('resolutionMs', o.resolutionMs, 10, { min: 1, max: 1000, integer: true });
+  const resolutionMs =
+    o.resolutionMs === undefined
+      ? undefined
+      : numberOption('resolutionMs', o.resolutionMs, 10, { min: 1, max: 1000, integer: true });
   return new EventLoopMonitor(thresholdMs, captureStacks, sampleIntervalMs, onBlock, maxEvents, resolutionMs);
 }
 
@@ -170,7 +187,12 @@ class EventLoopMonitor implements LoopMonitor {
 
   private record(block: MeasuredBlock): void {
     if (this.stopped) return;
-    const samples = block.samples.map((s) => ({ offsetMs: Math.max(0, s.at - block.startedAt), frames: s.frames, captureMs: s.captureMs, pauseDelayMs: s.pauseDelayMs }));
+    const samples = block.samples.map((s) => ({
+      offsetMs: Math.max(0, s.at - block.startedAt),
+      frames: s.frames,
+      captureMs: s.captureMs,
+      pauseDelayMs: s.pauseDelayMs,
+    }));
     const event: BlockEvent = {
       schema: 'hangwatch.block-event',
       schemaVersion: REPORT_SCHEMA_VERSION,
@@ -228,4 +250,3 @@ function safeStderr(text: string): void {
     // stderr is gone
   }
 }
-

@@ -54,7 +54,11 @@ export const PROC_MIN_INTERVAL_MS = 100;
  * With a window longer than the block (`/proc`), the CPU time before the block is not known: a
  * verdict is given only when it holds whatever that time was (all of it on CPU, or none of it).
  */
-export function classifyCpuWindow(durationMs: number, thresholdMs: number, window: CpuWindow | undefined): BlockCpuVerdict {
+export function classifyCpuWindow(
+  durationMs: number,
+  thresholdMs: number,
+  window: CpuWindow | undefined,
+): BlockCpuVerdict {
   if (!window || !(durationMs > 0)) return { cause: 'unknown', cpuMs: undefined };
   const before = Math.max(0, window.windowMs - durationMs);
   const cpuAtLeast = Math.max(0, window.cpuMs - window.resolutionMs - before);
@@ -84,7 +88,10 @@ export function describeBlockCause(
   if (v.cpuMs === undefined) return undefined;
   const cpu = Math.round(v.cpuMs);
   const total = Math.round(durationMs);
-  const load = v.loadAverage === undefined ? '' : `; load average ${v.loadAverage}${v.cpus ? ` on ${v.cpus} CPU${v.cpus > 1 ? 's' : ''}` : ''}`;
+  const load =
+    v.loadAverage === undefined
+      ? ''
+      : `; load average ${v.loadAverage}${v.cpus ? ` on ${v.cpus} CPU${v.cpus > 1 ? 's' : ''}` : ''}`;
   switch (v.cause) {
     case 'blocked':
       return cpu * 2 >= total
@@ -121,7 +128,13 @@ function detectClock(): Clock | null {
     try {
       const u = usage.call(process);
       if (Number.isFinite(u.user) && Number.isFinite(u.system)) {
-        return { source: 'threadCpuUsage', read: () => { const v = usage.call(process); return (v.user + v.system) / 1000; } };
+        return {
+          source: 'threadCpuUsage',
+          read: () => {
+            const v = usage.call(process);
+            return (v.user + v.system) / 1000;
+          },
+        };
       }
     } catch {
       // not usable here; try /proc

@@ -61,11 +61,17 @@ class ExpressRequestOperation extends RequestOperation {
 export function hangwatchExpress(options?: RequestHangOptions): ExpressLikeMiddleware {
   const config = new RequestHangConfig(options);
   const header = config.requestIdHeader;
-  const middleware = function hangwatchMiddleware(req: ExpressLikeRequest, res: ServerResponse, next: (err?: unknown) => void): void {
+  const middleware = function hangwatchMiddleware(
+    req: ExpressLikeRequest,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
     const requestId = config.requestIdOf(req.headers[header]);
     if (!res.headersSent) res.setHeader(header, requestId);
     const url = req.originalUrl ?? req.url;
-    const timeoutMs = config.perRequestTimeout ? config.timeoutOf({ method: req.method ?? 'GET', path: pathOf(url) }) : config.defaultTimeoutMs;
+    const timeoutMs = config.perRequestTimeout
+      ? config.timeoutOf({ method: req.method ?? 'GET', path: pathOf(url) })
+      : config.defaultTimeoutMs;
     if (timeoutMs === 0) {
       next();
       return;

@@ -13,7 +13,13 @@
  * A route's `config.hangwatch.timeoutMs` beats the plugin's `routes`/`timeoutFor`; `0` turns
  * detection off for the route. Fastify is an optional peer dependency (types only here).
  */
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import { InvalidOptionError } from '../errors.js';
 import type { HangError } from '../hang/errors.js';
 import { pathOf, RequestHangConfig, timeoutBody, type RequestHangOptions } from './request-hang-options.js';
@@ -78,7 +84,12 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
   let config: RequestHangConfig;
   try {
     // Fastify passes its own registration keys (prefix, ...) along with ours.
-    const { prefix: _prefix, logLevel: _logLevel, logSerializers: _ls, ...own } = (options ?? {}) as RequestHangOptions & Record<string, unknown>;
+    const {
+      prefix: _prefix,
+      logLevel: _logLevel,
+      logSerializers: _ls,
+      ...own
+    } = (options ?? {}) as RequestHangOptions & Record<string, unknown>;
     config = new RequestHangConfig(own);
   } catch (err) {
     done(err as Error);
@@ -117,5 +128,6 @@ function plugin(fastify: FastifyInstance, options: RequestHangOptions, done: (er
 Object.defineProperty(plugin, Symbol.for('skip-override'), { value: true });
 Object.defineProperty(plugin, Symbol.for('fastify.display-name'), { value: 'hangwatch' });
 
-export const hangwatchFastify: FastifyPluginCallback<RequestHangOptions> = plugin as FastifyPluginCallback<RequestHangOptions>;
+export const hangwatchFastify: FastifyPluginCallback<RequestHangOptions> =
+  plugin as FastifyPluginCallback<RequestHangOptions>;
 export default hangwatchFastify;

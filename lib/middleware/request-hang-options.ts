@@ -6,14 +6,42 @@
 import type { IncomingMessage } from 'node:http';
 import { InvalidOptionError } from '../errors.js';
 import { beginOperation } from '../hang/with-hang-detection.js';
-import { resolveHangOptions, type HangContext, type HangOptions, type ResolvedHangOptions } from '../hang/hang-options.js';
+import {
+  resolveHangOptions,
+  type HangContext,
+  type HangOptions,
+  type ResolvedHangOptions,
+} from '../hang/hang-options.js';
 import type { Operation, OperationOwner } from '../hang/operation.js';
 import { newRequestId } from './request-id.js';
 import type { HangReport } from '../report/hang-report.js';
 import type { ReportFormat, ReportOutput } from '../report/sink.js';
-import { ANY_KEYS, booleanOption, enumOption, functionOption, numberOption, optionalObject, optionKeys, stringOption } from '../validate.js';
+import {
+  ANY_KEYS,
+  booleanOption,
+  enumOption,
+  functionOption,
+  numberOption,
+  optionalObject,
+  optionKeys,
+  stringOption,
+} from '../validate.js';
 
-const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({ timeoutMs: true, routes: true, timeoutFor: true, action: true, asyncTrace: true, steps: true, requestIdHeader: true, extraContext: true, onHang: true, output: true, format: true, repeatMs: true, captureStack: true });
+const REQUEST_HANG_OPTION_KEYS = optionKeys<RequestHangOptions>({
+  timeoutMs: true,
+  routes: true,
+  timeoutFor: true,
+  action: true,
+  asyncTrace: true,
+  steps: true,
+  requestIdHeader: true,
+  extraContext: true,
+  onHang: true,
+  output: true,
+  format: true,
+  repeatMs: true,
+  captureStack: true,
+});
 
 /** What the middleware knows about a request when it picks a deadline. */
 export interface RequestInfo {
@@ -106,7 +134,8 @@ export class RequestHangConfig {
     this.defaultTimeoutMs = numberOption('timeoutMs', o.timeoutMs, 30_000, { min: 0, max: MAX_TIMEOUT_MS });
     this.action = enumOption('action', o.action, ['report', 'reject'] as const, 'report');
     this.requestIdHeader = stringOption('requestIdHeader', o.requestIdHeader, 'x-request-id').toLowerCase();
-    if (!/^[a-z0-9-]+$/.test(this.requestIdHeader)) throw new InvalidOptionError('requestIdHeader', 'an HTTP header name', o.requestIdHeader);
+    if (!/^[a-z0-9-]+$/.test(this.requestIdHeader))
+      throw new InvalidOptionError('requestIdHeader', 'an HTTP header name', o.requestIdHeader);
     this.traceRate =
       typeof o.asyncTrace === 'number'
         ? numberOption('asyncTrace', o.asyncTrace, 0, { min: 0, max: 1 })
@@ -115,7 +144,10 @@ export class RequestHangConfig {
           : 0;
     this.#timeoutFor = functionOption<(request: RequestInfo) => number | undefined>('timeoutFor', o.timeoutFor);
     this.#routes = compileRoutes(o.routes);
-    this.#extraContext = functionOption<(req: IncomingMessage) => HangContext | undefined>('extraContext', o.extraContext);
+    this.#extraContext = functionOption<(req: IncomingMessage) => HangContext | undefined>(
+      'extraContext',
+      o.extraContext,
+    );
     this.#hangOptions = {
       action: this.action,
       asyncTrace: false,
@@ -124,7 +156,9 @@ export class RequestHangConfig {
       captureStack: booleanOption('captureStack', o.captureStack, true),
       // The request's socket keeps the process alive; not toggling the deadline timer's ref per request saves a native call.
       keepAlive: false,
-      ...(o.onHang !== undefined ? { onHang: functionOption<(r: HangReport) => void>('onHang', o.onHang) as (r: HangReport) => void } : {}),
+      ...(o.onHang !== undefined
+        ? { onHang: functionOption<(r: HangReport) => void>('onHang', o.onHang) as (r: HangReport) => void }
+        : {}),
       ...(o.output !== undefined ? { output: o.output } : {}),
       ...(o.format !== undefined ? { format: o.format } : {}),
     };
@@ -147,7 +181,8 @@ export class RequestHangConfig {
     }
     for (const r of this.#routes) {
       if (r.method !== undefined && r.method !== request.method) continue;
-      if (r.regex.test(request.path) || (request.route !== undefined && r.regex.test(request.route))) return r.timeoutMs;
+      if (r.regex.test(request.path) || (request.route !== undefined && r.regex.test(request.route)))
+        return r.timeoutMs;
     }
     return this.defaultTimeoutMs;
   }
@@ -239,6 +274,9 @@ export function pathOf(url: string | undefined): string {
 }
 
 /** Body of the 503 answer of action `reject`. */
-export function timeoutBody(requestId: string, timeoutMs: number): { error: string; message: string; requestId: string } {
+export function timeoutBody(
+  requestId: string,
+  timeoutMs: number,
+): { error: string; message: string; requestId: string } {
   return { error: 'Service Unavailable', message: `request did not complete within ${timeoutMs} ms`, requestId };
 }

@@ -30,9 +30,15 @@ export abstract class RequestOperation implements OperationOwner {
   }
 
   hangContext(): HangContext {
-    const context: HangContext = { method: this.method, route: this.route(), path: pathOf(this.url), requestId: this.requestId };
+    const context: HangContext = {
+      method: this.method,
+      route: this.route(),
+      path: pathOf(this.url),
+      requestId: this.requestId,
+    };
     const extra = this.extra;
-    if (extra) for (const key of Object.keys(extra)) if (!(key in context)) context[key] = extra[key] as HangContextValue;
+    if (extra)
+      for (const key of Object.keys(extra)) if (!(key in context)) context[key] = extra[key] as HangContextValue;
     return context;
   }
 }

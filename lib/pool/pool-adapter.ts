@@ -78,7 +78,12 @@ const pgPool: ResolvedPoolAdapter = {
   counts(pool) {
     const p = pool as { totalCount: number; idleCount: number; waitingCount: number; options?: { max?: unknown } };
     const max = p.options?.max;
-    return { size: p.totalCount, idle: p.idleCount, waiting: p.waitingCount, ...(typeof max === 'number' ? { max } : {}) };
+    return {
+      size: p.totalCount,
+      idle: p.idleCount,
+      waiting: p.waitingCount,
+      ...(typeof max === 'number' ? { max } : {}),
+    };
   },
 };
 
@@ -115,24 +120,52 @@ const mysql2Pool: ResolvedPoolAdapter = {
   counts(pool) {
     const p = pool as Mysql2PoolInternals;
     const max = p.config?.connectionLimit;
-    return { size: p._allConnections.length, idle: p._freeConnections.length, waiting: p._connectionQueue.length, ...(typeof max === 'number' && max > 0 ? { max } : {}) };
+    return {
+      size: p._allConnections.length,
+      idle: p._freeConnections.length,
+      waiting: p._connectionQueue.length,
+      ...(typeof max === 'number' && max > 0 ? { max } : {}),
+    };
   },
 };
 
 /** A `mysql2/promise` pool (`mysql2/promise`'s `createPool`, `pool.promise()`): a wrapper whose every acquisition goes through the callback pool it holds (`.pool`). */
-const mysql2PromisePool: ResolvedPoolAdapter = { ...mysql2Pool, kind: 'mysql2/promise', target: (pool) => (pool as { pool: object }).pool };
+const mysql2PromisePool: ResolvedPoolAdapter = {
+  ...mysql2Pool,
+  kind: 'mysql2/promise',
+  target: (pool) => (pool as { pool: object }).pool,
+};
 
-const ADAPTER_KEYS = optionKeys<PoolAdapter>({ kind: true, acquire: true, release: true, resourceRelease: true, counts: true });
+const ADAPTER_KEYS = optionKeys<PoolAdapter>({
+  kind: true,
+  acquire: true,
+  release: true,
+  resourceRelease: true,
+  counts: true,
+});
 
 function isPgPool(pool: Record<string, unknown>): boolean {
-  return typeof pool.connect === 'function' && typeof pool.on === 'function' && 'totalCount' in pool && 'idleCount' in pool && 'waitingCount' in pool;
+  return (
+    typeof pool.connect === 'function' &&
+    typeof pool.on === 'function' &&
+    'totalCount' in pool &&
+    'idleCount' in pool &&
+    'waitingCount' in pool
+  );
 }
 
 function isGenericPool(pool: Record<string, unknown>): boolean {
-  return typeof pool.acquire === 'function' && typeof pool.release === 'function' && typeof pool.destroy === 'function' && 'borrowed' in pool && 'pending' in pool;
+  return (
+    typeof pool.acquire === 'function' &&
+    typeof pool.release === 'function' &&
+    typeof pool.destroy === 'function' &&
+    'borrowed' in pool &&
+    'pending' in pool
+  );
 }
 
-const hasLength = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
+const hasLength = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
 
 function isMysql2Pool(pool: Record<string, unknown>): boolean {
   return (
@@ -147,7 +180,12 @@ function isMysql2Pool(pool: Record<string, unknown>): boolean {
 
 function isMysql2PromisePool(pool: Record<string, unknown>): boolean {
   const inner = pool.pool;
-  return typeof pool.getConnection === 'function' && typeof inner === 'object' && inner !== null && isMysql2Pool(inner as Record<string, unknown>);
+  return (
+    typeof pool.getConnection === 'function' &&
+    typeof inner === 'object' &&
+    inner !== null &&
+    isMysql2Pool(inner as Record<string, unknown>)
+  );
 }
 
 /** The adapter for `pool`: the `adapter` option, else a built-in one by the pool's shape, else undefined. */
@@ -164,16 +202,31 @@ export function adapterFor(pool: object, option: unknown): ResolvedPoolAdapter |
 function resolveAdapterOption(pool: object, option: unknown): ResolvedPoolAdapter {
   const o = optionalObject<PoolAdapter>('adapter', option, ADAPTER_KEYS);
   const acquire = stringOption('adapter.acquire', o.acquire);
-  if (acquire === undefined) throw new InvalidOptionError('adapter.acquire', 'the name of the pool method that acquires a resource', o.acquire);
-  if (typeof (pool as Record<string, unknown>)[acquire] !== 'function') throw new InvalidOptionError('adapter.acquire', 'the name of a method of the pool', acquire);
+  if (acquire === undefined)
+    throw new InvalidOptionError('adapter.acquire', 'the name of the pool method that acquires a resource', o.acquire);
+  if (typeof (pool as Record<string, unknown>)[acquire] !== 'function')
+    throw new InvalidOptionError('adapter.acquire', 'the name of a method of the pool', acquire);
   const release = o.release ?? [];
-  if (!Array.isArray(release) || release.some((m) => typeof m !== 'string' || typeof (pool as Record<string, unknown>)[m] !== 'function')) {
+  if (
+    !Array.isArray(release) ||
+    release.some((m) => typeof m !== 'string' || typeof (pool as Record<string, unknown>)[m] !== 'function')
+  ) {
     throw new InvalidOptionError('adapter.release', 'an array of names of methods of the pool', o.release);
   }
   const resourceRelease = stringOption('adapter.resourceRelease', o.resourceRelease);
   if (release.length === 0 && resourceRelease === undefined) {
-    throw new InvalidOptionError('adapter', 'an adapter with `release` (pool methods) or `resourceRelease` (the resource method)', option);
+    throw new InvalidOptionError(
+      'adapter',
+      'an adapter with `release` (pool methods) or `resourceRelease` (the resource method)',
+      option,
+    );
   }
   const counts = functionOption<(pool: object) => PoolCountsInput>('adapter.counts', o.counts);
-  return { kind: stringOption('adapter.kind', o.kind, 'custom'), acquire, release: [...release], resourceRelease, counts };
+  return {
+    kind: stringOption('adapter.kind', o.kind, 'custom'),
+    acquire,
+    release: [...release],
+    resourceRelease,
+    counts,
+  };
 }

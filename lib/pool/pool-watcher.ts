@@ -50,48 +50,57 @@ export class PoolWatcher {
 
   install(): void {
     const watcher = this;
-    this.replaceMethod(this.adapter.acquire, (original) =>
-      function acquireWatched(this: unknown, ...args: unknown[]): unknown {
-        const last = args[args.length - 1];
-        // The pool retrying an acquisition it already began (mysql2 does, when the connection it
-        // meant to hand over was removed): the first acquisition goes on.
-        if (typeof last === 'function' && watcher.callbacks.has(last)) return original.apply(this, args);
-        const a = watcher.beginAcquire(acquireWatched);
-        if (typeof last === 'function') {
-          const acquired = function acquired(this: unknown, err: unknown, resource: unknown, ...rest: unknown[]): unknown {
-            watcher.endAcquire(a, err ? undefined : resource);
-            return (last as AnyFunction).call(this, err, resource, ...rest);
-          };
-          watcher.callbacks.add(acquired);
-          args[args.length - 1] = acquired;
-        }
-        let result: unknown;
-        try {
-          result = original.apply(this, args);
-        } catch (err) {
-          watcher.endAcquire(a, undefined);
-          throw err;
-        }
-        if (typeof last !== 'function') {
-          if (isThenable(result)) {
-            result.then(
-              (resource) => watcher.endAcquire(a, resource),
-              () => watcher.endAcquire(a, undefined),
-            );
-          } else {
-            watcher.endAcquire(a, undefined);
+    this.replaceMethod(
+      this.adapter.acquire,
+      (original) =>
+        function acquireWatched(this: unknown, ...args: unknown[]): unknown {
+          const last = args[args.length - 1];
+          // The pool retrying an acquisition it already began (mysql2 does, when the connection it
+          // meant to hand over was removed): the first acquisition goes on.
+          if (typeof last === 'function' && watcher.callbacks.has(last)) return original.apply(this, args);
+          const a = watcher.beginAcquire(acquireWatched);
+          if (typeof last === 'function') {
+            const acquired = function acquired(
+              this: unknown,
+              err: unknown,
+              resource: unknown,
+              ...rest: unknown[]
+            ): unknown {
+              watcher.endAcquire(a, err ? undefined : resource);
+              return (last as AnyFunction).call(this, err, resource, ...rest);
+            };
+            watcher.callbacks.add(acquired);
+            args[args.length - 1] = acquired;
           }
-        }
-        return result;
-      },
+          let result: unknown;
+          try {
+            result = original.apply(this, args);
+          } catch (err) {
+            watcher.endAcquire(a, undefined);
+            throw err;
+          }
+          if (typeof last !== 'function') {
+            if (isThenable(result)) {
+              result.then(
+                (resource) => watcher.endAcquire(a, resource),
+                () => watcher.endAcquire(a, undefined),
+              );
+            } else {
+              watcher.endAcquire(a, undefined);
+            }
+          }
+          return result;
+        },
     );
     for (const m of this.adapter.release) {
-      this.replaceMethod(m, (original) =>
-        function releaseWatched(this: unknown, ...args: unknown[]): unknown {
-          const resource = args[0];
-          if (resource && typeof resource === 'object') watcher.released(resource);
-          return original.apply(this, args);
-        },
+      this.replaceMethod(
+        m,
+        (original) =>
+          function releaseWatched(this: unknown, ...args: unknown[]): unknown {
+            const resource = args[0];
+            if (resource && typeof resource === 'object') watcher.released(resource);
+            return original.apply(this, args);
+          },
       );
     }
     const stop = this.adapter.listenReleases?.(this.pool, (resource) => this.released(resource));
@@ -142,7 +151,12 @@ export class PoolWatcher {
     const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
     const idle = num(given.idle) ?? 0;
     const size = num(given.size) ?? this.holders.size + idle;
-    const counts: PoolCounts = { size, idle, checkedOut: Math.max(0, size - idle), waiting: num(given.waiting) ?? this.waiters.size };
+    const counts: PoolCounts = {
+      size,
+      idle,
+      checkedOut: Math.max(0, size - idle),
+      waiting: num(given.waiting) ?? this.waiters.size,
+    };
     const max = num(given.max);
     if (max !== undefined) counts.max = max;
     return counts;
@@ -173,7 +187,11 @@ export class PoolWatcher {
 
   /** The holders as reports show them: those whose operation already ended first (longest ago), then the longest held. */
   listHolders(now: number, limit: number): PoolHolder[] {
-    const all = [...this.holders.values()].map((a) => ({ a, endedAgo: a.op?.settled ? now - a.op.endedAt : -1, held: now - a.since }));
+    const all = [...this.holders.values()].map((a) => ({
+      a,
+      endedAgo: a.op?.settled ? now - a.op.endedAt : -1,
+      held: now - a.since,
+    }));
     all.sort((x, y) => y.endedAgo - x.endedAgo || y.held - x.held);
     return all.slice(0, limit).map(({ a, held }) => holderOf(a, held, now));
   }
@@ -213,7 +231,11 @@ function holderOf(a: Acquisition, heldMs: number, now: number): PoolHolder {
     const context = contextOfOperation(op);
     const route = context?.route;
     const name =
-      op.owner && typeof route === 'string' && route !== '(unmatched)' && context?.method !== undefined ? `${String(context.method)} ${route}` : op.owner ? op.owner.hangName() : op.name;
+      op.owner && typeof route === 'string' && route !== '(unmatched)' && context?.method !== undefined
+        ? `${String(context.method)} ${route}`
+        : op.owner
+          ? op.owner.hangName()
+          : op.name;
     holder.operation = { id: op.id, name, ...(context ? { context } : {}) };
     if (op.settled) holder.operation.endedMsAgo = now - op.endedAt;
   }
@@ -228,5 +250,9 @@ function acquireSite(stack: string | undefined): StackFrame[] {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }

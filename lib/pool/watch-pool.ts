@@ -52,7 +52,8 @@ const watched = new Map<object, PoolWatcher>();
  * bad options.
  */
 export function watchPool(pool: object, options?: WatchPoolOptions): PoolWatch {
-  if (!pool || (typeof pool !== 'object' && typeof pool !== 'function')) throw new InvalidOptionError('pool', 'a pool object', pool);
+  if (!pool || (typeof pool !== 'object' && typeof pool !== 'function'))
+    throw new InvalidOptionError('pool', 'a pool object', pool);
   const o = optionalObject<WatchPoolOptions>('options', options, WATCH_POOL_KEYS);
   const name = stringOption('name', o.name, 'pool');
   const acquireStacks = booleanOption('acquireStacks', o.acquireStacks, true);

@@ -8,7 +8,15 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import type { BlockEvent } from '../loop/index.js';
-import { byRetainedThenSize, type Diagnosis, type DiagnosisSummary, type DiagnosisThresholds, type Finding, type GrowingConstructor, type HangwatchPause } from '../report/diagnosis.js';
+import {
+  byRetainedThenSize,
+  type Diagnosis,
+  type DiagnosisSummary,
+  type DiagnosisThresholds,
+  type Finding,
+  type GrowingConstructor,
+  type HangwatchPause,
+} from '../report/diagnosis.js';
 import { formatBytes, formatMs } from '../report/format-units.js';
 import type { SyncIoReport } from '../report/sync-io-report.js';
 import { numberOption, optionalObject, optionKeys } from '../validate.js';
@@ -25,7 +33,14 @@ import type { IntervalSample } from './interval-sampler.js';
 
 export { DEFAULT_THRESHOLDS } from './diagnosis/thresholds.js';
 
-const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({ blocks: true, growingConstructors: true, hangwatchPauses: true, syncIo: true, thresholds: true, samplesEpochMs: true });
+const DIAGNOSE_OPTION_KEYS = optionKeys<DiagnoseOptions>({
+  blocks: true,
+  growingConstructors: true,
+  hangwatchPauses: true,
+  syncIo: true,
+  thresholds: true,
+  samplesEpochMs: true,
+});
 
 export interface DiagnoseOptions {
   /** Block events from the block monitor: their stacks are attached to an event-loop-blocking finding. */
@@ -51,7 +66,13 @@ const TOP_GROWING = 10;
 function validateSamples(samples: unknown): IntervalSample[] {
   if (!Array.isArray(samples)) throw new InvalidOptionError('samples', 'an array of interval samples', samples);
   samples.forEach((s, i) => {
-    const ok = s && typeof s === 'object' && typeof s.t === 'number' && typeof s.intervalMs === 'number' && s.loopDelay && typeof s.loopDelay.maxMs === 'number';
+    const ok =
+      s &&
+      typeof s === 'object' &&
+      typeof s.t === 'number' &&
+      typeof s.intervalMs === 'number' &&
+      s.loopDelay &&
+      typeof s.loopDelay.maxMs === 'number';
     if (!ok) throw new InvalidOptionError(`samples[${i}]`, 'an interval sample (t, intervalMs, loopDelay, ...)', s);
   });
   return samples as IntervalSample[];
@@ -59,7 +80,10 @@ function validateSamples(samples: unknown): IntervalSample[] {
 
 function summarize(samples: IntervalSample[], blocks: BlockEvent[], pauses: HangwatchPause[]): DiagnosisSummary {
   return {
-    durationMs: samples.length ? (samples[samples.length - 1] as IntervalSample).t - Math.max(0, (samples[0] as IntervalSample).t - (samples[0] as IntervalSample).intervalMs) : 0,
+    durationMs: samples.length
+      ? (samples[samples.length - 1] as IntervalSample).t -
+        Math.max(0, (samples[0] as IntervalSample).t - (samples[0] as IntervalSample).intervalMs)
+      : 0,
     sampleCount: samples.length,
     meanCpuPercent: mean(samples.map((s) => s.cpuPercent)),
     maxCpuPercent: max(samples.map((s) => s.cpuPercent)),
@@ -82,15 +106,25 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
   const list = validateSamples(samples);
   const opts = optionalObject<DiagnoseOptions>('options', options, DIAGNOSE_OPTION_KEYS);
   const thresholds = validateThresholds(opts.thresholds);
-  if (opts.blocks !== undefined && !Array.isArray(opts.blocks)) throw new InvalidOptionError('blocks', 'an array of block events', opts.blocks);
+  if (opts.blocks !== undefined && !Array.isArray(opts.blocks))
+    throw new InvalidOptionError('blocks', 'an array of block events', opts.blocks);
   const pauses = opts.hangwatchPauses ?? [];
   if (!Array.isArray(pauses)) throw new InvalidOptionError('hangwatchPauses', 'an array of pauses', pauses);
   const blocks = programBlocks(opts.blocks ?? []);
-  const growing = opts.growingConstructors ? [...opts.growingConstructors].sort(byRetainedThenSize).slice(0, TOP_GROWING) : undefined;
+  const growing = opts.growingConstructors
+    ? [...opts.growingConstructors].sort(byRetainedThenSize).slice(0, TOP_GROWING)
+    : undefined;
   const syncIo = opts.syncIo === undefined ? undefined : summarizeSyncIo(opts.syncIo);
   const summary = summarize(list, blocks, pauses);
   const findings = [
-    findBlocking(list, thresholds, blocks, opts.samplesEpochMs === undefined ? undefined : numberOption('samplesEpochMs', opts.samplesEpochMs, 0, { min: 0 })),
+    findBlocking(
+      list,
+      thresholds,
+      blocks,
+      opts.samplesEpochMs === undefined
+        ? undefined
+        : numberOption('samplesEpochMs', opts.samplesEpochMs, 0, { min: 0 }),
+    ),
     findIoWait(list, thresholds),
     findGcPressure(list, thresholds),
     findMemoryLeak(list, thresholds, growing),
@@ -107,13 +141,18 @@ export function diagnose(samples: IntervalSample[], options?: DiagnoseOptions): 
         : 'The program ended before a single interval was sampled; nothing can be said.',
       evidence: [
         { label: 'longest event-loop delay', value: formatMs(summary.maxLoopDelayMs) },
-        { label: 'CPU (mean / max)', value: `${summary.meanCpuPercent.toFixed(0)}% / ${summary.maxCpuPercent.toFixed(0)}%` },
+        {
+          label: 'CPU (mean / max)',
+          value: `${summary.meanCpuPercent.toFixed(0)}% / ${summary.maxCpuPercent.toFixed(0)}%`,
+        },
         { label: 'peak heap used', value: formatBytes(summary.peakHeapUsedBytes) },
         { label: 'time in GC', value: formatMs(summary.gcPauseMs) },
         { label: 'samples', value: String(list.length) },
       ],
       ranges: [],
-      nextStep: list.length ? 'Nothing to fix. Run the doctor again under the load that shows the problem, for longer if it grows slowly.' : 'Run longer (--duration) or sample faster (--interval).',
+      nextStep: list.length
+        ? 'Nothing to fix. Run the doctor again under the load that shows the problem, for longer if it grows slowly.'
+        : 'Run longer (--duration) or sample faster (--interval).',
     });
   }
   const severity = { critical: 0, warning: 1, info: 2 } as const;

@@ -62,7 +62,14 @@ export interface SelfPauseRecord {
   pid: number;
   pause: SelfPause;
 }
-export type ChannelRecord = HelloRecord | SampleRecord | BlockRecord | ExitRecord | HeapSnapshotRecord | SyncIoRecord | SelfPauseRecord;
+export type ChannelRecord =
+  | HelloRecord
+  | SampleRecord
+  | BlockRecord
+  | ExitRecord
+  | HeapSnapshotRecord
+  | SyncIoRecord
+  | SelfPauseRecord;
 
 export class ChannelWriter {
   #fd: number | undefined;
@@ -136,7 +143,8 @@ export class ChannelReader {
       if (!line) continue;
       try {
         const record = JSON.parse(line) as ChannelRecord;
-        if (record && typeof record === 'object' && typeof record.type === 'string' && typeof record.pid === 'number') records.push(record);
+        if (record && typeof record === 'object' && typeof record.type === 'string' && typeof record.pid === 'number')
+          records.push(record);
         else this.malformed++;
       } catch {
         this.malformed++;

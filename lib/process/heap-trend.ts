@@ -126,7 +126,10 @@ export function oldGenerationSeries(samples: IntervalSample[]): TrendPoint[] {
 
 /** Lower envelope of points (see `lowerEnvelope`). */
 function envelopeOf(points: TrendPoint[]): TrendPoint[] {
-  return lowerEnvelope(points.map((p) => ({ t: p.t, heapUsedBytes: p.value }) as IntervalSample), (s) => s.heapUsedBytes);
+  return lowerEnvelope(
+    points.map((p) => ({ t: p.t, heapUsedBytes: p.value }) as IntervalSample),
+    (s) => s.heapUsedBytes,
+  );
 }
 
 /** The series the rule judges (see the file comment). */
@@ -142,13 +145,19 @@ export function postGcHeapSeries(samples: IntervalSample[]): { source: HeapTrend
   }
   const first = samples[0];
   const last = samples[samples.length - 1];
-  const warm = (points: TrendPoint[]) => (first && last ? points.filter((p) => p.t >= first.t + WARM_UP_SHARE * (last.t - first.t)) : points);
-  for (const points of [warm(probed), warm(ownGc)]) if (points.length >= MIN_GC_POINTS) return { source: 'after-full-gc', points };
-  if (samples.length && samples.every((s) => s.oldGenerationBytes !== undefined)) return { source: 'old-generation', points: envelopeOf(oldGenerationSeries(samples)) };
+  const warm = (points: TrendPoint[]) =>
+    first && last ? points.filter((p) => p.t >= first.t + WARM_UP_SHARE * (last.t - first.t)) : points;
+  for (const points of [warm(probed), warm(ownGc)])
+    if (points.length >= MIN_GC_POINTS) return { source: 'after-full-gc', points };
+  if (samples.length && samples.every((s) => s.oldGenerationBytes !== undefined))
+    return { source: 'old-generation', points: envelopeOf(oldGenerationSeries(samples)) };
   // Samples of an older preload: a heap snapshot collects everything first, so the interval with
   // one (and the next, whose reading follows it) would dip below the program's usual low points.
   const ordinary = samples.filter((s, i) => !(s.selfPauseMs ?? 0) && !(samples[i - 1]?.selfPauseMs ?? 0));
-  return { source: 'lower-envelope', points: lowerEnvelope(ordinary.length >= 3 ? ordinary : samples, (s) => s.heapUsedBytes) };
+  return {
+    source: 'lower-envelope',
+    points: lowerEnvelope(ordinary.length >= 3 ? ordinary : samples, (s) => s.heapUsedBytes),
+  };
 }
 
 /** A step this many times the median step, in the first half of the readings, is a warm-up jump. */
@@ -173,7 +182,11 @@ export function withoutWarmUpJump(points: TrendPoint[]): TrendPoint[] {
 }
 
 /** Judge a post-GC heap series against the thresholds (see the file comment). */
-export function judgeHeapTrend(source: HeapTrend['source'], measured: TrendPoint[], thresholds: HeapTrendThresholds): HeapTrend {
+export function judgeHeapTrend(
+  source: HeapTrend['source'],
+  measured: TrendPoint[],
+  thresholds: HeapTrendThresholds,
+): HeapTrend {
   const points = source === 'after-full-gc' ? withoutWarmUpJump(measured) : measured;
   const first = points[0];
   const last = points[points.length - 1];
@@ -194,7 +207,11 @@ export function judgeHeapTrend(source: HeapTrend['source'], measured: TrendPoint
   const steps = points.length - 1;
   const risingShare = steps > 0 ? rising / steps : 0;
   const half = points.length >> 1;
-  const lateRise = half > 0 ? median(points.slice(points.length - half).map((p) => p.value)) - median(points.slice(0, half).map((p) => p.value)) : 0;
+  const lateRise =
+    half > 0
+      ? median(points.slice(points.length - half).map((p) => p.value)) -
+        median(points.slice(0, half).map((p) => p.value))
+      : 0;
   const factor = source === 'after-full-gc' ? 1 : ENVELOPE_FACTOR;
   const leaking =
     points.length >= 3 &&

@@ -5,7 +5,24 @@
  * `renderDoctorHtml` from `hangwatch/report`.
  */
 export { sampleProcess, type ResourceSample } from './sample-process.js';
-export { startIntervalSampler, type IntervalSample, type IntervalSampler, type IntervalSamplerOptions, type LoopDelaySummary, type GcSummary } from './interval-sampler.js';
+export {
+  startIntervalSampler,
+  type IntervalSample,
+  type IntervalSampler,
+  type IntervalSamplerOptions,
+  type LoopDelaySummary,
+  type GcSummary,
+} from './interval-sampler.js';
 export { diagnose, DEFAULT_THRESHOLDS, type DiagnoseOptions } from './diagnose.js';
-export type { Diagnosis, DiagnosisSummary, DiagnosisThresholds, Evidence, Finding, FindingKind, BlockingStack, GrowingConstructor, TimeRange } from '../report/diagnosis.js';
+export type {
+  Diagnosis,
+  DiagnosisSummary,
+  DiagnosisThresholds,
+  Evidence,
+  Finding,
+  FindingKind,
+  BlockingStack,
+  GrowingConstructor,
+  TimeRange,
+} from '../report/diagnosis.js';
 export { ProcessNotFoundError, ProcessSamplingUnsupportedError, ChildStartError } from './errors.js';

@@ -4,12 +4,24 @@
  * (from `perf_hooks` 'gc' entries). This is the data the doctor always has, whether or not the
  * block monitor could capture stacks. Everything is unref'd: the sampler never keeps a program alive.
  */
-import { constants, createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type PerformanceEntry, type RecordableHistogram } from 'node:perf_hooks';
+import {
+  constants,
+  createHistogram,
+  performance,
+  PerformanceObserver,
+  type EventLoopUtilization,
+  type PerformanceEntry,
+  type RecordableHistogram,
+} from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { recentSelfPauses, selfPauseTotalMs } from '../capture/self-pause.js';
 import { functionOption, numberOption, optionalObject, optionKeys } from '../validate.js';
 
-const INTERVAL_SAMPLER_OPTION_KEYS = optionKeys<IntervalSamplerOptions>({ intervalMs: true, resolutionMs: true, onSample: true });
+const INTERVAL_SAMPLER_OPTION_KEYS = optionKeys<IntervalSamplerOptions>({
+  intervalMs: true,
+  resolutionMs: true,
+  onSample: true,
+});
 
 export interface LoopDelaySummary {
   minMs: number;
@@ -100,7 +112,8 @@ export function isPendingOperation(type: string): boolean {
 
 const MAX_KEPT = 10_000;
 
-const isMajor = (entry: PerformanceEntry): boolean => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+const isMajor = (entry: PerformanceEntry): boolean =>
+  (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
 
 const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
 
@@ -176,7 +189,8 @@ export function startIntervalSampler(options?: IntervalSamplerOptions): Interval
   const addGcs = (entries: PerformanceEntry[]): void => {
     entries.forEach(addGc);
     // Entries come shortly after their collection: the heap now is (nearly) the heap after it.
-    if (entries.some((e) => isMajor(e) && !duringSelfPause(e.startTime))) heapAfterGc = getHeapStatistics().used_heap_size;
+    if (entries.some((e) => isMajor(e) && !duringSelfPause(e.startTime)))
+      heapAfterGc = getHeapStatistics().used_heap_size;
   };
   const observer = new PerformanceObserver((list) => addGcs(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });

@@ -43,7 +43,9 @@ export function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
   for (const name of Object.keys(env)) {
     if (!name.toUpperCase().startsWith('HANGWATCH_') || KNOWN_ENV_VARIABLES.includes(name)) continue;
     const suggestion = closestName(name, KNOWN_ENV_VARIABLES);
-    warnings.push(`${name} is not a hangwatch setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+    warnings.push(
+      `${name} is not a hangwatch setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+    );
   }
   return warnings;
 }
@@ -110,7 +112,14 @@ export interface ParsedPreloadConfig {
   warnings: string[];
 }
 
-function parseNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, warnings: string[]): number {
+function parseNumber(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  warnings: string[],
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -139,7 +148,9 @@ function parseHangAction(env: NodeJS.ProcessEnv, warnings: string[]): 'report' |
   const raw = env.HANGWATCH_HANG_ACTION?.trim().toLowerCase();
   if (raw === undefined || raw === '') return PRELOAD_DEFAULTS.hangAction;
   if (raw === 'report' || raw === 'exit') return raw;
-  warnings.push(`HANGWATCH_HANG_ACTION=${JSON.stringify(env.HANGWATCH_HANG_ACTION)} is not "report" or "exit"; using report`);
+  warnings.push(
+    `HANGWATCH_HANG_ACTION=${JSON.stringify(env.HANGWATCH_HANG_ACTION)} is not "report" or "exit"; using report`,
+  );
   return PRELOAD_DEFAULTS.hangAction;
 }
 
@@ -148,21 +159,45 @@ export function readPreloadConfig(env: NodeJS.ProcessEnv = process.env): ParsedP
   const rawFormat = env.HANGWATCH_FORMAT?.trim().toLowerCase();
   let format: 'text' | 'json' = PRELOAD_DEFAULTS.format;
   if (rawFormat === 'text' || rawFormat === 'json') format = rawFormat;
-  else if (rawFormat) warnings.push(`HANGWATCH_FORMAT=${JSON.stringify(env.HANGWATCH_FORMAT)} is not "text" or "json"; using text`);
+  else if (rawFormat)
+    warnings.push(`HANGWATCH_FORMAT=${JSON.stringify(env.HANGWATCH_FORMAT)} is not "text" or "json"; using text`);
   const rawDir = env.HANGWATCH_REPORT_DIR;
-  const reportDir = rawDir === undefined ? PRELOAD_DEFAULTS.reportDir : rawDir.trim() === '' || rawDir.trim().toLowerCase() === 'off' ? undefined : rawDir;
+  const reportDir =
+    rawDir === undefined
+      ? PRELOAD_DEFAULTS.reportDir
+      : rawDir.trim() === '' || rawDir.trim().toLowerCase() === 'off'
+        ? undefined
+        : rawDir;
   const config: PreloadConfig = {
-    blockThresholdMs: parseNumber(env, 'HANGWATCH_BLOCK_MS', PRELOAD_DEFAULTS.blockThresholdMs, 10, 3_600_000, warnings),
+    blockThresholdMs: parseNumber(
+      env,
+      'HANGWATCH_BLOCK_MS',
+      PRELOAD_DEFAULTS.blockThresholdMs,
+      10,
+      3_600_000,
+      warnings,
+    ),
     captureStacks: parseFlag(env, 'HANGWATCH_CAPTURE_STACKS', PRELOAD_DEFAULTS.captureStacks, warnings),
     reportDir,
     format,
     stderr: parseFlag(env, 'HANGWATCH_STDERR', PRELOAD_DEFAULTS.stderr, warnings),
-    sampleIntervalMs: parseNumber(env, 'HANGWATCH_SAMPLE_MS', PRELOAD_DEFAULTS.sampleIntervalMs, 20, 3_600_000, warnings),
-    maxReports: Math.floor(parseNumber(env, 'HANGWATCH_MAX_REPORTS', PRELOAD_DEFAULTS.maxReports, 0, 1_000_000, warnings)),
+    sampleIntervalMs: parseNumber(
+      env,
+      'HANGWATCH_SAMPLE_MS',
+      PRELOAD_DEFAULTS.sampleIntervalMs,
+      20,
+      3_600_000,
+      warnings,
+    ),
+    maxReports: Math.floor(
+      parseNumber(env, 'HANGWATCH_MAX_REPORTS', PRELOAD_DEFAULTS.maxReports, 0, 1_000_000, warnings),
+    ),
     channelPath: env[CHANNEL_ENV] || undefined,
     hangTimeoutMs: parseHangTimeout(env, warnings),
     hangAction: parseHangAction(env, warnings),
-    hangExitCode: Math.floor(parseNumber(env, 'HANGWATCH_HANG_EXIT_CODE', PRELOAD_DEFAULTS.hangExitCode, 0, 255, warnings)),
+    hangExitCode: Math.floor(
+      parseNumber(env, 'HANGWATCH_HANG_EXIT_CODE', PRELOAD_DEFAULTS.hangExitCode, 0, 255, warnings),
+    ),
     gcMonitor: parseFlag(env, 'HANGWATCH_GC', Boolean(env[CHANNEL_ENV]) || PRELOAD_DEFAULTS.gcMonitor, warnings),
     syncIo: parseFlag(env, 'HANGWATCH_SYNC_IO', PRELOAD_DEFAULTS.syncIo, warnings),
     workerThreads: parseFlag(env, 'HANGWATCH_WORKER_THREADS', PRELOAD_DEFAULTS.workerThreads, warnings),

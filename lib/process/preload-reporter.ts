@@ -30,8 +30,12 @@ export interface DelayBlock {
 
 /** Text of a block event as the preload prints it (the lead's `renderBlockEventText` may replace it on merge). */
 export function blockEventText(event: BlockEvent): string {
-  const thread = event.threadId ? `, worker thread ${event.threadId}${event.threadName ? ` ${JSON.stringify(event.threadName)}` : ''}` : '';
-  const lines = [`hangwatch: event loop blocked for ${formatMs(event.durationMs)} (block #${event.id}, pid ${process.pid}${thread}, started ${event.startedAt})`];
+  const thread = event.threadId
+    ? `, worker thread ${event.threadId}${event.threadName ? ` ${JSON.stringify(event.threadName)}` : ''}`
+    : '';
+  const lines = [
+    `hangwatch: event loop blocked for ${formatMs(event.durationMs)} (block #${event.id}, pid ${process.pid}${thread}, started ${event.startedAt})`,
+  ];
   const frames = event.stack ?? event.samples[0]?.frames ?? [];
   for (const frame of frames.slice(0, 20)) lines.push(`    at ${formatFrame(frame)}`);
   if (frames.length > 20) lines.push(`    ... ${frames.length - 20} more frames`);
@@ -106,7 +110,9 @@ export class PreloadReporter {
       this.files.push(path);
     } catch (error) {
       this.#failed = true;
-      this.#stderr(`hangwatch: cannot write reports to ${dir}: ${(error as Error).message}; reports go to stderr only\n`);
+      this.#stderr(
+        `hangwatch: cannot write reports to ${dir}: ${(error as Error).message}; reports go to stderr only\n`,
+      );
     }
   }
 
@@ -118,7 +124,10 @@ export class PreloadReporter {
   /** True while under the `maxReports` budget; says once when reports stop. */
   #budget(): boolean {
     this.#reports++;
-    if (this.#reports === this.#config.maxReports + 1) this.warn(`${this.#config.maxReports} reports written; further reports of this process are dropped (HANGWATCH_MAX_REPORTS)`);
+    if (this.#reports === this.#config.maxReports + 1)
+      this.warn(
+        `${this.#config.maxReports} reports written; further reports of this process are dropped (HANGWATCH_MAX_REPORTS)`,
+      );
     return this.#reports <= this.#config.maxReports;
   }
 
@@ -131,7 +140,10 @@ export class PreloadReporter {
     const body = json ? `${JSON.stringify(event)}\n` : blockEventText(event);
     this.#stderr(body);
     // Each thread numbers its own blocks: a worker thread's files carry its thread id.
-    this.#file(`block-${process.pid}${event.threadId ? `-thread${event.threadId}` : ''}-${event.id}.${json ? 'json' : 'txt'}`, body);
+    this.#file(
+      `block-${process.pid}${event.threadId ? `-thread${event.threadId}` : ''}-${event.id}.${json ? 'json' : 'txt'}`,
+      body,
+    );
   }
 
   /**
@@ -145,14 +157,19 @@ export class PreloadReporter {
     const json = this.#config.format === 'json';
     const body = json ? `${JSON.stringify(report)}\n` : text;
     this.#stderr(body);
-    this.#file(`hang-${process.pid}${report.threadId ? `-thread${report.threadId}` : ''}-${report.operationId}-${report.repeat}.${json ? 'json' : 'txt'}`, body);
+    this.#file(
+      `hang-${process.pid}${report.threadId ? `-thread${report.threadId}` : ''}-${report.operationId}-${report.repeat}.${json ? 'json' : 'txt'}`,
+      body,
+    );
   }
 
   /** A leak suspicion of the GC monitor (its `message` says what grew). */
   leakSuspicion(suspicion: { message: string }): void {
     if (!this.#budget()) return;
     const json = this.#config.format === 'json';
-    const body = json ? `${JSON.stringify({ schema: 'hangwatch.gc-leak-suspicion', schemaVersion: 1, pid: process.pid, ...suspicion })}\n` : `hangwatch: ${suspicion.message} (pid ${process.pid})\n`;
+    const body = json
+      ? `${JSON.stringify({ schema: 'hangwatch.gc-leak-suspicion', schemaVersion: 1, pid: process.pid, ...suspicion })}\n`
+      : `hangwatch: ${suspicion.message} (pid ${process.pid})\n`;
     this.#stderr(body);
     this.#file(`gc-leak-${process.pid}-${Date.now()}.${json ? 'json' : 'txt'}`, body);
   }

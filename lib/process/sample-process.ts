@@ -89,7 +89,14 @@ async function sampleOther(pid: number): Promise<ResourceSample> {
   if (pid === process.pid) return sampleSelf();
   reader ??= createProcessUsageReader();
   const usage = await reader.read(pid);
-  const sample: ResourceSample = { pid, timestamp: Date.now(), elapsedMs: usage.elapsedMs, cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes, source: reader.source };
+  const sample: ResourceSample = {
+    pid,
+    timestamp: Date.now(),
+    elapsedMs: usage.elapsedMs,
+    cpuPercent: usage.cpuPercent,
+    rssBytes: usage.rssBytes,
+    source: reader.source,
+  };
   if (usage.name !== undefined) sample.name = usage.name;
   if (usage.state !== undefined) sample.state = usage.state;
   if (usage.threads !== undefined) sample.threads = usage.threads;

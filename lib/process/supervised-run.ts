@@ -15,7 +15,11 @@ import { performance } from 'node:perf_hooks';
 import type { SelfPause } from '../capture/self-pause.js';
 import type { HangwatchPause } from '../report/diagnosis.js';
 import type { BlockEvent } from '../loop/index.js';
-import { createProcessUsageReader, type ProcessUsageReader, type ProcessUsageSource } from '../capture/process-usage.js';
+import {
+  createProcessUsageReader,
+  type ProcessUsageReader,
+  type ProcessUsageSource,
+} from '../capture/process-usage.js';
 import { CHANNEL_ENV, ChannelReader, type ChannelRecord, type HelloRecord } from './doctor-channel.js';
 import { ChildStartError, ProcessSamplingUnsupportedError } from './errors.js';
 import type { IntervalSample } from './interval-sampler.js';
@@ -131,7 +135,10 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
   const startedAt = new Date().toISOString();
 
   const hellos: HelloRecord[] = [];
-  const byPid = new Map<number, { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[]; pauses: SelfPause[]; syncIo?: SyncIoReport }>();
+  const byPid = new Map<
+    number,
+    { samples: IntervalSample[]; blocks: BlockEvent[]; snapshots: string[]; pauses: SelfPause[]; syncIo?: SyncIoReport }
+  >();
   const reportFiles: string[] = [];
   const external: ExternalSample[] = [];
   let target: HelloRecord | undefined;
@@ -151,7 +158,11 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
       child = spawn(options.command, options.args, { env, stdio: options.stdio ?? 'inherit', detached: group });
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
-      reject(new ChildStartError(`hangwatch: cannot start ${options.command}: ${(error as Error).message}`, { cause: error }));
+      reject(
+        new ChildStartError(`hangwatch: cannot start ${options.command}: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
       return;
     }
     const childPid = child.pid;
@@ -208,7 +219,11 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
           },
         );
       }
-      options.onProgress?.({ elapsedMs: now, samples: target ? (byPid.get(target.pid)?.samples.length ?? 0) : 0, pid: target?.pid });
+      options.onProgress?.({
+        elapsedMs: now,
+        samples: target ? (byPid.get(target.pid)?.samples.length ?? 0) : 0,
+        pid: target?.pid,
+      });
     };
 
     const stop = (): void => {
@@ -270,11 +285,16 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         blocks: chosen?.blocks ?? [],
         heapSnapshots: chosen?.snapshots ?? [],
         ...(chosen?.syncIo ? { syncIo: chosen.syncIo } : {}),
-        hangwatchPauses: (chosen?.pauses ?? []).map((p) => ({ reason: p.reason, atMs: Math.max(0, p.startedAtMs - Date.parse(startedAt)), durationMs: p.durationMs })),
+        hangwatchPauses: (chosen?.pauses ?? []).map((p) => ({
+          reason: p.reason,
+          atMs: Math.max(0, p.startedAtMs - Date.parse(startedAt)),
+          durationMs: p.durationMs,
+        })),
         reportFiles,
         malformedRecords: reader.malformed,
       };
-      if (target && !target.features.blockStacks && target.features.blockStacksError) run.blockStacksError = target.features.blockStacksError;
+      if (target && !target.features.blockStacks && target.features.blockStacksError)
+        run.blockStacksError = target.features.blockStacksError;
       resolvePromise(run);
     });
   });

@@ -6,7 +6,14 @@ import type { SelfPauseReason } from '../capture/self-pause.js';
 import type { StackFrame } from '../capture/stack-frame.js';
 import type { SyncIoSite } from './sync-io-report.js';
 
-export type FindingKind = 'event-loop-blocking' | 'io-wait' | 'gc-pressure' | 'memory-leak' | 'handle-leak' | 'sync-io' | 'healthy';
+export type FindingKind =
+  | 'event-loop-blocking'
+  | 'io-wait'
+  | 'gc-pressure'
+  | 'memory-leak'
+  | 'handle-leak'
+  | 'sync-io'
+  | 'healthy';
 
 export interface Evidence {
   label: string;
@@ -45,7 +52,9 @@ export interface GrowingConstructor {
 
 /** Most retained first (self size growth where no retained size is known), then most self size. */
 export function byRetainedThenSize(a: GrowingConstructor, b: GrowingConstructor): number {
-  return (b.retainedBytes ?? b.sizeDeltaBytes) - (a.retainedBytes ?? a.sizeDeltaBytes) || b.sizeDeltaBytes - a.sizeDeltaBytes;
+  return (
+    (b.retainedBytes ?? b.sizeDeltaBytes) - (a.retainedBytes ?? a.sizeDeltaBytes) || b.sizeDeltaBytes - a.sizeDeltaBytes
+  );
 }
 
 /** A pause of the program by hangwatch itself (heap snapshot, CPU profiler, report), on the run's timeline. */

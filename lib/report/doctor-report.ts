@@ -22,7 +22,11 @@ const MARK = { critical: '✖', warning: '▲', info: '✔' } as const;
 
 export function renderFindingText(finding: Finding): string {
   requiredArray('finding.evidence', requiredObject<Finding>('finding', finding, 'a finding').evidence);
-  const lines = [`${MARK[finding.severity]} ${finding.title}${finding.kind === 'healthy' ? '' : ` (${finding.severity})`}`, `  ${finding.summary}`, '  evidence:'];
+  const lines = [
+    `${MARK[finding.severity]} ${finding.title}${finding.kind === 'healthy' ? '' : ` (${finding.severity})`}`,
+    `  ${finding.summary}`,
+    '  evidence:',
+  ];
   for (const e of finding.evidence) lines.push(`    ${e.label}: ${e.value}`);
   if (finding.blockingStacks?.length) {
     lines.push('  top blocking stacks:');
@@ -52,13 +56,29 @@ export function renderDoctorText(report: DoctorReport): string {
   if (run.blockStacksError) notes.push(`note: blocking stacks not captured: ${run.blockStacksError}`);
   const lines = [head, ...notes, '', ...diagnosis.findings.map(renderFindingText).join('\n\n').split('\n')];
   const pauses = diagnosis.hangwatchPauses ?? [];
-  if (pauses.length) lines.push('', `hangwatch's own pauses (not counted as the program's blocking):`, ...pauses.map((p) => `  ${p.text}`));
-  const growing = diagnosis.growingConstructors ?? diagnosis.findings.find((f) => f.growingConstructors)?.growingConstructors;
-  if (growing?.length) lines.push('', 'growing constructors between the heap snapshots (most retained first):', ...growing.map((c) => `  ${growingConstructorText(c)}`));
+  if (pauses.length)
+    lines.push(
+      '',
+      `hangwatch's own pauses (not counted as the program's blocking):`,
+      ...pauses.map((p) => `  ${p.text}`),
+    );
+  const growing =
+    diagnosis.growingConstructors ?? diagnosis.findings.find((f) => f.growingConstructors)?.growingConstructors;
+  if (growing?.length)
+    lines.push(
+      '',
+      'growing constructors between the heap snapshots (most retained first):',
+      ...growing.map((c) => `  ${growingConstructorText(c)}`),
+    );
   const io = diagnosis.syncIo;
   // Below a finding's thresholds, the calls are still listed (with a finding, they are in it).
   if (io && !diagnosis.findings.some((f) => f.syncIoSites)) {
-    lines.push('', io.totalCalls ? `synchronous I/O after start-up: ${io.totalCalls} call(s), ${formatMs(io.totalMs)} (not enough for a finding):` : 'synchronous I/O after start-up: none');
+    lines.push(
+      '',
+      io.totalCalls
+        ? `synchronous I/O after start-up: ${io.totalCalls} call(s), ${formatMs(io.totalMs)} (not enough for a finding):`
+        : 'synchronous I/O after start-up: none',
+    );
     for (const site of io.sites) lines.push(...syncIoSiteLines(site, '  '));
   }
   return lines.join('\n');

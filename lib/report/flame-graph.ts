@@ -129,7 +129,10 @@ export function renderFlameGraphHtml(stacks: Iterable<WeightedStack>, options: F
   const unit = options.unit ?? 'time';
   const tree = buildTree(stacks, unit, options.relativeTo ?? process.cwd());
   // JSON inside <script>: neutralize "</script>" and U+2028/2029.
-  const data = JSON.stringify(tree).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const data = JSON.stringify(tree)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   const title = escapeHtml(options.title ?? 'Flame graph');
   const initial = staticSvg(tree, unit);
   return `<!DOCTYPE html>

@@ -8,8 +8,12 @@ import { requiredObject } from '../validate.js';
 export function renderBlockEventText(event: BlockEvent): string {
   requiredObject('event', event, 'a block event');
   const out: string[] = [];
-  out.push(`hangwatch: the event loop was blocked for ${Math.round(event.durationMs)} ms (threshold ${event.thresholdMs} ms), from ${event.startedAt}`);
-  const who = !event.threadId ? 'the main thread' : `thread ${event.threadId}${event.threadName ? ` (${JSON.stringify(event.threadName)})` : ''}`;
+  out.push(
+    `hangwatch: the event loop was blocked for ${Math.round(event.durationMs)} ms (threshold ${event.thresholdMs} ms), from ${event.startedAt}`,
+  );
+  const who = !event.threadId
+    ? 'the main thread'
+    : `thread ${event.threadId}${event.threadName ? ` (${JSON.stringify(event.threadName)})` : ''}`;
   const cause = describeBlockCause(who, event.durationMs, event);
   if (cause) out.push(`${cause[0]?.toUpperCase()}${cause.slice(1)}.`);
   if (event.stack && event.stack.length > 0) {

@@ -55,13 +55,22 @@ export function renderHangReportText(report: HangReport): string {
       `(timeout ${report.timeoutMs} ms, action: ${report.action})${again}`,
   );
   if (report.context) {
-    out.push(`Context: ${Object.entries(report.context).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+    out.push(
+      `Context: ${Object.entries(report.context)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ')}`,
+    );
   }
   if (report.steps) out.push(...renderStepsText(report.steps));
   if (report.kind === 'blocked') {
-    const cause = report.cause ? describeBlockCause('the main thread', report.elapsedMs, { ...report, cause: report.cause }) : undefined;
+    const cause = report.cause
+      ? describeBlockCause('the main thread', report.elapsedMs, { ...report, cause: report.cause })
+      : undefined;
     if (report.cause === 'starved' && cause) out.push(`The event loop has not turned: ${cause}.`);
-    else out.push(`The event loop is blocked: the main thread is running synchronous JavaScript.${cause ? ` (${cause[0]?.toUpperCase()}${cause.slice(1)}.)` : ''}`);
+    else
+      out.push(
+        `The event loop is blocked: the main thread is running synchronous JavaScript.${cause ? ` (${cause[0]?.toUpperCase()}${cause.slice(1)}.)` : ''}`,
+      );
     if (report.mainStack && report.mainStack.length > 0) {
       out.push('Main thread stack while blocked (most recent call last):');
       out.push(renderTraceback(report.mainStack));
@@ -77,7 +86,9 @@ export function renderHangReportText(report: HangReport): string {
   if (report.pending && report.pending.length > 0) {
     const [leaf, ...rest] = report.pending;
     if (leaf) {
-      out.push(`Waiting on: ${leaf.type}${leaf.count > 1 ? ` ×${leaf.count}` : ''}, created ${Math.round(leaf.ageMs)} ms ago at (most recent call last):`);
+      out.push(
+        `Waiting on: ${leaf.type}${leaf.count > 1 ? ` ×${leaf.count}` : ''}, created ${Math.round(leaf.ageMs)} ms ago at (most recent call last):`,
+      );
       out.push(renderTraceback(leaf.stack));
     }
     if (rest.length > 0) {

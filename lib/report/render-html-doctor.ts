@@ -13,11 +13,21 @@ import { requiredDoctorReport, type DoctorReport } from './doctor-report.js';
 import { formatBytes, formatMs } from './format-units.js';
 import { escapeHtml, renderLineChart, type ChartPoint } from './render-html-charts.js';
 
-const COLORS = { blue: '#3e63dd', green: '#30a46c', orange: '#f76b15', purple: '#8e4ec6', red: '#e5484d', gray: '#687076' };
+const COLORS = {
+  blue: '#3e63dd',
+  green: '#30a46c',
+  orange: '#f76b15',
+  purple: '#8e4ec6',
+  red: '#e5484d',
+  gray: '#687076',
+};
 
 /** JSON safe inside a <script> element. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function framesHtml(frames: StackFrame[], limit = 30): string {
@@ -31,9 +41,14 @@ function framesHtml(frames: StackFrame[], limit = 30): string {
 }
 
 function findingHtml(f: Finding): string {
-  const evidence = f.evidence.map((e) => `<tr><th>${escapeHtml(e.label)}</th><td>${escapeHtml(e.value)}</td></tr>`).join('');
+  const evidence = f.evidence
+    .map((e) => `<tr><th>${escapeHtml(e.label)}</th><td>${escapeHtml(e.value)}</td></tr>`)
+    .join('');
   const stacks = (f.blockingStacks ?? [])
-    .map((s, i) => `<details${i === 0 ? ' open' : ''}><summary>#${i + 1} — ${s.count} block(s), ${escapeHtml(formatMs(s.totalMs))} in total, longest ${escapeHtml(formatMs(s.maxMs))}</summary>${framesHtml(s.frames)}</details>`)
+    .map(
+      (s, i) =>
+        `<details${i === 0 ? ' open' : ''}><summary>#${i + 1} — ${s.count} block(s), ${escapeHtml(formatMs(s.totalMs))} in total, longest ${escapeHtml(formatMs(s.maxMs))}</summary>${framesHtml(s.frames)}</details>`,
+    )
     .join('');
   return (
     `<section class="finding ${f.severity}" data-kind="${f.kind}">` +
@@ -50,7 +65,10 @@ function findingHtml(f: Finding): string {
 function growingHtml(growing: GrowingConstructor[] | undefined): string {
   if (!growing?.length) return '';
   const rows = growing
-    .map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td><td>${c.retainedBytes !== undefined ? escapeHtml(formatBytes(c.retainedBytes)) : '—'}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td><code>${escapeHtml(c.name)}</code></td><td>+${c.countDelta}</td><td>+${escapeHtml(formatBytes(c.sizeDeltaBytes))}</td><td>${c.retainedBytes !== undefined ? escapeHtml(formatBytes(c.retainedBytes)) : '—'}</td></tr>`,
+    )
     .join('');
   return `<h2 id="growing">Growing constructors between the heap snapshots</h2><table class="growing"><tr><th>constructor</th><th>objects</th><th>self size</th><th>retained by the new objects</th></tr>${rows}</table>`;
 }
@@ -72,7 +90,8 @@ function syncIoHtml(diagnosis: Diagnosis): string {
   const io = diagnosis.syncIo;
   if (!io || diagnosis.findings.some((f) => f.syncIoSites)) return '';
   const head = '<h2 id="sync-io">Synchronous I/O after start-up</h2>';
-  if (!io.totalCalls) return `${head}<p class="muted">None: no synchronous fs, child_process, zlib or crypto call after start-up.</p>`;
+  if (!io.totalCalls)
+    return `${head}<p class="muted">None: no synchronous fs, child_process, zlib or crypto call after start-up.</p>`;
   return `${head}<p class="muted">${io.totalCalls} call(s), ${escapeHtml(formatMs(io.totalMs))} in all: not enough for a finding.</p>${syncIoSitesHtml(io.sites)}`;
 }
 
@@ -93,7 +112,9 @@ function blocksHtml(blocks: BlockEvent[], note: string | undefined): string {
       .map((b) => {
         const frames = b.stack ?? b.samples[0]?.frames ?? [];
         const where = frames.find((f) => !isNodeInternal(f)) ?? frames[0];
-        const own = b.hangwatchPause ? ` <span class="badge">hangwatch's own: ${escapeHtml(formatMs(b.hangwatchPause.ms))} to ${escapeHtml(describeSelfPauseReason(b.hangwatchPause.reason))}</span>` : '';
+        const own = b.hangwatchPause
+          ? ` <span class="badge">hangwatch's own: ${escapeHtml(formatMs(b.hangwatchPause.ms))} to ${escapeHtml(describeSelfPauseReason(b.hangwatchPause.reason))}</span>`
+          : '';
         return `<details class="block"><summary><strong>${escapeHtml(formatMs(b.durationMs))}</strong>${own} at ${escapeHtml(b.startedAt)}${where ? ` — <code>${escapeHtml(formatFrame(where))}</code>` : ''}</summary>${frames.length ? framesHtml(frames) : `<p class="muted">no stack${b.stackError ? `: ${escapeHtml(b.stackError)}` : ''}</p>`}</details>`;
       })
       .join('')
@@ -145,12 +166,26 @@ export function renderDoctorHtml(report: DoctorReport): string {
   const samples = run.samples;
   const durationMs = Math.max(run.durationMs, samples.length ? (samples[samples.length - 1]?.t ?? 0) : 0);
   const pts = (f: (s: (typeof samples)[number]) => number): ChartPoint[] => samples.map((s) => ({ t: s.t, v: f(s) }));
-  const rangesOf = (...kinds: Finding['kind'][]) => diagnosis.findings.filter((f) => kinds.includes(f.kind)).flatMap((f) => f.ranges);
+  const rangesOf = (...kinds: Finding['kind'][]) =>
+    diagnosis.findings.filter((f) => kinds.includes(f.kind)).flatMap((f) => f.ranges);
   const pct = (v: number): string => `${v.toFixed(0)}%`;
   const cpuSeries = [{ name: 'CPU (in process)', color: COLORS.blue, points: pts((s) => s.cpuPercent) }];
-  if (run.external.length) cpuSeries.push({ name: run.externalSource === 'pidusage' ? 'CPU (pidusage)' : 'CPU (/proc)', color: COLORS.gray, points: run.external.map((e) => ({ t: e.t, v: e.cpuPercent })) });
+  if (run.external.length)
+    cpuSeries.push({
+      name: run.externalSource === 'pidusage' ? 'CPU (pidusage)' : 'CPU (/proc)',
+      color: COLORS.gray,
+      points: run.external.map((e) => ({ t: e.t, v: e.cpuPercent })),
+    });
   const charts = [
-    renderLineChart({ id: 'cpu', title: 'CPU usage (% of one core)', format: pct, minYMax: 100, durationMs, series: cpuSeries, highlight: rangesOf('io-wait') }),
+    renderLineChart({
+      id: 'cpu',
+      title: 'CPU usage (% of one core)',
+      format: pct,
+      minYMax: 100,
+      durationMs,
+      series: cpuSeries,
+      highlight: rangesOf('io-wait'),
+    }),
     renderLineChart({
       id: 'memory',
       title: 'Memory',
@@ -173,10 +208,21 @@ export function renderDoctorHtml(report: DoctorReport): string {
         { name: 'max', color: COLORS.red, points: pts((s) => s.loopDelay.maxMs) },
         { name: 'p99', color: COLORS.orange, points: pts((s) => s.loopDelay.p99Ms) },
       ],
-      threshold: { value: diagnosis.thresholds.blockDelayMs, label: `blocking threshold ${formatMs(diagnosis.thresholds.blockDelayMs)}` },
+      threshold: {
+        value: diagnosis.thresholds.blockDelayMs,
+        label: `blocking threshold ${formatMs(diagnosis.thresholds.blockDelayMs)}`,
+      },
       highlight: rangesOf('event-loop-blocking'),
     }),
-    renderLineChart({ id: 'loop-utilization', title: 'Event-loop utilization', format: pct, minYMax: 100, durationMs, series: [{ name: 'utilization', color: COLORS.orange, points: pts((s) => s.loopUtilization * 100) }], highlight: rangesOf('event-loop-blocking', 'io-wait') }),
+    renderLineChart({
+      id: 'loop-utilization',
+      title: 'Event-loop utilization',
+      format: pct,
+      minYMax: 100,
+      durationMs,
+      series: [{ name: 'utilization', color: COLORS.orange, points: pts((s) => s.loopUtilization * 100) }],
+      highlight: rangesOf('event-loop-blocking', 'io-wait'),
+    }),
     renderLineChart({
       id: 'handles',
       title: 'Active handles and operations in flight',
@@ -202,7 +248,8 @@ export function renderDoctorHtml(report: DoctorReport): string {
   ];
   const sum = diagnosis.summary;
   const verdict = diagnosis.healthy ? 'No problem found' : diagnosis.findings.map((f) => f.title).join(' · ');
-  const exit = run.exitCode !== undefined ? `exit code ${run.exitCode}` : run.signal ? `ended by ${run.signal}` : 'running';
+  const exit =
+    run.exitCode !== undefined ? `exit code ${run.exitCode}` : run.signal ? `ended by ${run.signal}` : 'running';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -24,7 +24,9 @@ export function renderPoolWaitsText(waits: PoolWait[]): string[] {
     const leaked = w.holders.filter((h) => h.operation?.endedMsAgo !== undefined).length;
     const total = w.holders.length + (w.holdersOmitted ?? 0);
     if (total === 0) {
-      lines.push(`  No ${noun} is checked out through watchPool's bookkeeping (acquired before watchPool was called, or the pool is connecting).`);
+      lines.push(
+        `  No ${noun} is checked out through watchPool's bookkeeping (acquired before watchPool was called, or the pool is connecting).`,
+      );
       continue;
     }
     lines.push(

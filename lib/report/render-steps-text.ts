@@ -19,9 +19,14 @@ export function renderStepsText(steps: HangSteps): string[] {
     const outer = steps.running.slice(0, -1);
     if (outer.length > 0) line += ` (inside ${outer.map((s) => `step ${s.index} ${describe(s)}`).join(', inside ')})`;
     lines.push(`${line}${before.length > 0 || steps.omitted ? `; before it: ${listed(before, steps)}` : ''}`);
-    if (after > 0) lines.push(`  (${after} step${after > 1 ? 's' : ''} begun after it finished: ${listed(steps.finished.slice(before.length), undefined)})`);
+    if (after > 0)
+      lines.push(
+        `  (${after} step${after > 1 ? 's' : ''} begun after it finished: ${listed(steps.finished.slice(before.length), undefined)})`,
+      );
   } else {
-    lines.push(`No step is running (${steps.total} finished${steps.total > 0 ? `: ${listed(steps.finished, steps)}` : ''}); the operation is stuck after its last step.`);
+    lines.push(
+      `No step is running (${steps.total} finished${steps.total > 0 ? `: ${listed(steps.finished, steps)}` : ''}); the operation is stuck after its last step.`,
+    );
   }
   return lines;
 }
@@ -32,7 +37,8 @@ function describe(s: StepSummary): string {
 
 function listed(finished: StepSummary[], all: HangSteps | undefined): string {
   const parts: string[] = [];
-  if (all?.omitted) parts.push(`${all.omitted} earlier step${all.omitted > 1 ? 's' : ''} ${formatMs(all.omittedMs ?? 0)}`);
+  if (all?.omitted)
+    parts.push(`${all.omitted} earlier step${all.omitted > 1 ? 's' : ''} ${formatMs(all.omittedMs ?? 0)}`);
   const shown = finished.length > MAX_LISTED ? finished.slice(-MAX_LISTED) : finished;
   if (shown.length < finished.length) {
     const rest = finished.slice(0, finished.length - shown.length);

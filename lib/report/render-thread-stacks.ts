@@ -14,7 +14,8 @@ export function renderThreadStacks(pid: number, threads: ThreadStack[]): string 
       out.push(waitingOn(t.activeResources ?? {}));
       continue;
     }
-    const how = t.method === 'interrupt' ? ', read while it runs a regular expression or other code that cannot pause' : '';
+    const how =
+      t.method === 'interrupt' ? ', read while it runs a regular expression or other code that cannot pause' : '';
     out.push(`Process ${pid}, ${t.thread}: running JavaScript${how} (most recent call last):`);
     out.push(t.frames.length > 0 ? renderTraceback(t.frames) : '  (no frames)');
     const note = nativeCallNote(t.answerDelayMs, t.thread);
@@ -31,5 +32,7 @@ function waitingOn(resources: Record<string, number>): string {
   const waits = Object.entries(resources)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([type, n]) => `${type}${n > 1 ? ` ×${n}` : ''}`);
-  return waits.length > 0 ? `  Waiting on: ${waits.join(', ')}` : '  Waiting on nothing the loop tracks (no active handles or requests).';
+  return waits.length > 0
+    ? `  Waiting on: ${waits.join(', ')}`
+    : '  Waiting on nothing the loop tracks (no active handles or requests).';
 }

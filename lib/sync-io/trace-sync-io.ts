@@ -72,9 +72,11 @@ let active: SyncIoTracer | undefined;
 
 export function traceSyncIo(options?: TraceSyncIoOptions): SyncIoTracer {
   const o = optionalObject<TraceSyncIoOptions>('options', options, TRACE_SYNC_IO_KEYS);
-  const startupMs = o.startupMs === undefined ? undefined : numberOption('startupMs', o.startupMs, 0, { min: 0, max: 2 ** 31 - 1 });
+  const startupMs =
+    o.startupMs === undefined ? undefined : numberOption('startupMs', o.startupMs, 0, { min: 0, max: 2 ** 31 - 1 });
   if (!isMainThread) throw new SyncIoTracingError('traceSyncIo() traces the main thread only; call it there');
-  if (active) throw new SyncIoTracingError('synchronous I/O is already being traced in this process; stop() that tracer first');
+  if (active)
+    throw new SyncIoTracingError('synchronous I/O is already being traced in this process; stop() that tracer first');
 
   const sites = new Map<string, Aggregate>();
   let counting = false;
@@ -157,7 +159,13 @@ export function traceSyncIo(options?: TraceSyncIoOptions): SyncIoTracer {
       }
       const listed: SyncIoSite[] = all.slice(0, maxSites).map((a) => {
         const [caller] = withSourceLines([mapCaller(a)]) as [StackFrame];
-        const site: SyncIoSite = { call: a.call, caller, count: a.count, totalMs: round(a.totalMs), maxMs: round(a.maxMs) };
+        const site: SyncIoSite = {
+          call: a.call,
+          caller,
+          count: a.count,
+          totalMs: round(a.totalMs),
+          maxMs: round(a.maxMs),
+        };
         if (a.via) site.via = mapCaller(a.via);
         return site;
       });
@@ -209,7 +217,11 @@ function callerOf(above: (...args: never[]) => unknown): [Caller, Caller | undef
       if (!raw) continue;
       if (raw.startsWith('node:')) {
         // Module evaluation (an ESM module's or a CommonJS module's top-level code) is start-up.
-        if (raw === 'node:internal/modules/esm/module_job' || (raw === 'node:internal/modules/cjs/loader' && cs.getMethodName() === '_compile')) return undefined;
+        if (
+          raw === 'node:internal/modules/esm/module_job' ||
+          (raw === 'node:internal/modules/cjs/loader' && cs.getMethodName() === '_compile')
+        )
+          return undefined;
         continue;
       }
       const file = urlToFile(raw);
@@ -218,7 +230,12 @@ function callerOf(above: (...args: never[]) => unknown): [Caller, Caller | undef
         caller = { file, line: cs.getLineNumber() ?? 0, column: cs.getColumnNumber() ?? 0, functionName: nameOf(cs) };
         continue;
       }
-      if (!via && caller.file.includes('/node_modules/') && !file.includes('/node_modules/') && !isHangwatchFile(file)) {
+      if (
+        !via &&
+        caller.file.includes('/node_modules/') &&
+        !file.includes('/node_modules/') &&
+        !isHangwatchFile(file)
+      ) {
         via = { file, line: cs.getLineNumber() ?? 0, column: cs.getColumnNumber() ?? 0, functionName: nameOf(cs) };
       }
     }

@@ -43,7 +43,12 @@ function registry(): Registry {
   if (!r) {
     r = { protocol: REGISTRY_PROTOCOL, createdBy: here, services: new Map() };
     // Not enumerable, not writable: nothing can replace it by accident.
-    Object.defineProperty(globalThis, REGISTRY_KEY, { value: r, enumerable: false, writable: false, configurable: false });
+    Object.defineProperty(globalThis, REGISTRY_KEY, {
+      value: r,
+      enumerable: false,
+      writable: false,
+      configurable: false,
+    });
   }
   return r;
 }

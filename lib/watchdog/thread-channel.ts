@@ -30,7 +30,8 @@ export function openThreadChannel(onMessage: (msg: ThreadChannelMessage) => void
   const channel = new BroadcastChannel(THREAD_CHANNEL);
   channel.onmessage = (event: unknown) => {
     const data = (event as { data?: unknown }).data;
-    if (data && typeof data === 'object' && typeof (data as { type?: unknown }).type === 'string') onMessage(data as ThreadChannelMessage);
+    if (data && typeof data === 'object' && typeof (data as { type?: unknown }).type === 'string')
+      onMessage(data as ThreadChannelMessage);
   };
   channel.unref();
   return channel;

@@ -27,7 +27,14 @@
  */
 import type * as Inspector from 'node:inspector';
 import { viewSharedState } from './shared-state.js';
-import type { RawBlockSample, RawCapture, RawFrame, WatchdogCommand, WatchdogMessage, WatchdogWorkerData } from './worker-protocol.js';
+import type {
+  RawBlockSample,
+  RawCapture,
+  RawFrame,
+  WatchdogCommand,
+  WatchdogMessage,
+  WatchdogWorkerData,
+} from './worker-protocol.js';
 
 /**
  * The worker's body. Runs in the worker only; uses nothing but its arguments (see above). Its
@@ -216,7 +223,8 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
       }
       for (const t of targets.values()) {
         if (t.workerSessionId !== m.params.sessionId) continue;
-        if (msg.method === 'Debugger.scriptParsed') onScriptParsed(t, msg.params as Inspector.Debugger.ScriptParsedEventDataType);
+        if (msg.method === 'Debugger.scriptParsed')
+          onScriptParsed(t, msg.params as Inspector.Debugger.ScriptParsedEventDataType);
         else if (msg.method === 'Debugger.paused') onPaused(t, msg.params as Inspector.Debugger.PausedEventDataType);
       }
     });
@@ -305,12 +313,16 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
         if (answer.error) reject(new Error(`${method}: ${answer.error.message ?? 'failed'}`));
         else resolve(answer.result);
       });
-      s.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) }, (err) => {
-        if (err && workerCommands.delete(id)) {
-          if (s === session) t.outstanding--;
-          reject(new Error(`${method}: ${err.message}`));
-        }
-      });
+      s.post(
+        'NodeWorker.sendMessageToWorker',
+        { sessionId, message: JSON.stringify({ id, method, params }) },
+        (err) => {
+          if (err && workerCommands.delete(id)) {
+            if (s === session) t.outstanding--;
+            reject(new Error(`${method}: ${err.message}`));
+          }
+        },
+      );
     });
   }
 
@@ -330,10 +342,16 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     const waiting = new Promise<void>((resolve) => attachWaiters.set(t.threadId, resolve));
     if (!nodeWorkerEnabled) {
       nodeWorkerEnabled = true;
-      send(main, 'NodeWorker.enable', { waitForDebuggerOnStart: false }).catch((err: unknown) => debug(`NodeWorker.enable: ${messageOf(err)}`));
+      send(main, 'NodeWorker.enable', { waitForDebuggerOnStart: false }).catch((err: unknown) =>
+        debug(`NodeWorker.enable: ${messageOf(err)}`),
+      );
     }
     try {
-      await within(waiting, commandTimeoutMs, `${threadName(t)} could not be reached through the main thread (it exited, or the main thread is inside native code)`);
+      await within(
+        waiting,
+        commandTimeoutMs,
+        `${threadName(t)} could not be reached through the main thread (it exited, or the main thread is inside native code)`,
+      );
     } finally {
       attachWaiters.delete(t.threadId);
     }
@@ -400,9 +418,15 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
   // Debugger.enable and Debugger.pause are sent back to back: when the thread is inside a native
   // call that V8 cannot interrupt, both are processed together the moment it returns to
   // JavaScript, so the pause lands at the next statement of the function that made the call.
-  async function pauseAndRead(t: Target, whilePaused: ((capture: RawCapture) => Promise<void>) | null): Promise<RawCapture> {
+  async function pauseAndRead(
+    t: Target,
+    whilePaused: ((capture: RawCapture) => Promise<void>) | null,
+  ): Promise<RawCapture> {
     if (!inspector) throw new Error('node:inspector is not usable in this process');
-    if (t.outstanding > 0) throw new Error(`${threadName(t)} has not run JavaScript since an earlier capture request (it is inside native code)`);
+    if (t.outstanding > 0)
+      throw new Error(
+        `${threadName(t)} has not run JavaScript since an earlier capture request (it is inside native code)`,
+      );
     openSession(inspector);
     if (t.threadId !== 0) {
       try {
@@ -443,7 +467,12 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
     }
     const pausedAt = Date.now();
     debug(`${threadName(t)} paused after ${pausedAt - requestedAt} ms`);
-    const capture: RawCapture = { ...rawFrames(t, params.callFrames), requestedAt, pausedAt, nativeMs: (answeredAt || pausedAt) - requestedAt };
+    const capture: RawCapture = {
+      ...rawFrames(t, params.callFrames),
+      requestedAt,
+      pausedAt,
+      nativeMs: (answeredAt || pausedAt) - requestedAt,
+    };
     try {
       if (whilePaused) await within(whilePaused(capture), commandTimeoutMs, 'the report hook did not finish in time');
     } finally {
@@ -525,7 +554,13 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
           t.blockDropped = `the watchdog paused ${threadName(t)} where no JavaScript frame was on the stack`;
           debug(`sample dropped: ${t.blockDropped}`);
         } else if (f(t, F_HEARTBEAT) === hb) {
-          t.blockSamples.push({ at: capture.pausedAt, captureMs, pauseDelayMs: capture.nativeMs, frames: capture.frames, sourceMaps: capture.sourceMaps });
+          t.blockSamples.push({
+            at: capture.pausedAt,
+            captureMs,
+            pauseDelayMs: capture.nativeMs,
+            frames: capture.frames,
+            sourceMaps: capture.sourceMaps,
+          });
         } else {
           t.blockDropped = `the block ended while the watchdog was pausing ${threadName(t)} (${captureMs} ms)`;
           debug(`sample dropped: ${t.blockDropped}`);
@@ -556,7 +591,12 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
       endedAt: Date.now(),
       threshold: Atomics.load(t.i32, I_BLOCK_THRESHOLD),
       samples: t.blockSamples,
-      error: t.blockError || (t.blockSamples.length ? '' : t.blockDropped || (t.busy ? `the block ended while the watchdog was pausing ${threadName(t)}` : '')) || stackError,
+      error:
+        t.blockError ||
+        (t.blockSamples.length
+          ? ''
+          : t.blockDropped || (t.busy ? `the block ended while the watchdog was pausing ${threadName(t)}` : '')) ||
+        stackError,
     });
     t.f64[F_BLOCK_KEY] = 0;
     t.blockSamples = [];
@@ -612,7 +652,11 @@ export function runWatchdogWorker(req: NodeJS.Require, view: typeof viewSharedSt
           return wakeAt;
         }
         // Until the next sample, or until the heartbeat moves (it is not notified: polled).
-        return Math.min(wakeAt, sampling ? t.nextSampleAt : Number.POSITIVE_INFINITY, now + Math.max(1, Atomics.load(t.i32, I_SAMPLE_INTERVAL)));
+        return Math.min(
+          wakeAt,
+          sampling ? t.nextSampleAt : Number.POSITIVE_INFINITY,
+          now + Math.max(1, Atomics.load(t.i32, I_SAMPLE_INTERVAL)),
+        );
       }
       return Math.min(wakeAt, hb + threshold);
     }

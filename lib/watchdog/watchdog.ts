@@ -8,7 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { url as inspectorUrl } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
-import { isMainThread, MessageChannel, receiveMessageOnPort, threadId, Worker, type BroadcastChannel, type MessagePort } from 'node:worker_threads';
+import {
+  isMainThread,
+  MessageChannel,
+  receiveMessageOnPort,
+  threadId,
+  Worker,
+  type BroadcastChannel,
+  type MessagePort,
+} from 'node:worker_threads';
 import { fromInspectorFrame, type StackFrame } from '../capture/stack-frame.js';
 import { mapFrame } from '../capture/source-map.js';
 import { withSourceLines } from '../capture/source-line.js';
@@ -32,7 +40,15 @@ import {
 import { processSingleton } from './process-registry.js';
 import { openThreadChannel, type ThreadChannelMessage } from './thread-channel.js';
 import { WATCHDOG_WORKER_SOURCE } from './watchdog-worker.js';
-import type { DeadlineHook, RawCapture, RawFrame, WatchdogCommand, WatchdogMessage, WatchdogThreadMessage, WatchdogWorkerData } from './worker-protocol.js';
+import type {
+  DeadlineHook,
+  RawCapture,
+  RawFrame,
+  WatchdogCommand,
+  WatchdogMessage,
+  WatchdogThreadMessage,
+  WatchdogWorkerData,
+} from './worker-protocol.js';
 
 export type { RawFrame } from './worker-protocol.js';
 
@@ -72,7 +88,9 @@ const READY_TIMEOUT_MS = 10_000;
 /** Resolve frames from the worker into source-mapped StackFrames with source lines. */
 export function resolveFrames(frames: RawFrame[], sourceMaps: Record<string, string>): StackFrame[] {
   return withSourceLines(
-    frames.map((raw) => mapFrame(fromInspectorFrame({ ...raw, location: undefined }), sourceMaps[raw.scriptId] || undefined)),
+    frames.map((raw) =>
+      mapFrame(fromInspectorFrame({ ...raw, location: undefined }), sourceMaps[raw.scriptId] || undefined),
+    ),
   );
 }
 
@@ -120,7 +138,8 @@ export class Watchdog {
     if (this.worker || this.stackUnavailable) return;
     if (inspectorUrl() !== undefined && process.env.HANGWATCH_STACKS_WITH_DEBUGGER !== '1') {
       // A debugger may be attached: pausing and resuming would fight with it.
-      this.stackUnavailable = 'an inspector is open in this process (--inspect); hangwatch does not pause the main thread under a debugger (set HANGWATCH_STACKS_WITH_DEBUGGER=1 to force)';
+      this.stackUnavailable =
+        'an inspector is open in this process (--inspect); hangwatch does not pause the main thread under a debugger (set HANGWATCH_STACKS_WITH_DEBUGGER=1 to force)';
       return;
     }
     try {
@@ -196,7 +215,11 @@ export class Watchdog {
     if (msg.type === 'register') {
       // A preload running inside the watchdog worker itself: it must never pause its own thread.
       if (msg.threadId === this.worker?.threadId) {
-        channel.postMessage({ type: 'refused', threadId: msg.threadId, reason: "this is hangwatch's watchdog thread" } satisfies ThreadChannelMessage);
+        channel.postMessage({
+          type: 'refused',
+          threadId: msg.threadId,
+          reason: "this is hangwatch's watchdog thread",
+        } satisfies ThreadChannelMessage);
         return;
       }
       if (!this.threadLeases.has(msg.threadId)) {
@@ -207,11 +230,24 @@ export class Watchdog {
       const port = this.port;
       if (!this.worker || !port) {
         this.forgetThread(msg.threadId);
-        channel.postMessage({ type: 'refused', threadId: msg.threadId, reason: this.stackUnavailable ?? 'the watchdog worker is not running' } satisfies ThreadChannelMessage);
+        channel.postMessage({
+          type: 'refused',
+          threadId: msg.threadId,
+          reason: this.stackUnavailable ?? 'the watchdog worker is not running',
+        } satisfies ThreadChannelMessage);
         return;
       }
-      port.postMessage({ type: 'add-thread', threadId: msg.threadId, buffer: msg.buffer, hookKey: msg.hookKey } satisfies WatchdogCommand);
-      channel.postMessage({ type: 'registered', threadId: msg.threadId, wakeBuffer: this.state.buffer } satisfies ThreadChannelMessage);
+      port.postMessage({
+        type: 'add-thread',
+        threadId: msg.threadId,
+        buffer: msg.buffer,
+        hookKey: msg.hookKey,
+      } satisfies WatchdogCommand);
+      channel.postMessage({
+        type: 'registered',
+        threadId: msg.threadId,
+        wakeBuffer: this.state.buffer,
+      } satisfies ThreadChannelMessage);
     } else if (msg.type === 'unregister') {
       this.forgetThread(msg.threadId);
     }
@@ -234,7 +270,12 @@ export class Watchdog {
     const channel = openThreadChannel((msg) => this.onRegistrationMessage(msg));
     this.registration = channel;
     process.on('exit', this.unregisterAtExit);
-    channel.postMessage({ type: 'register', threadId, buffer: this.state.buffer, hookKey: this.hookKey } satisfies ThreadChannelMessage);
+    channel.postMessage({
+      type: 'register',
+      threadId,
+      buffer: this.state.buffer,
+      hookKey: this.hookKey,
+    } satisfies ThreadChannelMessage);
     const timer = setTimeout(() => {
       if (this.registration === channel && !this.isReady) {
         this.stackUnavailable = REGISTER_UNANSWERED;
@@ -364,7 +405,11 @@ export class Watchdog {
         else {
           // About a worker thread: its own hangwatch resolves and reports it.
           if (msg.type === 'thread-lost') this.forgetThread(msg.threadId);
-          this.threadChannel?.postMessage({ type: 'watchdog', threadId: msg.threadId, message: msg } satisfies ThreadChannelMessage);
+          this.threadChannel?.postMessage({
+            type: 'watchdog',
+            threadId: msg.threadId,
+            message: msg,
+          } satisfies ThreadChannelMessage);
         }
     }
   }
@@ -380,7 +425,12 @@ export class Watchdog {
         // bound): it is registered again, and watched from its next block on.
         this.lastCaptureError = `the watchdog could not reach this thread: ${msg.reason}`;
         if (this.registration) {
-          this.registration.postMessage({ type: 'register', threadId, buffer: this.state.buffer, hookKey: this.hookKey } satisfies ThreadChannelMessage);
+          this.registration.postMessage({
+            type: 'register',
+            threadId,
+            buffer: this.state.buffer,
+            hookKey: this.hookKey,
+          } satisfies ThreadChannelMessage);
         }
         break;
       case 'block': {
@@ -503,6 +553,10 @@ let instance: Watchdog | undefined;
  * with it. A copy that cannot join the registry gets a watchdog that never starts (no stacks).
  */
 export function getWatchdog(): Watchdog {
-  instance ??= processSingleton('watchdog', () => new Watchdog(), (reason) => new Watchdog(reason));
+  instance ??= processSingleton(
+    'watchdog',
+    () => new Watchdog(),
+    (reason) => new Watchdog(reason),
+  );
   return instance;
 }

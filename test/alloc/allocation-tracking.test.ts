@@ -24,7 +24,10 @@ import { allocateGarbage, allocateRetained, allocateStrings, other, retained } f
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const fixture = fileURLToPath(new URL('./fixtures/allocators.ts', import.meta.url));
-const tsLine = (needle: string) => readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+const tsLine = (needle: string) =>
+  readFileSync(fixture, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle)) + 1;
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-alloc-'));
 t.teardown(() => {
   stopAllocationTracking();
@@ -66,17 +69,26 @@ t.test('a known allocating line tops compareTo, and statistics agree', async (t)
 
   const byFn = after.statistics('function');
   t.equal(byFn[0]!.key, `allocateRetained (${fixture}:${line})`);
-  t.ok(byFn.every((s, i) => i === 0 || s.size <= byFn[i - 1]!.size), 'statistics sorted by size');
+  t.ok(
+    byFn.every((s, i) => i === 0 || s.size <= byFn[i - 1]!.size),
+    'statistics sorted by size',
+  );
   t.equal(after.statistics('file')[0]!.key, fixture);
   const stack = after.statistics('stack')[0]!;
   t.equal(stack.frames[0]!.functionName, 'allocateRetained');
-  t.ok(stack.frames.some((f) => f.file.endsWith('allocation-tracking.test.ts')), 'the caller is on the stack');
+  t.ok(
+    stack.frames.some((f) => f.file.endsWith('allocation-tracking.test.ts')),
+    'the caller is on the stack',
+  );
   const cumulative = after.statistics('function', { cumulative: true });
   const testFn = cumulative.find((s) => s.frames[0]!.file.endsWith('allocation-tracking.test.ts'))!;
   t.ok(testFn.size >= byFn[0]!.size, 'cumulative: the calling test function holds at least the allocator bytes');
   t.throws(() => after.statistics('stack', { cumulative: true }), { code: 'ERR_INVALID_OPTION' });
   t.throws(() => after.statistics('bogus' as never), { code: 'ERR_INVALID_OPTION' });
-  t.match(formatStatistic(diff[0]!), /allocators\.ts:\d+ \(allocateRetained\): size=\d+\.\d MiB \(\+\d+\.\d MiB\), count=\d+ \(\+\d+\), average=/);
+  t.match(
+    formatStatistic(diff[0]!),
+    /allocators\.ts:\d+ \(allocateRetained\): size=\d+\.\d MiB \(\+\d+\.\d MiB\), count=\d+ \(\+\d+\), average=/,
+  );
 
   // freeing shows up as a negative diff: the sampler only reports live objects
   retained.length = 0;
@@ -96,7 +108,10 @@ t.test("hangwatch's own allocations (inspector replies, source-map cache) are le
   allocateRetained(2_000);
   for (let i = 0; i < 3; i++) takeAllocationSnapshot(); // each reply and mapping allocates
   const snap = takeAllocationSnapshot();
-  const ownRoots = [fileURLToPath(new URL('../../lib/', import.meta.url)), fileURLToPath(new URL('../../native-free-fallbacks/', import.meta.url))];
+  const ownRoots = [
+    fileURLToPath(new URL('../../lib/', import.meta.url)),
+    fileURLToPath(new URL('../../native-free-fallbacks/', import.meta.url)),
+  ];
   const firstUserFrame = (frames: { file: string }[]) => frames.find((f) => f.file && !f.file.startsWith('node:'));
   const own = snap.traces.filter((tr) => ownRoots.some((r) => firstUserFrame(tr.frames)?.file.startsWith(r)));
   t.same(own, [], 'no trace whose most recent non-Node frame is hangwatch');
@@ -104,7 +119,10 @@ t.test("hangwatch's own allocations (inspector replies, source-map cache) are le
     snap.statistics('line').some((s) => s.key.startsWith('node:inspector')),
     'no inspector dispatch rows',
   );
-  t.ok(snap.statistics('function').some((s) => s.frames[0]!.functionName === 'allocateRetained'), 'user allocations remain');
+  t.ok(
+    snap.statistics('function').some((s) => s.frames[0]!.functionName === 'allocateRetained'),
+    'user allocations remain',
+  );
 });
 
 t.test('traced memory: current follows live bytes, peak stays', async (t) => {
@@ -139,15 +157,24 @@ t.test('filters like tracemalloc.Filter', async (t) => {
   const stringsKey = `${fixture}:${tsLine('export function allocateStrings')}`;
   t.ok(keys(snap).has(retainedKey) && keys(snap).has(stringsKey));
   const onlyFixture = snap.filterTraces([new AllocationFilter(true, '*/allocators.ts')]);
-  t.ok([...keys(onlyFixture)].every((k) => k.startsWith(fixture)), 'inclusive keeps only matching files');
-  const noRetained = snap.filterTraces([new AllocationFilter(false, fixture, tsLine('export function allocateRetained'))]);
+  t.ok(
+    [...keys(onlyFixture)].every((k) => k.startsWith(fixture)),
+    'inclusive keeps only matching files',
+  );
+  const noRetained = snap.filterTraces([
+    new AllocationFilter(false, fixture, tsLine('export function allocateRetained')),
+  ]);
   t.notOk(keys(noRetained).has(retainedKey), 'exclusive with lineno drops that line');
   t.ok(keys(noRetained).has(stringsKey), 'and keeps the rest of the file');
-  const viaCaller = snap.filterTraces([{ inclusive: true, filenamePattern: '*allocation-tracking.test.ts', allFrames: true }]);
+  const viaCaller = snap.filterTraces([
+    { inclusive: true, filenamePattern: '*allocation-tracking.test.ts', allFrames: true },
+  ]);
   t.ok(keys(viaCaller).has(retainedKey), 'allFrames matches a caller frame');
   const topOnly = snap.filterTraces([{ inclusive: true, filenamePattern: '*allocation-tracking.test.ts' }]);
   t.notOk(keys(topOnly).has(retainedKey), 'without allFrames only the most recent frame counts');
-  t.throws(() => snap.filterTraces([{ inclusive: 'yes' as never, filenamePattern: '*' }]), { code: 'ERR_INVALID_OPTION' });
+  t.throws(() => snap.filterTraces([{ inclusive: 'yes' as never, filenamePattern: '*' }]), {
+    code: 'ERR_INVALID_OPTION',
+  });
   t.throws(() => new AllocationFilter(true, '*', 0), { code: 'ERR_INVALID_OPTION' });
 });
 
@@ -208,11 +235,20 @@ t.test('stackDepth, includeCollected, restart rules, validation', async (t) => {
   allocateGarbage(50_000);
   other.length = 0;
   gc();
-  const garbage = takeAllocationSnapshot().statistics('function').find((s) => s.frames[0]!.functionName === 'allocateGarbage');
+  const garbage = takeAllocationSnapshot()
+    .statistics('function')
+    .find((s) => s.frames[0]!.functionName === 'allocateGarbage');
   t.ok(garbage && garbage.size > 1_000_000, 'collected allocations are still reported with includeCollected');
   stopAllocationTracking();
 
-  for (const bad of [{ samplingIntervalBytes: 0 }, { stackDepth: 0 }, { stackDepth: 129 }, { includeCollected: 1 }, { peakPollIntervalMs: -1 }, 'x']) {
+  for (const bad of [
+    { samplingIntervalBytes: 0 },
+    { stackDepth: 0 },
+    { stackDepth: 129 },
+    { includeCollected: 1 },
+    { peakPollIntervalMs: -1 },
+    'x',
+  ]) {
     t.throws(() => startAllocationTracking(bad as never), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(bad));
   }
   t.equal(isTrackingAllocations(), false);
@@ -222,7 +258,10 @@ t.test('a worker thread tracks its own allocations', async (t) => {
   const { Worker } = await import('node:worker_threads');
   const entry = new URL('./fixtures/track-in-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const worker = new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+  const worker = new Worker(
+    `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`,
+    { eval: true },
+  );
   const top = await new Promise<Array<{ key: string; sizeDiff: number }>>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

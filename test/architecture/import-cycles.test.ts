@@ -68,12 +68,22 @@ t.test('the checker finds a cycle when there is one', async (t) => {
     ['/d.ts', []],
   ]);
   t.same(findCycles(graph), [['/a.ts', '/b.ts', '/c.ts']]);
-  t.same(findCycles(new Map([['/a.ts', ['/b.ts']], ['/b.ts', []]])), []);
+  t.same(
+    findCycles(
+      new Map([
+        ['/a.ts', ['/b.ts']],
+        ['/b.ts', []],
+      ]),
+    ),
+    [],
+  );
 });
 
 t.test('lib/ and native-free-fallbacks/ have no import cycle (type-only imports included)', async (t) => {
   const files = FOLDERS.flatMap((folder) => sourceFiles(join(ROOT, folder)));
   t.ok(files.length > 50, `read ${files.length} modules`);
-  const cycles = findCycles(importGraph(files)).map((cycle) => [...cycle, cycle[0]].map((f) => relative(ROOT, f as string)).join(' → '));
+  const cycles = findCycles(importGraph(files)).map((cycle) =>
+    [...cycle, cycle[0]].map((f) => relative(ROOT, f as string)).join(' → '),
+  );
   t.same(cycles, [], cycles.length ? `import cycles:\n${cycles.join('\n')}` : 'no cycle');
 });

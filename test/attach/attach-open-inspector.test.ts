@@ -22,7 +22,10 @@ t.test('a debugger is attached: ERR_DEBUGGER_ATTACHED, the debugger keeps its se
   t.teardown(() => client.close());
   const r = await runCli(['dump', String(x.pid)]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /already has a debugger attached to its inspector on port \d+; detach it first \(ERR_DEBUGGER_ATTACHED\)/);
+  t.match(
+    r.stderr,
+    /already has a debugger attached to its inspector on port \d+; detach it first \(ERR_DEBUGGER_ATTACHED\)/,
+  );
   t.notOk(closed, "the debugger's connection is untouched");
   t.same(await ports(x.pid), x.portsBefore, 'its inspector still listens, nothing else does');
 });

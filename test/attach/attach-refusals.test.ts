@@ -26,6 +26,9 @@ t.test('a main thread inside a native call longer than --timeout: ERR_ATTACH_TIM
   await new Promise((r) => setTimeout(r, 200));
   const r = await runCli(['dump', '--timeout', '1', String(x.pid)]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /did not open its inspector after SIGUSR1: its main thread opens it and has not run JavaScript since \(it is inside a native call\)\..* within 1000 ms \(ERR_ATTACH_TIMEOUT\)/);
+  t.match(
+    r.stderr,
+    /did not open its inspector after SIGUSR1: its main thread opens it and has not run JavaScript since \(it is inside a native call\)\..* within 1000 ms \(ERR_ATTACH_TIMEOUT\)/,
+  );
   t.ok(isAlive(x.pid));
 });

@@ -24,17 +24,22 @@ t.test('a target blocked in a catastrophic regular expression', async (t) => {
   t.ok(await keepsRunning(x.pid), 'the target still runs the regular expression');
 });
 
-t.test('a target inside a long native call (JSON.parse): the stack where it resumed, and the time it waited', async (t) => {
-  const x = await target('attach-native.mjs');
-  const r = await runCli(['dump', '--json', String(x.pid)]);
-  t.equal(r.code, 0, r.stderr);
-  const [main] = JSON.parse(r.stdout).threads;
-  t.equal(main.state, 'running');
-  t.ok(main.answerDelayMs >= 100, `answered after ${main.answerDelayMs} ms: it was inside JSON.parse`);
-  t.ok(
-    main.frames.some((f: { functionName: string }) => f.functionName === 'parseBigDocument' || f.functionName === 'parseForever'),
-    JSON.stringify(main.frames),
-  );
-  await leftAsItWas(t, x);
-  t.ok(await keepsRunning(x.pid));
-});
+t.test(
+  'a target inside a long native call (JSON.parse): the stack where it resumed, and the time it waited',
+  async (t) => {
+    const x = await target('attach-native.mjs');
+    const r = await runCli(['dump', '--json', String(x.pid)]);
+    t.equal(r.code, 0, r.stderr);
+    const [main] = JSON.parse(r.stdout).threads;
+    t.equal(main.state, 'running');
+    t.ok(main.answerDelayMs >= 100, `answered after ${main.answerDelayMs} ms: it was inside JSON.parse`);
+    t.ok(
+      main.frames.some(
+        (f: { functionName: string }) => f.functionName === 'parseBigDocument' || f.functionName === 'parseForever',
+      ),
+      JSON.stringify(main.frames),
+    );
+    await leftAsItWas(t, x);
+    t.ok(await keepsRunning(x.pid));
+  },
+);

@@ -18,7 +18,10 @@ t.test('an idle server: the loop is waiting, and on what', async (t) => {
   const [main] = dump.threads;
   t.equal(main.thread, 'main thread');
   // A pause landing as the interval fires is "running" with only Node's frames; both list what the loop holds.
-  t.ok(main.state === 'idle' || main.frames.every((f: { file: string }) => f.file.startsWith('node:')), JSON.stringify(main));
+  t.ok(
+    main.state === 'idle' || main.frames.every((f: { file: string }) => f.file.startsWith('node:')),
+    JSON.stringify(main),
+  );
   t.ok(main.activeResources.TCPServerWrap >= 1, 'waits on the listening socket');
   t.ok(main.activeResources.Timeout >= 1, 'and on the interval');
   await leftAsItWas(t, x);
@@ -45,6 +48,9 @@ t.test('a TypeScript target: frames mapped to the .ts source', async (t) => {
   const x = await target('attach-typescript.ts', ['--inspect-port=0', '--import', 'tsx']);
   const r = await runCli(['dump', String(x.pid)]);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /File ".*attach-typescript\.ts", line 6, column \d+, in spinInTypeScript\n\s+for \(;;\) counter\.n\+\+;/);
+  t.match(
+    r.stdout,
+    /File ".*attach-typescript\.ts", line 6, column \d+, in spinInTypeScript\n\s+for \(;;\) counter\.n\+\+;/,
+  );
   await leftAsItWas(t, x);
 });

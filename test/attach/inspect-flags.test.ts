@@ -17,6 +17,15 @@ t.test('inspectPortOf: the default, each flag form, the last one wins', async (t
 });
 
 t.test('hasInspectFlag: --inspect, --inspect-brk, --inspect-wait, with or without a value', async (t) => {
-  for (const flag of ['--inspect', '--inspect=0', '--inspect-brk', '--inspect-brk=127.0.0.1:9', '--inspect-wait', '--inspect-wait=9']) t.ok(hasInspectFlag([flag]), flag);
-  for (const flag of ['--inspect-port=0', '--inspect-publish-uid=http', '--debug-port=1', '--import=x']) t.notOk(hasInspectFlag([flag]), flag);
+  for (const flag of [
+    '--inspect',
+    '--inspect=0',
+    '--inspect-brk',
+    '--inspect-brk=127.0.0.1:9',
+    '--inspect-wait',
+    '--inspect-wait=9',
+  ])
+    t.ok(hasInspectFlag([flag]), flag);
+  for (const flag of ['--inspect-port=0', '--inspect-publish-uid=http', '--debug-port=1', '--import=x'])
+    t.notOk(hasInspectFlag([flag]), flag);
 });

@@ -24,7 +24,11 @@ t.test('heap snapshot of a running process', async (t) => {
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, `${file}: `);
   t.match(r.stderr, `process ${x.pid} → ${file}`);
-  t.same(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp file is left');
+  t.same(
+    readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+    'no temp file is left',
+  );
   const snapshot = await loadHeapSnapshot(file);
   const own = snapshot.summary().find((row) => row.className === 'AttachProbeRecord');
   t.equal(own?.count, 2000, "the target's own class, every instance");
@@ -45,7 +49,16 @@ t.test('cpu --pid: the table names the hot function, the profile loads', async (
   const profile = await CpuProfile.load(out);
   t.ok(profile.durationMs >= 1500, `recorded for the duration (${profile.durationMs} ms)`);
   t.ok(profile.stats().entries.some((e) => e.functionName === 'burnCpuForProfile'));
-  const json = await runCli(['cpu', '--pid', String(x.pid), '--duration', '1', '--json', '--out', join(dir, 'second.cpuprofile')]);
+  const json = await runCli([
+    'cpu',
+    '--pid',
+    String(x.pid),
+    '--duration',
+    '1',
+    '--json',
+    '--out',
+    join(dir, 'second.cpuprofile'),
+  ]);
   t.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout);
   t.equal(parsed.pid, x.pid);
@@ -60,17 +73,37 @@ t.test('Ctrl-C of cpu --pid: stops early, reports what it recorded, leaves the t
   const x = await startTarget('attach-heap.mjs');
   targets.push(x);
   const out = join(dir, 'interrupted.cpuprofile');
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'lib/cli/main.ts', 'cpu', '--pid', String(x.pid), '--duration', '600', '--json', '--out', out], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'env',
+    [
+      '-u',
+      'NODE_OPTIONS',
+      process.execPath,
+      '--import',
+      'tsx',
+      'lib/cli/main.ts',
+      'cpu',
+      '--pid',
+      String(x.pid),
+      '--duration',
+      '600',
+      '--json',
+      '--out',
+      out,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   // Interrupt once the profiler runs: the target's inspector listens (a port beyond its own).
   const deadline = Date.now() + 60_000;
-  while ((await ports(x.pid)).length === x.portsBefore.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((await ports(x.pid)).length === x.portsBefore.length && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1000));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -25,9 +25,17 @@ export interface Target {
  * NODE_V8_COVERAGE, and `cpu --pid` leaves a target's precise coverage alone when it is) and wait
  * for its `ready` line.
  */
-export function startTarget(name: string, nodeArgs: string[] = ['--inspect-port=0'], node = process.execPath): Promise<Target> {
+export function startTarget(
+  name: string,
+  nodeArgs: string[] = ['--inspect-port=0'],
+  node = process.execPath,
+): Promise<Target> {
   return new Promise((resolve, reject) => {
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', node, ...nodeArgs, `test/fixtures/${name}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'env',
+      ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', node, ...nodeArgs, `test/fixtures/${name}`],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

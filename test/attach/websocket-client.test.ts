@@ -43,62 +43,76 @@ async function serve(t: Test, onSocket: (socket: Socket) => void): Promise<{ ser
   });
   server.on('upgrade', (req, socket: Socket) => {
     sockets.push(socket);
-    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const accept = createHash('sha1')
+      .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     onSocket(socket);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}/x` };
 }
 
-t.test('messages of every length encoding, fragmented, split across reads; pings answered; client frames masked', async (t) => {
-  const big = 'x'.repeat(200_000);
-  const medium = 'y'.repeat(1000);
-  const received: Buffer[] = [];
-  const { url } = await serve(t, (socket) => {
-    socket.on('data', (d: Buffer) => received.push(d));
-    const all = Buffer.concat([
-      serverFrame(0x1, Buffer.from('short')),
-      serverFrame(0x9, Buffer.from('ping!')),
-      serverFrame(0x1, Buffer.from(medium)),
-      serverFrame(0x1, Buffer.from('frag-'), false),
-      serverFrame(0x0, Buffer.from('ment-'), false),
-      serverFrame(0x0, Buffer.from('ed'), true),
-      serverFrame(0x1, Buffer.from(big)),
-    ]);
-    // Dribble it in small pieces, so frames and headers straddle reads.
-    let i = 0;
-    const step = (): void => {
-      if (i >= all.length) return;
-      socket.write(all.subarray(i, i + 7919));
-      i += 7919;
-      setImmediate(step);
-    };
-    step();
-  });
-  const messages: string[] = [];
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  const client = await WebSocketClient.connect(url, { onMessage: (m) => {
-    messages.push(m);
-    if (messages.length === 4) done();
-  }, onClose: () => {} }, 5000);
-  await all;
-  t.same(messages, ['short', medium, 'frag-ment-ed', big]);
-  client.send('{"id":1}');
-  await new Promise((r) => setTimeout(r, 100));
-  const frames = Buffer.concat(received);
-  const pong = clientFrame(frames);
-  t.equal(pong.opcode, 0xa, 'the ping was answered with a pong');
-  t.equal(pong.payload.toString(), 'ping!');
-  t.ok(pong.masked);
-  const text = clientFrame(frames.subarray(2 + 4 + 5));
-  t.equal(text.opcode, 0x1);
-  t.equal(text.payload.toString(), '{"id":1}');
-  t.ok(text.masked, 'client frames are masked');
-  client.close();
-  t.ok(client.closed);
-});
+t.test(
+  'messages of every length encoding, fragmented, split across reads; pings answered; client frames masked',
+  async (t) => {
+    const big = 'x'.repeat(200_000);
+    const medium = 'y'.repeat(1000);
+    const received: Buffer[] = [];
+    const { url } = await serve(t, (socket) => {
+      socket.on('data', (d: Buffer) => received.push(d));
+      const all = Buffer.concat([
+        serverFrame(0x1, Buffer.from('short')),
+        serverFrame(0x9, Buffer.from('ping!')),
+        serverFrame(0x1, Buffer.from(medium)),
+        serverFrame(0x1, Buffer.from('frag-'), false),
+        serverFrame(0x0, Buffer.from('ment-'), false),
+        serverFrame(0x0, Buffer.from('ed'), true),
+        serverFrame(0x1, Buffer.from(big)),
+      ]);
+      // Dribble it in small pieces, so frames and headers straddle reads.
+      let i = 0;
+      const step = (): void => {
+        if (i >= all.length) return;
+        socket.write(all.subarray(i, i + 7919));
+        i += 7919;
+        setImmediate(step);
+      };
+      step();
+    });
+    const messages: string[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((r) => (done = r));
+    const client = await WebSocketClient.connect(
+      url,
+      {
+        onMessage: (m) => {
+          messages.push(m);
+          if (messages.length === 4) done();
+        },
+        onClose: () => {},
+      },
+      5000,
+    );
+    await all;
+    t.same(messages, ['short', medium, 'frag-ment-ed', big]);
+    client.send('{"id":1}');
+    await new Promise((r) => setTimeout(r, 100));
+    const frames = Buffer.concat(received);
+    const pong = clientFrame(frames);
+    t.equal(pong.opcode, 0xa, 'the ping was answered with a pong');
+    t.equal(pong.payload.toString(), 'ping!');
+    t.ok(pong.masked);
+    const text = clientFrame(frames.subarray(2 + 4 + 5));
+    t.equal(text.opcode, 0x1);
+    t.equal(text.payload.toString(), '{"id":1}');
+    t.ok(text.masked, 'client frames are masked');
+    client.close();
+    t.ok(client.closed);
+  },
+);
 
 t.test('a server close frame ends the connection; a refused upgrade rejects', async (t) => {
   const { url } = await serve(t, (socket) => socket.write(serverFrame(0x8, Buffer.from([0x03, 0xe8]))));
@@ -109,5 +123,12 @@ t.test('a server close frame ends the connection; a refused upgrade rejects', as
   const plain = createServer((_req, res) => res.writeHead(404).end());
   await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
   t.teardown(() => plain.close());
-  await t.rejects(WebSocketClient.connect(`ws://127.0.0.1:${(plain.address() as { port: number }).port}/`, { onMessage: () => {}, onClose: () => {} }, 5000), /refused the WebSocket upgrade \(HTTP 404\)/);
+  await t.rejects(
+    WebSocketClient.connect(
+      `ws://127.0.0.1:${(plain.address() as { port: number }).port}/`,
+      { onMessage: () => {}, onClose: () => {} },
+      5000,
+    ),
+    /refused the WebSocket upgrade \(HTTP 404\)/,
+  );
 });

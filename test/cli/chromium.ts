@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export function findChromium(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, 'chromium', 'chromium-browser', 'google-chrome'].filter(Boolean) as string[];
+  const candidates = [process.env.CHROMIUM_PATH, 'chromium', 'chromium-browser', 'google-chrome'].filter(
+    Boolean,
+  ) as string[];
   for (const c of candidates) {
     try {
       execFileSync('sh', ['-c', `command -v "$1"`, 'sh', c], { stdio: 'pipe' });
@@ -34,7 +36,20 @@ function runChromium(chromium: string, args: string[]): { stdout: string; stderr
   try {
     const r = spawnSync(
       chromium,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+        '--enable-logging=stderr',
+        '--v=0',
+        ...args,
+      ],
       { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
     if (r.error) throw r.error;
@@ -54,7 +69,12 @@ export function renderInChromium(chromium: string, htmlPath: string, screenshotP
   const dump = runChromium(chromium, ['--virtual-time-budget=5000', '--dump-dom', url]);
   const result: ChromiumRender = { dom: dump.stdout, consoleMessages: consoleMessagesIn(dump.stderr) };
   if (screenshotPath) {
-    const shot = runChromium(chromium, ['--window-size=1280,2200', '--hide-scrollbars', `--screenshot=${screenshotPath}`, url]);
+    const shot = runChromium(chromium, [
+      '--window-size=1280,2200',
+      '--hide-scrollbars',
+      `--screenshot=${screenshotPath}`,
+      url,
+    ]);
     result.consoleMessages.push(...consoleMessagesIn(shot.stderr));
     result.screenshot = screenshotPath;
   }

@@ -11,19 +11,38 @@ for (const snapshots of [false, true]) {
     const report = await doctor('cache-server.mjs', extra, ['leak'], 15);
     assertLoaded(t, report);
     const leak = report.diagnosis.findings.find((f) => f.kind === 'memory-leak');
-    t.ok(leak, `leak found (${kinds(report).join(', ')}; live heap ${report.run.samples.filter((s) => s.liveHeapBytes).map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2)).join(' ')})`);
+    t.ok(
+      leak,
+      `leak found (${kinds(report).join(', ')}; live heap ${report.run.samples
+        .filter((s) => s.liveHeapBytes)
+        .map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2))
+        .join(' ')})`,
+    );
     t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
     if (snapshots) {
-      t.ok(report.diagnosis.hangwatchPauses.some((p) => p.reason === 'heap-snapshot'), `the snapshots are listed as hangwatch's pauses (${report.diagnosis.hangwatchPauses.map((p) => p.text).join('; ')})`);
-      if (report.run.heapSnapshots.length >= 2) t.ok(report.diagnosis.growingConstructors?.some((c) => c.name === 'CacheEntry'), 'CacheEntry among the growing constructors');
+      t.ok(
+        report.diagnosis.hangwatchPauses.some((p) => p.reason === 'heap-snapshot'),
+        `the snapshots are listed as hangwatch's pauses (${report.diagnosis.hangwatchPauses.map((p) => p.text).join('; ')})`,
+      );
+      if (report.run.heapSnapshots.length >= 2)
+        t.ok(
+          report.diagnosis.growingConstructors?.some((c) => c.name === 'CacheEntry'),
+          'CacheEntry among the growing constructors',
+        );
     }
   });
   t.test(`the same server with its cache bounded: no leak${label}`, async (t) => {
     const report = await doctor('cache-server.mjs', extra, ['bounded'], 15);
     assertLoaded(t, report);
-    t.notOk(kinds(report).includes('memory-leak'), `no leak (${kinds(report).join(', ')}; live heap ${report.run.samples.filter((s) => s.liveHeapBytes).map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2)).join(' ')})`);
+    t.notOk(
+      kinds(report).includes('memory-leak'),
+      `no leak (${kinds(report).join(', ')}; live heap ${report.run.samples
+        .filter((s) => s.liveHeapBytes)
+        .map((s) => ((s.liveHeapBytes as number) / 1e6).toFixed(2))
+        .join(' ')})`,
+    );
     t.notOk(blamesHangwatch(report), "no blocking blamed on hangwatch's own snapshot");
-    if (snapshots && report.run.heapSnapshots.length >= 2) t.ok(report.diagnosis.growingConstructors?.length, 'growing constructors shown without a leak finding');
+    if (snapshots && report.run.heapSnapshots.length >= 2)
+      t.ok(report.diagnosis.growingConstructors?.length, 'growing constructors shown without a leak finding');
   });
 }
-

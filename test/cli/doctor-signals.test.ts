@@ -15,12 +15,33 @@ function alive(pid: number): boolean {
   }
 }
 
-for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
   t.test(`doctor: ${signal} is passed on to the program; no orphan, no temporary directory left`, async (t) => {
-    const doctor = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'lib/cli/main.ts', 'doctor', '--no-html', '--interval', '100', '--', process.execPath, fixture('prints-pid-and-waits.mjs')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const doctor = spawn(
+      'env',
+      [
+        '-u',
+        'NODE_OPTIONS',
+        process.execPath,
+        '--import',
+        'tsx',
+        'lib/cli/main.ts',
+        'doctor',
+        '--no-html',
+        '--interval',
+        '100',
+        '--',
+        process.execPath,
+        fixture('prints-pid-and-waits.mjs'),
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     doctor.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     let program: { pid: number; channel: string } | undefined;

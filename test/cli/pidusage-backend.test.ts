@@ -13,14 +13,21 @@ t.test('top through pidusage', async (t) => {
   t.teardown(() => child.kill('SIGKILL'));
   const r = await runCli(['top', '--count', '2', '--interval', '200', '--json', String(child.pid)], { env });
   t.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.equal(lines.length, 2);
   t.equal(lines[1].pid, child.pid);
   t.equal(lines[1].source, 'pidusage');
   t.ok(lines[1].rssBytes > 1e6, `rss ${lines[1].rssBytes}`);
   t.ok(lines[1].cpuPercent >= 0 && lines[1].cpuPercent < 100, `cpu ${lines[1].cpuPercent}%`);
   const text = await runCli(['top', '--count', '1', String(child.pid)], { env });
-  t.match(text.stdout, new RegExp(`pid ${child.pid}\\s+\\?\\s+cpu\\s+[\\d.]+%\\s+rss`), 'no name or state from ps: shown as blank and ?');
+  t.match(
+    text.stdout,
+    new RegExp(`pid ${child.pid}\\s+\\?\\s+cpu\\s+[\\d.]+%\\s+rss`),
+    'no name or state from ps: shown as blank and ?',
+  );
 });
 
 t.test('top through pidusage: an unknown pid exits 1', async (t) => {
@@ -36,10 +43,29 @@ t.test('a bad HANGWATCH_PROCESS_SAMPLER is a typed error, exit 1', async (t) => 
 });
 
 t.test('doctor: the outside series comes from pidusage', async (t) => {
-  const r = await runCli(['doctor', '--duration', '3', '--interval', '250', '--json', '--no-html', '--quiet', '--', process.execPath, '-e', 'setInterval(() => {}, 100)'], { env });
+  const r = await runCli(
+    [
+      'doctor',
+      '--duration',
+      '3',
+      '--interval',
+      '250',
+      '--json',
+      '--no-html',
+      '--quiet',
+      '--',
+      process.execPath,
+      '-e',
+      'setInterval(() => {}, 100)',
+    ],
+    { env },
+  );
   t.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as DoctorReport;
   t.equal(report.run.externalSource, 'pidusage');
   t.ok(report.run.external.length >= 4, `${report.run.external.length} outside samples`);
-  t.ok(report.run.external.every((e) => e.rssBytes > 1e6 && e.cpuPercent >= 0), 'RSS and CPU in each');
+  t.ok(
+    report.run.external.every((e) => e.rssBytes > 1e6 && e.cpuPercent >= 0),
+    'RSS and CPU in each',
+  );
 });

@@ -17,7 +17,11 @@ export function runCli(args: string[], { timeoutMs = 60_000, env = {} as NodeJS.
     if (env.NODE_OPTIONS !== undefined) throw new Error('runCli cannot pass NODE_OPTIONS');
     // Through `env -u NODE_OPTIONS`: tap's process-tree tracking patches spawn to put its own
     // --import back into NODE_OPTIONS, and it would then load into every program under test.
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'lib/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'env',
+      ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'lib/cli/main.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -5,7 +5,13 @@ import { InvalidCpuProfileError, UnknownFunctionError } from '../../lib/cpu/erro
 import type { RawCpuProfile } from '../../lib/capture/profile-format.js';
 import { trimOwnCalls } from '../../native-free-fallbacks/inspector-cpu-profiler.js';
 
-const cf = (functionName: string, url: string, lineNumber: number) => ({ functionName, scriptId: url ? '1' : '0', url, lineNumber, columnNumber: 0 });
+const cf = (functionName: string, url: string, lineNumber: number) => ({
+  functionName,
+  scriptId: url ? '1' : '0',
+  url,
+  lineNumber,
+  columnNumber: 0,
+});
 
 // (root) → main → a → b → a (recursion) ; main → c ; (root) → (idle) ; main → node:internal helper
 function handMade(): RawCpuProfile {
@@ -50,11 +56,27 @@ t.test('self and cumulative time, recursion counted once per sample', async (t) 
     s.sort('self').entries.map((e) => e.functionName),
     ['a', 'b', 'c', 'helper', 'main'],
   );
-  t.same(s.sort('cumulative').top(2).entries.map((e) => e.functionName), ['main', 'a']);
-  t.same(p.top(2).entries.map((e) => e.functionName), ['main', 'a'], 'profile.top() is stats().top()');
+  t.same(
+    s
+      .sort('cumulative')
+      .top(2)
+      .entries.map((e) => e.functionName),
+    ['main', 'a'],
+  );
+  t.same(
+    p.top(2).entries.map((e) => e.functionName),
+    ['main', 'a'],
+    'profile.top() is stats().top()',
+  );
   t.same(p.sort('self').entries, s.sort('self').entries, 'profile.sort() is stats().sort()');
-  t.same(s.sort('name').entries.map((e) => e.functionName), ['a', 'b', 'c', 'helper', 'main']);
-  t.same(s.sort('file').entries.map((e) => e.file), ['/app/a.js', '/app/b.js', '/app/c.js', '/app/main.js', 'node:internal/util']);
+  t.same(
+    s.sort('name').entries.map((e) => e.functionName),
+    ['a', 'b', 'c', 'helper', 'main'],
+  );
+  t.same(
+    s.sort('file').entries.map((e) => e.file),
+    ['/app/a.js', '/app/b.js', '/app/c.js', '/app/main.js', 'node:internal/util'],
+  );
 });
 
 t.test('last sample lasts until endTime; deltas give durations', async (t) => {
@@ -70,7 +92,8 @@ t.test('last sample lasts until endTime; deltas give durations', async (t) => {
 
 t.test('callers and callees are weighted by samples and deduplicated per sample', async (t) => {
   const p = new CpuProfile(handMade(), {}, { sourceMaps: false });
-  const names = (rs: { function: { functionName: string }; samples: number }[]) => rs.map((r) => [r.function.functionName, r.samples]);
+  const names = (rs: { function: { functionName: string }; samples: number }[]) =>
+    rs.map((r) => [r.function.functionName, r.samples]);
   // main→a is on the stacks of nodes 5 (x3), 4 (x2) and 3 (x1); b→a only on node 5.
   t.same(names(p.callers('a')), [
     ['main', 6],
@@ -127,7 +150,11 @@ t.test('invalid profiles are rejected with a typed error', async (t) => {
 
 t.test('print renders a pstats-like table', async (t) => {
   const chunks: string[] = [];
-  new CpuProfile(handMade(), { samplingIntervalUs: 100 }, { sourceMaps: false }).print({ sort: 'self', top: 2, stream: { write: (s: string) => chunks.push(s) } });
+  new CpuProfile(handMade(), { samplingIntervalUs: 100 }, { sourceMaps: false }).print({
+    sort: 'self',
+    top: 2,
+    stream: { write: (s: string) => chunks.push(s) },
+  });
   const text = chunks.join('');
   t.match(text, /8 samples in 0\.001 seconds \(sampling interval 100 µs\)/);
   t.match(text, /Ordered by: internal time/);

@@ -17,10 +17,15 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
     // Without tap's NODE_OPTIONS, so that its loader hooks do not run in every profiled child.
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    execFile(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', ...args], { cwd: root, env, timeout: 90_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'lib/cli/main.ts', ...args],
+      { cwd: root, env, timeout: 90_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,14 +44,37 @@ t.test('profiles a node command: table on stdout, .cpuprofile saved', async (t) 
   t.match(userRows[0]!, /busy\.mjs:2\(spinHot\)$/, 'the hot function is the first row of the program, at its line');
   t.match(r.stderr, /profile saved to/);
   const loaded = (await CpuProfile.load(out)).filter({ include: [busy] });
-  t.equal(loaded.stats().sort('self').entries.filter((e) => e.file)[0]!.functionName, 'spinHot', 'ahead of (filtered) time');
+  t.equal(
+    loaded
+      .stats()
+      .sort('self')
+      .entries.filter((e) => e.file)[0]!.functionName,
+    'spinHot',
+    'ahead of (filtered) time',
+  );
 });
 
 t.test('a non-node command is profiled through the NODE_OPTIONS preload; exit code passes through', async (t) => {
   const out = join(dir, 'sh.pb.gz');
-  const r = await cli(['cpu', '--json', '--out', out, '--interval', '500', '--', 'sh', '-c', `"${process.execPath}" "${busy}" fail`]);
+  const r = await cli([
+    'cpu',
+    '--json',
+    '--out',
+    out,
+    '--interval',
+    '500',
+    '--',
+    'sh',
+    '-c',
+    `"${process.execPath}" "${busy}" fail`,
+  ]);
   t.equal(r.code, 3, "the command's exit code");
-  const json = JSON.parse(r.stdout.split('\n').filter((l) => l.startsWith('{')).pop()!);
+  const json = JSON.parse(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop()!,
+  );
   t.equal(json.exitCode, 3);
   t.same(json.profiles, [out]);
   t.ok(existsSync(out));
@@ -60,7 +88,17 @@ t.test('a non-node command is profiled through the NODE_OPTIONS preload; exit co
 
 t.test('a node command with a worker: the main thread is reported, the worker saved next to it', async (t) => {
   const out = join(dir, 'threads.cpuprofile');
-  const r = await cli(['cpu', '--json', '--top', '0', '--out', out, '--', 'node', fileURLToPath(new URL('./fixtures/busy-worker.mjs', import.meta.url))]);
+  const r = await cli([
+    'cpu',
+    '--json',
+    '--top',
+    '0',
+    '--out',
+    out,
+    '--',
+    'node',
+    fileURLToPath(new URL('./fixtures/busy-worker.mjs', import.meta.url)),
+  ]);
   t.equal(r.code, 0, r.stderr);
   const json = JSON.parse(r.stdout.trim().split('\n').pop()!);
   // main + worker (+ a loader-hooks thread when a test runner injects hooks into children)
@@ -78,7 +116,13 @@ t.test('help and argument errors', async (t) => {
   const help = await cli(['cpu', '--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /Usage: hangwatch cpu/);
-  for (const bad of [['cpu'], ['cpu', '--sort', 'fast', '--', 'node', '-v'], ['cpu', '--top', '-1', '--', 'node'], ['cpu', '--bogus', '--', 'node'], ['nope']]) {
+  for (const bad of [
+    ['cpu'],
+    ['cpu', '--sort', 'fast', '--', 'node', '-v'],
+    ['cpu', '--top', '-1', '--', 'node'],
+    ['cpu', '--bogus', '--', 'node'],
+    ['nope'],
+  ]) {
     const r = await cli(bad);
     t.equal(r.code, 2, bad.join(' '));
     t.match(r.stderr, /Usage: hangwatch/);

@@ -64,7 +64,8 @@ t.test('pprof: gzip protobuf that decodes to the same samples and times', async 
   // self samples of hotFunction: samples whose leaf location is hotFunction
   const fnById = new Map(p.function.map((f) => [Number(f.id), f]));
   const locById = new Map(p.location.map((l) => [Number(l.id), l]));
-  const leafName = (s: (typeof p.sample)[number]) => str(fnById.get(Number(locById.get(Number(s.locationId[0]))!.line[0]!.functionId))!.name);
+  const leafName = (s: (typeof p.sample)[number]) =>
+    str(fnById.get(Number(locById.get(Number(s.locationId[0]))!.line[0]!.functionId))!.name);
   const hotSelf = p.sample.filter((s) => leafName(s) === 'hotFunction').reduce((a, s) => a + Number(s.value[0]), 0);
   const hot = stats.find('hotFunction')[0]!;
   t.equal(hotSelf, hot.selfSamples);
@@ -86,16 +87,37 @@ t.test('flame graph HTML: self-contained, holds the functions, escapes names', a
   t.equal(html.match(/<\/script>/g)?.length, 1, 'only the one closing script tag');
   const script = html.slice(html.indexOf('<script>') + 8, html.indexOf('</script>'));
   t.doesNotThrow(() => new Script(script), 'the inline script parses');
-  const data = JSON.parse(/var root=(\{.*?\}), UNIT=/s.exec(script)![1]!) as { v: number; c: Array<{ n: string; v: number }> };
+  const data = JSON.parse(/var root=(\{.*?\}), UNIT=/s.exec(script)![1]!) as {
+    v: number;
+    c: Array<{ n: string; v: number }>;
+  };
   t.ok(Math.abs(data.v / 1000 - profile.stats().summary.totalTimeMs) < 0.01, 'root width = profiled time');
   const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
-  t.match(svg, /<g><title>hotFunction {2}test\/cpu\/fixtures\/call-graph\.ts:\d+ — [\d.]+ m?s \([\d.]+%\)<\/title><rect /, 'drawn without script, with tooltips');
+  t.match(
+    svg,
+    /<g><title>hotFunction {2}test\/cpu\/fixtures\/call-graph\.ts:\d+ — [\d.]+ m?s \([\d.]+%\)<\/title><rect /,
+    'drawn without script, with tooltips',
+  );
   t.match(svg, /<rect x="0\.00" y="\d+" width="1200\.00" height="16" fill="#bbb"\/>/, 'the root spans the full width');
   const evil = new CpuProfile(
     {
       nodes: [
-        { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, children: [2] },
-        { id: 2, callFrame: { functionName: '</script><script>alert(1)</script>', scriptId: '1', url: 'file:///x.js', lineNumber: 0, columnNumber: 0 }, children: [] },
+        {
+          id: 1,
+          callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 },
+          children: [2],
+        },
+        {
+          id: 2,
+          callFrame: {
+            functionName: '</script><script>alert(1)</script>',
+            scriptId: '1',
+            url: 'file:///x.js',
+            lineNumber: 0,
+            columnNumber: 0,
+          },
+          children: [],
+        },
       ],
       startTime: 0,
       endTime: 2000,

@@ -10,7 +10,10 @@ import { topFunction } from './fixtures/call-graph.js';
 import { nativeAddonUnavailable } from '../native-addons.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/call-graph.ts', import.meta.url));
-const tsLine = (needle: string) => readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+const tsLine = (needle: string) =>
+  readFileSync(fixture, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle)) + 1;
 const UNITS = 100_000;
 const nativeProfilerMissing = nativeAddonUnavailable('v8-profiler-next');
 const ROUNDS = 30;
@@ -37,7 +40,10 @@ t.test('the hot function dominates self and cumulative time, at its TypeScript l
   t.ok(top.totalTimeMs >= middle.totalTimeMs && middle.totalTimeMs >= hot.totalTimeMs, 'cumulative times nest');
   t.ok(top.totalPercent > 80, `topFunction cumulative ${top.totalPercent.toFixed(1)}%`);
   const cumulativeOrder = stats.sort('cumulative').entries.map((e) => e.functionName);
-  t.ok(cumulativeOrder.indexOf('hotFunction') < cumulativeOrder.indexOf('leafFunction'), 'hot before leaf by cumulative time');
+  t.ok(
+    cumulativeOrder.indexOf('hotFunction') < cumulativeOrder.indexOf('leafFunction'),
+    'hot before leaf by cumulative time',
+  );
   t.equal(only(stats, 'leafFunction').line, tsLine('export function leafFunction'));
 
   const unmapped = profile.filter({ sourceMaps: false }).stats();
@@ -58,7 +64,10 @@ t.test('the hot function dominates self and cumulative time, at its TypeScript l
 const INLINED_INTO_CALLER = Number(process.versions.node.split('.')[0]) >= 22;
 
 t.test('the v8-profiler-next backend gives the same analysis', { skip: nativeProfilerMissing }, async (t) => {
-  const { profile } = await cpuProfile(() => topFunction(UNITS, ROUNDS), { samplingIntervalUs: 500, backend: 'v8-profiler-next' });
+  const { profile } = await cpuProfile(() => topFunction(UNITS, ROUNDS), {
+    samplingIntervalUs: 500,
+    backend: 'v8-profiler-next',
+  });
   t.equal(profile.meta.backend, 'v8-profiler-next');
   const stats = profile.stats();
   const top = stats.sort('self').entries[0]!.functionName;
@@ -73,7 +82,10 @@ t.test('the v8-profiler-next backend gives the same analysis', { skip: nativePro
   if (INLINED_INTO_CALLER) {
     if (!stats.find('leafFunction').length) return;
     const callers = profile.callers('leafFunction').map((r) => r.function.functionName);
-    t.ok(callers.length > 0 && callers.every((c) => ['coldFunction', 'middleFunction', 'topFunction'].includes(c)), `leafFunction's callers are the workload's (${callers.join(', ')})`);
+    t.ok(
+      callers.length > 0 && callers.every((c) => ['coldFunction', 'middleFunction', 'topFunction'].includes(c)),
+      `leafFunction's callers are the workload's (${callers.join(', ')})`,
+    );
     return;
   }
   t.same(
@@ -85,17 +97,23 @@ t.test('the v8-profiler-next backend gives the same analysis', { skip: nativePro
   );
 });
 
-t.test('v8-profiler-next cannot record two intervals at once: ProfilerBusyError', { skip: nativeProfilerMissing }, async (t) => {
-  const first = await startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 1000 });
-  try {
-    await t.rejects(startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 100 }), ProfilerBusyError);
-    await t.rejects(startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 100 }), { code: 'ERR_PROFILER_BUSY' });
-    const same = await startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 1000 });
-    t.ok((await same.stop()).sampleCount >= 0, 'same interval may overlap');
-  } finally {
-    await first.stop();
-  }
-});
+t.test(
+  'v8-profiler-next cannot record two intervals at once: ProfilerBusyError',
+  { skip: nativeProfilerMissing },
+  async (t) => {
+    const first = await startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 1000 });
+    try {
+      await t.rejects(startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 100 }), ProfilerBusyError);
+      await t.rejects(startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 100 }), {
+        code: 'ERR_PROFILER_BUSY',
+      });
+      const same = await startCpuProfile({ backend: 'v8-profiler-next', samplingIntervalUs: 1000 });
+      t.ok((await same.stop()).sampleCount >= 0, 'same interval may overlap');
+    } finally {
+      await first.stop();
+    }
+  },
+);
 
 t.test('inspector sessions may overlap; stop twice is a typed error', async (t) => {
   const a = await startCpuProfile({ samplingIntervalUs: 1000 });
@@ -143,9 +161,15 @@ t.test('maxDurationMs ends sampling by itself; stop() still returns what was rec
   while (Date.now() - after < 150) hotAfterLimit();
   const profile = await session.stop();
   t.equal(profile.meta.truncated, true);
-  t.ok(profile.stats().find('topFunction').length === 1, 'work before the limit is there (its callees may be inlined, see above)');
+  t.ok(
+    profile.stats().find('topFunction').length === 1,
+    'work before the limit is there (its callees may be inlined, see above)',
+  );
   t.equal(profile.stats().find('hotAfterLimit').length, 0, 'work after the limit is not');
-  t.ok(profile.durationMs <= elapsedBeforeLoop, `recording lasted ${profile.durationMs.toFixed(0)} ms, not into the later loop`);
+  t.ok(
+    profile.durationMs <= elapsedBeforeLoop,
+    `recording lasted ${profile.durationMs.toFixed(0)} ms, not into the later loop`,
+  );
   await t.rejects(session.stop(), ProfilerNotRunningError);
   await t.rejects(startCpuProfile({ maxDurationMs: 0 }), { code: 'ERR_INVALID_OPTION' });
 });
@@ -170,10 +194,13 @@ t.test('a worker thread profiles itself', async (t) => {
   // apply the parent's --import hooks to a worker's entry file).
   const entry = new URL('./fixtures/profile-in-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const worker = new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, {
-    eval: true,
-    workerData: { units: UNITS, rounds: 15 },
-  });
+  const worker = new Worker(
+    `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`,
+    {
+      eval: true,
+      workerData: { units: UNITS, rounds: 15 },
+    },
+  );
   const msg = await new Promise<{ threadId: number; stats: { entries: FunctionStats[] } }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

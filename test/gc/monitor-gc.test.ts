@@ -13,7 +13,9 @@ const gc = runInNewContext('gc') as () => void;
 const child = fileURLToPath(new URL('./fixtures/heap-trend.ts', import.meta.url));
 
 async function trend(mode: 'grow' | 'flat') {
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode, '12'], { timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode, '12'], {
+    timeout: 60_000,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!) as {
     suspicions: LeakSuspicion[];
     forcedMajors: number;

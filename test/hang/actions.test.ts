@@ -44,7 +44,7 @@ t.test('abort: aborts the signal with the HangError and rejects', async (t) => {
       }),
     { timeoutMs: 100, action: 'abort', output: 'none' },
   ).catch((e: unknown) => e);
-  t.ok(err instanceof HangError, 'rejects with the HangError, not the function\'s own error');
+  t.ok(err instanceof HangError, "rejects with the HangError, not the function's own error");
   t.equal(abortedWith, err, 'signal.reason is the HangError');
 });
 
@@ -74,7 +74,11 @@ t.test('repeatMs: reports again while an async operation is still hung', async (
   // At most one report per repeat interval that passed (plus the first): no burst.
   const most = 2 + Math.floor((Date.now() - startedAt - 100) / 100);
   t.ok(n >= 3 && n <= most, `several reports (${n}, at most ${most})`);
-  t.same(reports.map((r) => r.repeat), [...Array(n).keys()], 'numbered 0, 1, 2, ...');
+  t.same(
+    reports.map((r) => r.repeat),
+    [...Array(n).keys()],
+    'numbered 0, 1, 2, ...',
+  );
   await sleep(300);
   t.equal(reports.length, n, 'no report after it settled');
 });
@@ -93,7 +97,10 @@ t.test('repeatMs: reports again while the loop stays blocked (captured by the wa
   );
   t.ok(texts.length >= 2, `written while blocked, more than once (${texts.length})`);
   t.equal(reports.length, texts.length, 'every report also reaches onHang once the loop is back');
-  t.ok(reports.every((r) => r.kind === 'blocked' && r.mainStack?.some((f) => f.functionName === 'longBlock')), 'each has the stack');
+  t.ok(
+    reports.every((r) => r.kind === 'blocked' && r.mainStack?.some((f) => f.functionName === 'longBlock')),
+    'each has the stack',
+  );
 });
 
 t.test('output: a file sink receives the text report; onHang errors do not escape', async (t) => {

@@ -25,7 +25,13 @@ async function handleRequest(): Promise<string[]> {
 t.test('an async operation that never settles points at the pool.acquire() line', async (t) => {
   let report: HangReport | undefined;
   await t.rejects(
-    withHangDetection(handleRequest, { timeoutMs: 200, asyncTrace: true, action: 'reject', output: 'none', onHang: (r) => (report = r) }),
+    withHangDetection(handleRequest, {
+      timeoutMs: 200,
+      asyncTrace: true,
+      action: 'reject',
+      output: 'none',
+      onHang: (r) => (report = r),
+    }),
     { code: 'ERR_HANG_TIMEOUT' },
   );
   t.ok(report);
@@ -49,14 +55,25 @@ t.test('a timer that never fires in time is the leaf', async (t) => {
   );
   await t.rejects(op, { code: 'ERR_HANG_TIMEOUT' });
   t.equal(report?.pending?.[0]?.type, 'Timeout', 'the pending timer is what it waits on');
-  t.ok(report?.pending?.[0]?.stack.some((f) => f.functionName === 'waitsOnTimer'), 'created inside waitsOnTimer');
-  t.ok(report?.pending?.[0]?.stack.some((f) => f.file.endsWith('async-hang.test.ts')), 'creation stack is in this file');
+  t.ok(
+    report?.pending?.[0]?.stack.some((f) => f.functionName === 'waitsOnTimer'),
+    'created inside waitsOnTimer',
+  );
+  t.ok(
+    report?.pending?.[0]?.stack.some((f) => f.file.endsWith('async-hang.test.ts')),
+    'creation stack is in this file',
+  );
 });
 
 t.test('without asyncTrace the report says how to get more', async (t) => {
   let report: HangReport | undefined;
   await t.rejects(
-    withHangDetection(() => new Promise(() => {}), { timeoutMs: 100, action: 'reject', output: 'none', onHang: (r) => (report = r) }),
+    withHangDetection(() => new Promise(() => {}), {
+      timeoutMs: 100,
+      action: 'reject',
+      output: 'none',
+      onHang: (r) => (report = r),
+    }),
   );
   t.equal(report?.kind, 'pending');
   t.equal(report?.pending, undefined);
@@ -79,19 +96,40 @@ t.test('nested operations each get their own report', async (t) => {
     { timeoutMs: 400, name: 'outer', asyncTrace: true, action: 'reject', output: 'none', onHang },
   );
   await t.rejects(outer, { code: 'ERR_HANG_TIMEOUT' });
-  t.same(reports.map((r) => r.name), ['inner', 'outer']);
+  t.same(
+    reports.map((r) => r.name),
+    ['inner', 'outer'],
+  );
   const inner = reports[0]!;
   const outerReport = reports[1]!;
-  t.ok(inner.pending?.some((p) => p.stack.some((f) => f.functionName === 'innerOp')), 'inner report shows inner resources');
-  t.ok(outerReport.pending?.some((p) => p.stack.some((f) => f.functionName === 'outerOp')), 'outer report shows its own wait');
+  t.ok(
+    inner.pending?.some((p) => p.stack.some((f) => f.functionName === 'innerOp')),
+    'inner report shows inner resources',
+  );
+  t.ok(
+    outerReport.pending?.some((p) => p.stack.some((f) => f.functionName === 'outerOp')),
+    'outer report shows its own wait',
+  );
   t.not(inner.operationId, outerReport.operationId);
 });
 
 t.test('an operation that settles in time is not reported and keeps its value or error', async (t) => {
   const reports: HangReport[] = [];
-  const v = await withHangDetection(async () => 42, { timeoutMs: 500, asyncTrace: true, onHang: (r) => reports.push(r) });
+  const v = await withHangDetection(async () => 42, {
+    timeoutMs: 500,
+    asyncTrace: true,
+    onHang: (r) => reports.push(r),
+  });
   t.equal(v, 42);
-  await t.rejects(withHangDetection(async () => { throw new Error('boom'); }, { timeoutMs: 500 }), { message: 'boom' });
+  await t.rejects(
+    withHangDetection(
+      async () => {
+        throw new Error('boom');
+      },
+      { timeoutMs: 500 },
+    ),
+    { message: 'boom' },
+  );
   t.throws(() => withHangDetection(() => 1, { timeoutMs: -1 }), { code: 'ERR_INVALID_OPTION' });
   await new Promise((r) => setTimeout(r, 600));
   t.equal(reports.length, 0);

@@ -44,11 +44,19 @@ function checkReports(t: Test, reports: HangReport[], stuckNames: Set<string>): 
   for (const r of reports) {
     const own = (r.pending ?? []).filter((p) => p.type === 'PROMISE' && p.stack[0]?.functionName === 'stuck');
     const count = own.reduce((n, p) => n + p.count, 0);
-    if (count !== 1 || own[0]?.stack[0]?.line !== STUCK_LINE || !/new Promise\(\(\) => \{\}\)/.test(own[0]?.stack[0]?.sourceLine ?? '')) {
+    if (
+      count !== 1 ||
+      own[0]?.stack[0]?.line !== STUCK_LINE ||
+      !/new Promise\(\(\) => \{\}\)/.test(own[0]?.stack[0]?.sourceLine ?? '')
+    ) {
       wrong.push(`${r.name}: ${count} stuck promises (${own.map((p) => `line ${p.stack[0]?.line}`).join(', ')})`);
     }
   }
-  t.same(wrong.slice(0, 10), [], `each report lists exactly its own stuck promise at line ${STUCK_LINE} (${wrong.length} wrong)`);
+  t.same(
+    wrong.slice(0, 10),
+    [],
+    `each report lists exactly its own stuck promise at line ${STUCK_LINE} (${wrong.length} wrong)`,
+  );
 }
 
 for (const N of [30, 60, 300, 1000]) {
@@ -66,13 +74,24 @@ for (const N of [30, 60, 300, 1000]) {
             if (hangs) await stuck();
             return i;
           },
-          { name: `op-${i}`, timeoutMs: DEADLINE_MS, asyncTrace: true, action: 'reject', output: 'none', onHang: (r) => void reports.push(r) },
+          {
+            name: `op-${i}`,
+            timeoutMs: DEADLINE_MS,
+            asyncTrace: true,
+            action: 'reject',
+            output: 'none',
+            onHang: (r) => void reports.push(r),
+          },
         ).catch((e: { code?: string }) => e.code),
       );
     }
     await churn(300);
     const results = await Promise.all(ops);
-    t.equal(results.filter((r) => r === 'ERR_HANG_TIMEOUT').length, stuckNames.size, 'exactly the stuck operations time out');
+    t.equal(
+      results.filter((r) => r === 'ERR_HANG_TIMEOUT').length,
+      stuckNames.size,
+      'exactly the stuck operations time out',
+    );
     checkReports(t, reports, stuckNames);
   });
 }
@@ -80,7 +99,12 @@ for (const N of [30, 60, 300, 1000]) {
 t.test('1000 concurrent hang handles (begin/run), a third stuck after an await', async (t) => {
   const N = 1000;
   const reports: HangReport[] = [];
-  const detector = createHangDetector({ timeoutMs: DEADLINE_MS, asyncTrace: true, output: 'none', onHang: (r) => void reports.push(r) });
+  const detector = createHangDetector({
+    timeoutMs: DEADLINE_MS,
+    asyncTrace: true,
+    output: 'none',
+    onHang: (r) => void reports.push(r),
+  });
   const stuckNames = new Set<string>();
   const handles = [];
   for (let i = 0; i < N; i++) {

@@ -13,7 +13,8 @@ t.test('a sync operation that blocks past its deadline is reported with the bloc
   const reports: HangReport[] = [];
   const value = await withHangDetection(
     function computeEverything() {
-      busyFor(1200); returnedAt = Date.now(); // <- reported line
+      busyFor(1200);
+      returnedAt = Date.now(); // <- reported line
       return 'done';
     },
     { timeoutMs: 150, name: 'sync-block', onHang: (r) => reports.push(r), output: 'none' },
@@ -31,7 +32,10 @@ t.test('a sync operation that blocks past its deadline is reported with the bloc
   t.equal(caller?.line, 16, 'the caller frame points at its line');
   t.match(caller?.sourceLine, /busyFor\(1200\)/, 'source line is included');
   // Before the blocking call returned (on a loaded machine that can be well after 1200 ms).
-  t.ok(r.elapsedMs >= 150 && Date.parse(r.detectedAt) <= returnedAt, `captured while still blocked (${r.elapsedMs} ms in, ${returnedAt - Date.parse(r.detectedAt)} ms before it returned)`);
+  t.ok(
+    r.elapsedMs >= 150 && Date.parse(r.detectedAt) <= returnedAt,
+    `captured while still blocked (${r.elapsedMs} ms in, ${returnedAt - Date.parse(r.detectedAt)} ms before it returned)`,
+  );
   t.equal(r.schema, 'hangwatch.hang-report');
   t.same(JSON.parse(JSON.stringify(r)), r, 'JSON round-trips');
 });

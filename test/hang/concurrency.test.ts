@@ -14,10 +14,15 @@ async function quickBatchMs(n: number): Promise<number> {
   const t0 = Date.now();
   const ops: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
-    ops.push(withHangDetection(async function work() {
-      await new Promise((r) => setTimeout(r, 1 + (i % 50)));
-      return i;
-    }, { timeoutMs: 3_600_000, name: `warm-${i}`, asyncTrace: true, action: 'reject', output: 'none' }));
+    ops.push(
+      withHangDetection(
+        async function work() {
+          await new Promise((r) => setTimeout(r, 1 + (i % 50)));
+          return i;
+        },
+        { timeoutMs: 3_600_000, name: `warm-${i}`, asyncTrace: true, action: 'reject', output: 'none' },
+      ),
+    );
   }
   await Promise.all(ops);
   return Date.now() - t0;
@@ -51,7 +56,11 @@ t.test('10,000 concurrent operations: only the hanging ones are reported, each w
   }
   const results = await Promise.all(ops);
   t.equal(results.filter((r) => r === 'hung').length, hanging.size, 'exactly the hanging operations rejected');
-  t.same(new Set(reports.map((r) => r.name)), new Set([...hanging].map((i) => `op-${i}`)), 'one report per hanging operation');
+  t.same(
+    new Set(reports.map((r) => r.name)),
+    new Set([...hanging].map((i) => `op-${i}`)),
+    'one report per hanging operation',
+  );
   t.equal(new Set(reports.map((r) => r.operationId)).size, reports.length, 'distinct operation ids');
   for (const r of reports) {
     const i = Number(r.name.slice(3));
@@ -62,5 +71,5 @@ t.test('10,000 concurrent operations: only the hanging ones are reported, each w
       return;
     }
   }
-  t.pass('each report lists exactly its own operation\'s pending promises');
+  t.pass("each report lists exactly its own operation's pending promises");
 });

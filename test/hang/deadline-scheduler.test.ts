@@ -1,18 +1,33 @@
 // The deadline scheduler's logic on an injected clock: no real time passes, so these hold on any
 // machine, however loaded.
 import t from 'tap';
-import { DeadlineScheduler, type DeadlineEntry, type SchedulerClock, type TimerHandle } from '../../lib/hang/deadline-scheduler.js';
+import {
+  DeadlineScheduler,
+  type DeadlineEntry,
+  type SchedulerClock,
+  type TimerHandle,
+} from '../../lib/hang/deadline-scheduler.js';
 
 interface Entry extends DeadlineEntry {
   name: string;
 }
 
-const entry = (name: string, keepsAlive = false): Entry => ({ name, deadline: 0, keepsAlive, prev: null, next: null, list: null });
+const entry = (name: string, keepsAlive = false): Entry => ({
+  name,
+  deadline: 0,
+  keepsAlive,
+  prev: null,
+  next: null,
+  list: null,
+});
 
 class FakeTimer implements TimerHandle {
   refed = true;
   cleared = false;
-  constructor(readonly fn: () => void, readonly at: number) {}
+  constructor(
+    readonly fn: () => void,
+    readonly at: number,
+  ) {}
   ref(): this {
     this.refed = true;
     return this;
@@ -88,21 +103,30 @@ t.test('the timer expires what is due, in deadline order, and re-arms for the ne
   t.equal(ran[0], 1105, 'told when the timer ran');
   t.equal(armed.at(-1), 1110, 're-armed for b');
   clock.advance(1400);
-  t.same(expired.map((e) => e.name), ['a', 'b', 'c']);
+  t.same(
+    expired.map((e) => e.name),
+    ['a', 'b', 'c'],
+  );
   t.equal(armed.at(-1), 0, 'idle: nothing armed');
   t.equal(clock.live.length, 0);
 });
 
-t.test('a late timer expires the due entries of every timeout in deadline order, not by which timeout came first', async (t) => {
-  const { clock, expired, scheduler } = setup();
-  // An outer operation (400 ms) begins, then an inner one (150 ms) inside it; the loop stalls past
-  // both deadlines, so one run of the timer finds both due: the inner one's deadline came first.
-  scheduler.add(entry('outer'), 400, 1000);
-  scheduler.add(entry('inner'), 150, 1010);
-  scheduler.add(entry('inner-2'), 150, 1020);
-  clock.advance(1600);
-  t.same(expired.map((e) => e.name), ['inner', 'inner-2', 'outer']);
-});
+t.test(
+  'a late timer expires the due entries of every timeout in deadline order, not by which timeout came first',
+  async (t) => {
+    const { clock, expired, scheduler } = setup();
+    // An outer operation (400 ms) begins, then an inner one (150 ms) inside it; the loop stalls past
+    // both deadlines, so one run of the timer finds both due: the inner one's deadline came first.
+    scheduler.add(entry('outer'), 400, 1000);
+    scheduler.add(entry('inner'), 150, 1010);
+    scheduler.add(entry('inner-2'), 150, 1020);
+    clock.advance(1600);
+    t.same(
+      expired.map((e) => e.name),
+      ['inner', 'inner-2', 'outer'],
+    );
+  },
+);
 
 t.test('an entry removed by an earlier expiry of the same run is not expired', async (t) => {
   const clock = new FakeClock();
@@ -121,7 +145,7 @@ t.test('an entry removed by an earlier expiry of the same run is not expired', a
   s.add(a, 100, 1000);
   s.add(b, 200, 1000);
   clock.advance(1500);
-  t.same(names, ['a'], 'b was settled by a\'s expiry');
+  t.same(names, ['a'], "b was settled by a's expiry");
 });
 
 t.test('a removed entry is not expired; a timer that fires early finds nothing and re-arms', async (t) => {
@@ -137,7 +161,11 @@ t.test('a removed entry is not expired; a timer that fires early finds nothing a
   clock.advance(1399);
   t.same(expired, []);
   clock.advance(1400);
-  t.same(expired.map((e) => e.name), ['b'], 'at its deadline exactly');
+  t.same(
+    expired.map((e) => e.name),
+    ['b'],
+    'at its deadline exactly',
+  );
 });
 
 t.test('expired() and nextAfter() see the deadlines around a time without removing anything', async (t) => {
@@ -145,7 +173,10 @@ t.test('expired() and nextAfter() see the deadlines around a time without removi
   scheduler.add(entry('a'), 100, 1000);
   scheduler.add(entry('b'), 100, 1050);
   scheduler.add(entry('c'), 500, 1000);
-  t.same([...scheduler.expired(1120)].map((e) => e.name), ['a']);
+  t.same(
+    [...scheduler.expired(1120)].map((e) => e.name),
+    ['a'],
+  );
   t.equal(scheduler.nextAfter(1120), 1150);
   t.equal(scheduler.nextAfter(1150), 1500);
   t.equal(scheduler.nextAfter(1500), Infinity);
@@ -176,12 +207,12 @@ t.test('the timer keeps the process alive only while an entry that asks for it i
   const { clock, scheduler } = setup();
   const quiet = entry('quiet');
   scheduler.add(quiet, 100, 1000);
-  t.equal(clock.live[0]?.refed, false, 'unref\'d with no keep-alive entry');
+  t.equal(clock.live[0]?.refed, false, "unref'd with no keep-alive entry");
   const alive = entry('alive', true);
   scheduler.add(alive, 200, 1000);
-  t.equal(clock.live[0]?.refed, true, 'ref\'d while one is in flight');
+  t.equal(clock.live[0]?.refed, true, "ref'd while one is in flight");
   scheduler.remove(alive);
-  t.equal(clock.live[0]?.refed, false, 'unref\'d again when it is removed');
+  t.equal(clock.live[0]?.refed, false, "unref'd again when it is removed");
 });
 
 t.test('deadlines that fell due while the timer callback ran are reported to onTimerRan', async (t) => {
@@ -197,5 +228,5 @@ t.test('deadlines that fell due while the timer callback ran are reported to onT
   );
   scheduler.add(entry('a'), 100, 1000);
   clock.advance(1100);
-  t.same(ran, [1100, 1150], 'before and after the expiries, with the clock\'s time');
+  t.same(ran, [1100, 1150], "before and after the expiries, with the clock's time");
 });

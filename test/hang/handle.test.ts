@@ -4,7 +4,13 @@
  * a blocked loop found at `end()`, `run()` and its async-trace attribution for 10,000 handles.
  */
 import t from 'tap';
-import { createHangDetector, HangError, InvalidOptionError, type HangHandle, type HangReport } from '../../lib/index.js';
+import {
+  createHangDetector,
+  HangError,
+  InvalidOptionError,
+  type HangHandle,
+  type HangReport,
+} from '../../lib/index.js';
 import { sleep, waitFor } from '../helpers.js';
 
 function collect(): { reports: HangReport[]; onHang: (r: HangReport) => void } {
@@ -80,8 +86,14 @@ t.test('reject: the deadline ends the handle and aborts its signal with the Hang
   t.equal(early.ended, true, 'ended at the deadline');
   t.ok(signal.aborted, 'aborted');
   t.ok(signal.reason instanceof HangError, 'with the HangError');
-  t.equal((signal.reason as HangError).report, reports.find((r) => r.name === 'read signal first'));
-  t.ok(late.signal.aborted && late.signal.reason instanceof HangError, 'a signal read after the deadline is already aborted');
+  t.equal(
+    (signal.reason as HangError).report,
+    reports.find((r) => r.name === 'read signal first'),
+  );
+  t.ok(
+    late.signal.aborted && late.signal.reason instanceof HangError,
+    'a signal read after the deadline is already aborted',
+  );
   early.end();
   late.end();
   t.equal(reports.length, 2, 'end() after the deadline adds nothing');
@@ -100,28 +112,50 @@ t.test('abort: same for action abort; a handle ended in time keeps its signal', 
   t.equal(fineSignal.aborted, false);
 });
 
-t.test('a loop blocked past the deadline is found at end() (no watchdog): report and, with reject, the signal', async (t) => {
-  const { reports, onHang } = collect();
-  const detector = createHangDetector({ timeoutMs: 40, action: 'reject', captureStack: false, output: 'none', onHang });
-  const handle = detector.begin('blocks');
-  const signal = handle.signal;
-  const until = Date.now() + 150;
-  while (Date.now() < until) {
-    // blocking past the deadline: the timer cannot run
-  }
-  handle.end();
-  t.equal(reports.length, 1);
-  t.equal(reports[0]?.kind, 'blocked');
-  t.ok(signal.aborted && signal.reason instanceof HangError);
-});
+t.test(
+  'a loop blocked past the deadline is found at end() (no watchdog): report and, with reject, the signal',
+  async (t) => {
+    const { reports, onHang } = collect();
+    const detector = createHangDetector({
+      timeoutMs: 40,
+      action: 'reject',
+      captureStack: false,
+      output: 'none',
+      onHang,
+    });
+    const handle = detector.begin('blocks');
+    const signal = handle.signal;
+    const until = Date.now() + 150;
+    while (Date.now() < until) {
+      // blocking past the deadline: the timer cannot run
+    }
+    handle.end();
+    t.equal(reports.length, 1);
+    t.equal(reports[0]?.kind, 'blocked');
+    t.ok(signal.aborted && signal.reason instanceof HangError);
+  },
+);
 
 t.test('run() calls the function in the operation and returns its value', async (t) => {
   const plain = createHangDetector({ timeoutMs: 1000, output: 'none' }).begin();
-  t.equal(plain.run(() => 42), 42);
-  t.throws(() => plain.run(() => { throw new Error('boom'); }), /boom/, 'errors pass through');
+  t.equal(
+    plain.run(() => 42),
+    42,
+  );
+  t.throws(
+    () =>
+      plain.run(() => {
+        throw new Error('boom');
+      }),
+    /boom/,
+    'errors pass through',
+  );
   plain.end();
   const traced = createHangDetector({ timeoutMs: 1000, asyncTrace: true, output: 'none' }).begin();
-  t.equal(traced.run(() => 'x'), 'x');
+  t.equal(
+    traced.run(() => 'x'),
+    'x',
+  );
   traced.end();
 });
 
@@ -163,10 +197,16 @@ t.test('10,000 concurrent handles with asyncTrace: each report lists only its ow
   await Promise.all(done);
   await sleep(timeoutMs + 300);
   await waitFor(() => reports.length >= hanging.size);
-  t.same(new Set(reports.map((r) => r.name)), new Set([...hanging].map((i) => `op-${i}`)), 'only the handles not ended are reported');
+  t.same(
+    new Set(reports.map((r) => r.name)),
+    new Set([...hanging].map((i) => `op-${i}`)),
+    'only the handles not ended are reported',
+  );
   for (const r of reports) {
     const i = Number(r.name.slice(3));
-    const own = (r.pending ?? []).filter((p) => p.type === 'PROMISE' && p.stack[0]?.functionName === 'never').reduce((n, p) => n + p.count, 0);
+    const own = (r.pending ?? [])
+      .filter((p) => p.type === 'PROMISE' && p.stack[0]?.functionName === 'never')
+      .reduce((n, p) => n + p.count, 0);
     if (own !== (i % 3) + 1) {
       t.fail(`${r.name}: expected ${(i % 3) + 1} own never-settling promises, got ${own}`);
       return;
@@ -183,10 +223,12 @@ async function quickHandlesMs(n: number): Promise<number> {
   const done: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const handle = detector.begin(`warm-${i}`);
-    done.push(handle.run(async () => {
-      await sleep(1 + (i % 50));
-      handle.end();
-    }));
+    done.push(
+      handle.run(async () => {
+        await sleep(1 + (i % 50));
+        handle.end();
+      }),
+    );
   }
   await Promise.all(done);
   return Date.now() - t0;

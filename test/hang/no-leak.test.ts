@@ -4,7 +4,10 @@ import { fixture, runFixture } from '../helpers.js';
 t.test('1,000,000 wrapped fast calls leave heap and active handles flat', async (t) => {
   const res = await runFixture(fixture('fast-calls-leak-check.ts'), { nodeArgs: ['--expose-gc'], timeoutMs: 120_000 });
   t.equal(res.code, 0, res.stderr);
-  const { before, after } = JSON.parse(res.stdout) as { before: { heap: number; handles: number }; after: { heap: number; handles: number } };
+  const { before, after } = JSON.parse(res.stdout) as {
+    before: { heap: number; handles: number };
+    after: { heap: number; handles: number };
+  };
   t.equal(after.handles, before.handles, `handles ${before.handles} → ${after.handles}`);
   const growth = after.heap - before.heap;
   t.ok(growth < 2 * 1024 * 1024, `heap growth ${(growth / 1024).toFixed(0)} KiB after a million calls (< 2 MiB)`);

@@ -1,5 +1,11 @@
 import t from 'tap';
-import { createHangDetector, HangwatchError, InvalidOptionError, withHangDetection, wrapWithHangDetection } from '../../lib/index.js';
+import {
+  createHangDetector,
+  HangwatchError,
+  InvalidOptionError,
+  withHangDetection,
+  wrapWithHangDetection,
+} from '../../lib/index.js';
 
 const bad: Array<[string, unknown]> = [
   ['timeoutMs', -1],
@@ -29,7 +35,10 @@ t.test('bad options throw InvalidOptionError naming the option', async (t) => {
       caught = err;
     }
     t.ok(
-      caught instanceof InvalidOptionError && caught instanceof HangwatchError && caught.code === 'ERR_INVALID_OPTION' && caught.option === option,
+      caught instanceof InvalidOptionError &&
+        caught instanceof HangwatchError &&
+        caught.code === 'ERR_INVALID_OPTION' &&
+        caught.option === option,
       `${option} = ${String(value)} → ${String(caught)}`,
     );
   }
@@ -78,5 +87,8 @@ t.test('context is copied into reports; bad context values are rejected', async 
   const detect = createHangDetector({ timeoutMs: 50, output: 'none', onHang: (r) => (report = r) });
   await detect(() => new Promise((r) => setTimeout(r, 150)), 'req', { requestId: 'per-call' });
   t.same(report?.context, { requestId: 'per-call' }, 'per-call context of a detector');
-  t.throws(() => withHangDetection(() => 1, { context: { nested: {} } as never }), { code: 'ERR_INVALID_OPTION', option: 'context.nested' });
+  t.throws(() => withHangDetection(() => 1, { context: { nested: {} } as never }), {
+    code: 'ERR_INVALID_OPTION',
+    option: 'context.nested',
+  });
 });

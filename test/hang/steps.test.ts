@@ -10,7 +10,10 @@ import { createHangDetector, InvalidOptionError, step, withHangDetection, type H
 import { renderHangReportText } from '../../lib/report/index.js';
 import { sleep } from '../helpers.js';
 
-function firstReport(when: (r: HangReport) => boolean = () => true): { report: Promise<HangReport>; onHang: (r: HangReport) => void } {
+function firstReport(when: (r: HangReport) => boolean = () => true): {
+  report: Promise<HangReport>;
+  onHang: (r: HangReport) => void;
+} {
   let resolve!: (r: HangReport) => void;
   const report = new Promise<HangReport>((r) => (resolve = r));
   return { report, onHang: (r) => void (when(r) && resolve(r)) };
@@ -19,38 +22,57 @@ function firstReport(when: (r: HangReport) => boolean = () => true): { report: P
 /** The first report made once the operation is waiting on the slow request (a loaded machine may reach the deadline before). */
 const waitingOnSlow = (r: HangReport): boolean => r.steps?.running.some((s) => s.name.includes('/slow')) ?? false;
 
-t.test('step(name, fn): the report names the step it is stuck in and the durations of the ones before it', async (t) => {
-  const { report, onHang } = firstReport((r) => r.steps?.running[0]?.name === 'fetch invoices');
-  let release!: () => void;
-  const stuck = new Promise<void>((r) => (release = r));
-  const run = withHangDetection(
-    async () => {
-      const user = await step('authenticate', async () => {
-        await sleep(20);
-        return 'ann';
-      });
-      const profile = step('load profile', () => ({ user }));
-      await step('fetch invoices', () => stuck);
-      return profile;
-    },
-    { timeoutMs: 150, repeatMs: 100, steps: true, output: 'none', onHang, name: 'invoice page' },
-  );
-  const r = await report;
-  release();
-  t.same(await run, { user: 'ann' }, 'step returns the value of fn');
-  const steps = r.steps!;
-  t.ok(steps, 'the report has the steps');
-  t.equal(steps.total, 3);
-  t.same(steps.finished.map((s) => [s.index, s.name, s.kind]), [[1, 'authenticate', 'step'], [2, 'load profile', 'step']]);
-  t.ok(steps.finished[0]!.durationMs >= 15, `authenticate took its 20 ms sleep (${steps.finished[0]!.durationMs} ms)`);
-  t.equal(steps.running.length, 1);
-  t.equal(steps.running[0]!.name, 'fetch invoices');
-  t.equal(steps.running[0]!.index, 3);
-  t.equal(steps.running[0]!.startMs + steps.running[0]!.durationMs, r.elapsedMs, 'running from its start to the report');
-  t.ok(steps.running[0]!.startMs >= steps.finished[0]!.durationMs, 'began after the steps before it');
-  const text = renderHangReportText(r);
-  t.match(text, /Stuck in step 3 of 3, 'fetch invoices', for \d+(\.\d)? ms; before it: authenticate \d+(\.\d)? ms, load profile \d+(\.\d)? ms/);
-});
+t.test(
+  'step(name, fn): the report names the step it is stuck in and the durations of the ones before it',
+  async (t) => {
+    const { report, onHang } = firstReport((r) => r.steps?.running[0]?.name === 'fetch invoices');
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const run = withHangDetection(
+      async () => {
+        const user = await step('authenticate', async () => {
+          await sleep(20);
+          return 'ann';
+        });
+        const profile = step('load profile', () => ({ user }));
+        await step('fetch invoices', () => stuck);
+        return profile;
+      },
+      { timeoutMs: 150, repeatMs: 100, steps: true, output: 'none', onHang, name: 'invoice page' },
+    );
+    const r = await report;
+    release();
+    t.same(await run, { user: 'ann' }, 'step returns the value of fn');
+    const steps = r.steps!;
+    t.ok(steps, 'the report has the steps');
+    t.equal(steps.total, 3);
+    t.same(
+      steps.finished.map((s) => [s.index, s.name, s.kind]),
+      [
+        [1, 'authenticate', 'step'],
+        [2, 'load profile', 'step'],
+      ],
+    );
+    t.ok(
+      steps.finished[0]!.durationMs >= 15,
+      `authenticate took its 20 ms sleep (${steps.finished[0]!.durationMs} ms)`,
+    );
+    t.equal(steps.running.length, 1);
+    t.equal(steps.running[0]!.name, 'fetch invoices');
+    t.equal(steps.running[0]!.index, 3);
+    t.equal(
+      steps.running[0]!.startMs + steps.running[0]!.durationMs,
+      r.elapsedMs,
+      'running from its start to the report',
+    );
+    t.ok(steps.running[0]!.startMs >= steps.finished[0]!.durationMs, 'began after the steps before it');
+    const text = renderHangReportText(r);
+    t.match(
+      text,
+      /Stuck in step 3 of 3, 'fetch invoices', for \d+(\.\d)? ms; before it: authenticate \d+(\.\d)? ms, load profile \d+(\.\d)? ms/,
+    );
+  },
+);
 
 t.test('a failed step is marked failed; its error passes through unchanged', async (t) => {
   const { report, onHang } = firstReport((r) => r.steps?.running[0]?.name === 'retry');
@@ -60,23 +82,42 @@ t.test('a failed step is marked failed; its error passes through unchanged', asy
       await step('authenticate', async () => {
         throw boom;
       }).catch(() => undefined);
-      t.throws(() => step('parse', () => { throw boom; }), boom);
+      t.throws(
+        () =>
+          step('parse', () => {
+            throw boom;
+          }),
+        boom,
+      );
       await step('retry', () => sleep(400));
     },
     { timeoutMs: 100, repeatMs: 50, steps: true, output: 'none', onHang },
   );
   const r = await report;
   await run;
-  t.same(r.steps!.finished.map((s) => [s.name, s.failed]), [['authenticate', true], ['parse', true]]);
+  t.same(
+    r.steps!.finished.map((s) => [s.name, s.failed]),
+    [
+      ['authenticate', true],
+      ['parse', true],
+    ],
+  );
   t.equal(r.steps!.running[0]!.name, 'retry');
   t.match(renderHangReportText(r), /authenticate [\d.]+ ms \(failed\)/);
 });
 
 t.test('outside an operation, and without steps: true, step() only calls fn', async (t) => {
-  t.equal(step('sync', () => 42), 42);
+  t.equal(
+    step('sync', () => 42),
+    42,
+  );
   t.equal(await step('async', async () => 'x'), 'x');
   const { report, onHang } = firstReport();
-  const run = withHangDetection(async () => step('unrecorded', () => sleep(300)), { timeoutMs: 80, output: 'none', onHang });
+  const run = withHangDetection(async () => step('unrecorded', () => sleep(300)), {
+    timeoutMs: 80,
+    output: 'none',
+    onHang,
+  });
   const r = await report;
   await run;
   t.equal(r.steps, undefined, 'an operation without steps: true records none');
@@ -107,10 +148,20 @@ t.test('handle.step(name): each marks the start of the next step; end() ends the
   await sleep(5);
   handle.step('write rows');
   const r = await report;
-  t.same(r.steps!.finished.map((s) => s.name), ['download', 'parse']);
+  t.same(
+    r.steps!.finished.map((s) => s.name),
+    ['download', 'parse'],
+  );
   t.ok(r.steps!.finished[0]!.durationMs >= 15);
-  t.same(r.steps!.running.map((s) => s.name), ['write rows']);
-  t.equal(handle.step('inline', () => 5), 5, 'handle.step(name, fn) returns the value');
+  t.same(
+    r.steps!.running.map((s) => s.name),
+    ['write rows'],
+  );
+  t.equal(
+    handle.step('inline', () => 5),
+    5,
+    'handle.step(name, fn) returns the value',
+  );
   handle.end();
   t.equal(handle.ended, true);
   t.throws(() => handle.step(''), InvalidOptionError);
@@ -164,8 +215,17 @@ t.test('fetch requests are steps: the report names the request a stuck operation
   const r = await report;
   controller.abort();
   await run;
-  t.same(r.steps!.finished.map((s) => [s.name, s.kind]), [['authenticate', 'step'], [`GET ${url}/profile`, 'http']]);
-  t.same(r.steps!.running.map((s) => [s.name, s.kind]), [[`GET ${url}/slow/invoices`, 'http']]);
+  t.same(
+    r.steps!.finished.map((s) => [s.name, s.kind]),
+    [
+      ['authenticate', 'step'],
+      [`GET ${url}/profile`, 'http'],
+    ],
+  );
+  t.same(
+    r.steps!.running.map((s) => [s.name, s.kind]),
+    [[`GET ${url}/slow/invoices`, 'http']],
+  );
   t.notMatch(JSON.stringify(r), /secret/, 'the query string is left out');
 });
 
@@ -194,11 +254,17 @@ t.test('node:http client requests are steps; a failed one is marked failed', asy
     { timeoutMs: 300, repeatMs: 100, steps: true, output: 'none', onHang },
   );
   const r = await report;
-  t.same(r.steps!.finished.map((s) => [s.name, s.kind, s.failed ?? false]), [
-    [`GET http://${url.slice(7)}/ok`, 'http', false],
-    [`GET http://127.0.0.1:${closedPort}/down`, 'http', true],
-  ]);
-  t.same(r.steps!.running.map((s) => s.name), [`GET ${url}/slow`]);
+  t.same(
+    r.steps!.finished.map((s) => [s.name, s.kind, s.failed ?? false]),
+    [
+      [`GET http://${url.slice(7)}/ok`, 'http', false],
+      [`GET http://127.0.0.1:${closedPort}/down`, 'http', true],
+    ],
+  );
+  t.same(
+    r.steps!.running.map((s) => s.name),
+    [`GET ${url}/slow`],
+  );
   void run;
 });
 

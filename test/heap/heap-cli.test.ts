@@ -10,9 +10,14 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'lib/cli/main.ts', ...args],
+      { timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -27,7 +32,11 @@ t.test('hangwatch heap summary / diff / leaks', async (t) => {
   t.equal(summary.stderr, '', 'no progress for small files when not asked');
 
   const json = await cli(['heap', 'summary', f.final, '--json']);
-  const body = JSON.parse(json.stdout) as { schema: string; nodeCount: number; classes: { className: string; count: number }[] };
+  const body = JSON.parse(json.stdout) as {
+    schema: string;
+    nodeCount: number;
+    classes: { className: string; count: number }[];
+  };
   t.equal(body.schema, 'hangwatch.heap.summary/1');
   t.equal(body.classes.find((c) => c.className === 'LeakyObject')!.count, 400);
 
@@ -42,9 +51,14 @@ t.test('hangwatch heap summary / diff / leaks', async (t) => {
   t.equal(retained.code, 0, retained.stderr);
   t.match(retained.stdout, /Size delta\s+Retained by new/);
   const r = await cli(['heap', 'diff', f.baseline, f.target, '--retained', '--json']);
-  const rows = (JSON.parse(r.stdout) as { classes: { className: string; sizeDelta: number; newRetainedSize: number }[] }).classes;
+  const rows = (
+    JSON.parse(r.stdout) as { classes: { className: string; sizeDelta: number; newRetainedSize: number }[] }
+  ).classes;
   const leaky = rows.find((c) => c.className === 'LeakyObject')!;
-  t.ok(leaky.newRetainedSize > leaky.sizeDelta, `LeakyObject retains its data arrays (${leaky.newRetainedSize} > ${leaky.sizeDelta})`);
+  t.ok(
+    leaky.newRetainedSize > leaky.sizeDelta,
+    `LeakyObject retains its data arrays (${leaky.newRetainedSize} > ${leaky.sizeDelta})`,
+  );
 
   const leaks = await cli(['heap', 'leaks', f.baseline, f.target, f.final]);
   t.equal(leaks.code, 0, leaks.stderr);
@@ -62,7 +76,14 @@ t.test('usage errors exit 2, failures exit 1', async (t) => {
   const help = await cli(['heap', '--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /hangwatch heap leaks BASELINE TARGET FINAL/);
-  for (const args of [['heap'], ['heap', 'frobnicate'], ['heap', 'diff', 'a'], ['heap', 'summary', 'a', '--top', 'x'], ['heap', 'summary', 'a', '--bogus'], ['nope']]) {
+  for (const args of [
+    ['heap'],
+    ['heap', 'frobnicate'],
+    ['heap', 'diff', 'a'],
+    ['heap', 'summary', 'a', '--top', 'x'],
+    ['heap', 'summary', 'a', '--bogus'],
+    ['nope'],
+  ]) {
     const r = await cli(args);
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, /usage/i);

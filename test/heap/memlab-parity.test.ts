@@ -48,54 +48,62 @@ function reachableFromRoot(s: HeapSnapshot): Uint8Array {
   return seen;
 }
 
-t.test('dominators and retained sizes equal memlab’s on every node, except where memlab departs from DevTools', async (t) => {
-  const file = writeHeapSnapshot(join(dir, 'parity.heapsnapshot'));
-  const { utils, config, TraceFinder } = await import('@memlab/core');
-  config.muteConsole = true;
-  const theirs = await utils.getSnapshotFromFile(file, { buildNodeIdIndex: true });
-  new TraceFinder().calculateAllNodesRetainedSizes(theirs);
-  const ours = await loadHeapSnapshot(file);
-  t.equal(ours.nodeCount, theirs.nodes.length);
-  t.equal(ours.edgeCount, theirs.edges.length);
-  const reachable = reachableFromRoot(ours);
-  let twoSided = 0;
-  const departures: number[] = [];
-  const notRoot: string[] = [];
-  const unexplained: string[] = [];
-  const theirDominator = (n: number): number => theirs.nodes.get(n)!.dominatorNode!.nodeIndex;
-  const describe = (n: number, dominator: number) =>
-    `@${ours.nodeId(n)} ${ours.nodeType(n)} ${ours.nodeName(n).slice(0, 40)}: ours #${dominator}, memlab #${theirDominator(n)}`;
-  for (let n = 0; n < ours.nodeCount; n++) {
-    if (n === ours.root) continue;
-    const dominator = ours.dominatorOf(n)!.ordinal;
-    const same = theirDominator(n) === dominator;
-    // A reachable node retained both from a node the root cannot reach (attached under the root) and from one it
-    // can: by DevTools' definition its dominator is the root, the two retaining paths sharing nothing else.
-    // This is where memlab drops the first edge.
-    const retainers = ours.retainers(n).filter((e) => retains(ours, e));
-    if (reachable[n] && retainers.some((e) => !reachable[e.from]) && retainers.some((e) => reachable[e.from])) {
-      twoSided++;
-      if (dominator !== ours.root) notRoot.push(describe(n, dominator));
-      if (!same) departures.push(n);
-    } else if (!same) {
-      unexplained.push(describe(n, dominator));
+t.test(
+  'dominators and retained sizes equal memlab’s on every node, except where memlab departs from DevTools',
+  async (t) => {
+    const file = writeHeapSnapshot(join(dir, 'parity.heapsnapshot'));
+    const { utils, config, TraceFinder } = await import('@memlab/core');
+    config.muteConsole = true;
+    const theirs = await utils.getSnapshotFromFile(file, { buildNodeIdIndex: true });
+    new TraceFinder().calculateAllNodesRetainedSizes(theirs);
+    const ours = await loadHeapSnapshot(file);
+    t.equal(ours.nodeCount, theirs.nodes.length);
+    t.equal(ours.edgeCount, theirs.edges.length);
+    const reachable = reachableFromRoot(ours);
+    let twoSided = 0;
+    const departures: number[] = [];
+    const notRoot: string[] = [];
+    const unexplained: string[] = [];
+    const theirDominator = (n: number): number => theirs.nodes.get(n)!.dominatorNode!.nodeIndex;
+    const describe = (n: number, dominator: number) =>
+      `@${ours.nodeId(n)} ${ours.nodeType(n)} ${ours.nodeName(n).slice(0, 40)}: ours #${dominator}, memlab #${theirDominator(n)}`;
+    for (let n = 0; n < ours.nodeCount; n++) {
+      if (n === ours.root) continue;
+      const dominator = ours.dominatorOf(n)!.ordinal;
+      const same = theirDominator(n) === dominator;
+      // A reachable node retained both from a node the root cannot reach (attached under the root) and from one it
+      // can: by DevTools' definition its dominator is the root, the two retaining paths sharing nothing else.
+      // This is where memlab drops the first edge.
+      const retainers = ours.retainers(n).filter((e) => retains(ours, e));
+      if (reachable[n] && retainers.some((e) => !reachable[e.from]) && retainers.some((e) => reachable[e.from])) {
+        twoSided++;
+        if (dominator !== ours.root) notRoot.push(describe(n, dominator));
+        if (!same) departures.push(n);
+      } else if (!same) {
+        unexplained.push(describe(n, dominator));
+      }
     }
-  }
-  t.same(notRoot, [], 'retained from both sides of the root: dominated by the root (DevTools)');
-  t.same(unexplained, [], 'every other dominator equals memlab’s');
+    t.same(notRoot, [], 'retained from both sides of the root: dominated by the root (DevTools)');
+    t.same(unexplained, [], 'every other dominator equals memlab’s');
 
-  // Retained sizes: equal, except that memlab also counts each departing node in every node of the dominator
-  // chain it gave it (below the root).
-  const extra = new Float64Array(ours.nodeCount);
-  for (const n of departures) {
-    for (let x = theirDominator(n); x !== ours.root; x = theirDominator(x)) extra[x]! += ours.retainedSize(n);
-  }
-  const retainedDiff: string[] = [];
-  for (let n = 0; n < ours.nodeCount; n++) {
-    const expected = ours.retainedSize(n) + extra[n]!;
-    const got = theirs.nodes.get(n)!.retainedSize;
-    if (got !== expected) retainedDiff.push(`@${ours.nodeId(n)} ${ours.nodeName(n).slice(0, 40)}: ours ${ours.retainedSize(n)}, memlab ${got}`);
-  }
-  t.same(retainedDiff.slice(0, 20), [], 'retained sizes equal memlab’s on every node, but for those departures');
-  t.comment(`Node ${process.versions.node}: ${twoSided} nodes retained from both sides, memlab departs from DevTools on ${departures.length}`);
-});
+    // Retained sizes: equal, except that memlab also counts each departing node in every node of the dominator
+    // chain it gave it (below the root).
+    const extra = new Float64Array(ours.nodeCount);
+    for (const n of departures) {
+      for (let x = theirDominator(n); x !== ours.root; x = theirDominator(x)) extra[x]! += ours.retainedSize(n);
+    }
+    const retainedDiff: string[] = [];
+    for (let n = 0; n < ours.nodeCount; n++) {
+      const expected = ours.retainedSize(n) + extra[n]!;
+      const got = theirs.nodes.get(n)!.retainedSize;
+      if (got !== expected)
+        retainedDiff.push(
+          `@${ours.nodeId(n)} ${ours.nodeName(n).slice(0, 40)}: ours ${ours.retainedSize(n)}, memlab ${got}`,
+        );
+    }
+    t.same(retainedDiff.slice(0, 20), [], 'retained sizes equal memlab’s on every node, but for those departures');
+    t.comment(
+      `Node ${process.versions.node}: ${twoSided} nodes retained from both sides, memlab departs from DevTools on ${departures.length}`,
+    );
+  },
+);

@@ -5,20 +5,47 @@ import { join } from 'node:path';
 import { writeHeapSnapshot as v8WriteHeapSnapshot } from 'node:v8';
 import { HeapSnapshotParser, type RawHeapSnapshot } from '../../lib/heap/snapshot-parser.js';
 import { loadHeapSnapshot, loadHeapSnapshotIds, parseHeapSnapshot } from '../../lib/heap/load-heap-snapshot.js';
-import { HeapSnapshotReadError, NotAHeapSnapshotError, SnapshotCorruptError, SnapshotTruncatedError } from '../../lib/heap/errors.js';
+import {
+  HeapSnapshotReadError,
+  NotAHeapSnapshotError,
+  SnapshotCorruptError,
+  SnapshotTruncatedError,
+} from '../../lib/heap/errors.js';
 import { type HangwatchError, InvalidOptionError } from '../../lib/errors.js';
 import { buildSnapshot, root, type TinyNode } from './helpers/build-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hangwatch-parser-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-const tricky = ['plain', 'tab\there "quoted" back\\slash', 'smile \ud83d\ude00 é ü 中文', 'lone \ud800 surrogate', 'nl\nand/solidus', '\u0001ctl', 'ends in a backslash \\', '\\\\"]', ']'];
+const tricky = [
+  'plain',
+  'tab\there "quoted" back\\slash',
+  'smile \ud83d\ude00 é ü 中文',
+  'lone \ud800 surrogate',
+  'nl\nand/solidus',
+  '\u0001ctl',
+  'ends in a backslash \\',
+  '\\\\"]',
+  ']',
+];
 const nodes: TinyNode[] = [
   root([{ type: 'element', name: 1, to: 1 }]),
-  { type: 'object', name: tricky[0]!, id: 3, selfSize: 4294967296 * 3 + 5, edges: [{ type: 'property', name: tricky[1]!, to: 2 }] },
+  {
+    type: 'object',
+    name: tricky[0]!,
+    id: 3,
+    selfSize: 4294967296 * 3 + 5,
+    edges: [{ type: 'property', name: tricky[1]!, to: 2 }],
+  },
   { type: 'string', name: tricky[2]!, id: 5, selfSize: 16, edges: [{ type: 'element', name: 7, to: 3 }] },
   { type: 'closure', name: tricky[3]!, id: 7, selfSize: 32, edges: [{ type: 'context', name: tricky[4]!, to: 1 }] },
-  { type: 'object', name: tricky[5]!, id: 4000000001, selfSize: 0, edges: tricky.slice(6).map((name) => ({ type: 'property' as const, name, to: 1 })) },
+  {
+    type: 'object',
+    name: tricky[5]!,
+    id: 4000000001,
+    selfSize: 0,
+    edges: tricky.slice(6).map((name) => ({ type: 'property' as const, name, to: 1 })),
+  },
 ];
 
 function columns(raw: RawHeapSnapshot): unknown {
@@ -39,7 +66,8 @@ function columns(raw: RawHeapSnapshot): unknown {
 function parse(text: string | Buffer, chunk = Infinity): RawHeapSnapshot {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   const p = new HeapSnapshotParser('<test>', bytes.length);
-  for (let i = 0; i < bytes.length; i += chunk === Infinity ? bytes.length : chunk) p.write(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
+  for (let i = 0; i < bytes.length; i += chunk === Infinity ? bytes.length : chunk)
+    p.write(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
   return p.end();
 }
 
@@ -63,16 +91,19 @@ t.test('parses a snapshot into columns, strings decoded exactly (escapes, surrog
   t.equal(snap.edgeName(2), 7, 'element edges carry indices');
 });
 
-t.test('any chunking gives the same result, including splits inside numbers, escapes and UTF-8 sequences', async (t) => {
-  const text = buildSnapshot(nodes);
-  const whole = columns(parse(text));
-  const wholeStrings = parse(text).strings;
-  for (const size of [1, 2, 3, 7, 64]) {
-    const raw = parse(text, size);
-    t.same(columns(raw), whole, `chunks of ${size}`);
-    t.same(raw.strings, wholeStrings, `strings with chunks of ${size}`);
-  }
-});
+t.test(
+  'any chunking gives the same result, including splits inside numbers, escapes and UTF-8 sequences',
+  async (t) => {
+    const text = buildSnapshot(nodes);
+    const whole = columns(parse(text));
+    const wholeStrings = parse(text).strings;
+    for (const size of [1, 2, 3, 7, 64]) {
+      const raw = parse(text, size);
+      t.same(columns(raw), whole, `chunks of ${size}`);
+      t.same(raw.strings, wholeStrings, `strings with chunks of ${size}`);
+    }
+  },
+);
 
 t.test('the ids-only parse skips edges and strings but finds the same ids, under any chunking', async (t) => {
   const text = buildSnapshot(nodes, { locations: [[3, 12, 40, 2]] });
@@ -100,7 +131,9 @@ t.test('reads the field order from snapshot.meta', async (t) => {
 });
 
 t.test('works without node_count / edge_count in the header (growable arrays)', async (t) => {
-  const many: TinyNode[] = [root(Array.from({ length: 3000 }, (_, i) => ({ type: 'element' as const, name: i, to: i + 1 })))];
+  const many: TinyNode[] = [
+    root(Array.from({ length: 3000 }, (_, i) => ({ type: 'element' as const, name: i, to: i + 1 }))),
+  ];
   for (let i = 1; i <= 3000; i++) many.push({ type: 'object', name: `O${i % 7}`, id: 2 * i + 1, selfSize: i });
   const text = buildSnapshot(many).replace(/"node_count":\d+,"edge_count":\d+,/, '');
   t.notMatch(text, /node_count/);
@@ -120,7 +153,12 @@ t.test('skips unknown and unused sections, whatever their shape', async (t) => {
 t.test('matches JSON.parse on a real Node heap snapshot, node by node and edge by edge', async (t) => {
   const file = v8WriteHeapSnapshot(join(dir, 'real.heapsnapshot'));
   const text = readFileSync(file, 'utf8');
-  const ref = JSON.parse(text) as { snapshot: { meta: { node_fields: string[]; edge_fields: string[] } }; nodes: number[]; edges: number[]; strings: string[] };
+  const ref = JSON.parse(text) as {
+    snapshot: { meta: { node_fields: string[]; edge_fields: string[] } };
+    nodes: number[];
+    edges: number[];
+    strings: string[];
+  };
   const snap = await loadHeapSnapshot(file, { chunkSize: 65536 });
   const raw = snap.raw;
   const nf = ref.snapshot.meta.node_fields;
@@ -133,20 +171,42 @@ t.test('matches JSON.parse on a real Node heap snapshot, node by node and edge b
   let e = 0;
   for (let n = 0; n < raw.nodeCount; n++) {
     const rec = (f: string): number => ref.nodes[n * F + nf.indexOf(f)]!;
-    if (raw.nodeType[n] !== rec('type') || raw.nodeName[n] !== rec('name') || raw.nodeId[n] !== rec('id') || raw.nodeSelfSize[n] !== rec('self_size')) bad++;
+    if (
+      raw.nodeType[n] !== rec('type') ||
+      raw.nodeName[n] !== rec('name') ||
+      raw.nodeId[n] !== rec('id') ||
+      raw.nodeSelfSize[n] !== rec('self_size')
+    )
+      bad++;
     if (raw.firstEdge[n + 1]! - raw.firstEdge[n]! !== rec('edge_count')) bad++;
     for (let k = 0; k < rec('edge_count'); k++, e++) {
       const er = (f: string): number => ref.edges[e * ef.length + ef.indexOf(f)]!;
-      if (raw.edgeType[e] !== er('type') || raw.edgeNameOrIndex[e] !== er('name_or_index') || raw.edgeTo[e]! * F !== er('to_node')) bad++;
+      if (
+        raw.edgeType[e] !== er('type') ||
+        raw.edgeNameOrIndex[e] !== er('name_or_index') ||
+        raw.edgeTo[e]! * F !== er('to_node')
+      )
+        bad++;
     }
   }
   t.equal(bad, 0, 'no field differs');
-  t.same([...(await loadHeapSnapshotIds(file, { chunkSize: 65536 }))], [...raw.nodeId], 'the ids-only load gives the same ids');
+  t.same(
+    [...(await loadHeapSnapshotIds(file, { chunkSize: 65536 }))],
+    [...raw.nodeId],
+    'the ids-only load gives the same ids',
+  );
 });
 
 t.test('truncated input: typed error naming the byte offset where input ended', async (t) => {
   const text = buildSnapshot(nodes);
-  const cuts = [5, 20, text.indexOf('"nodes"') + 12, text.indexOf('"edges"') + 10, text.indexOf('"strings"') + 15, text.length - 1];
+  const cuts = [
+    5,
+    20,
+    text.indexOf('"nodes"') + 12,
+    text.indexOf('"edges"') + 10,
+    text.indexOf('"strings"') + 15,
+    text.length - 1,
+  ];
   for (const cut of cuts) {
     const err = t.throws(() => parse(text.slice(0, cut), 3)) as HangwatchError & { offset: number };
     if (cut === 5) {
@@ -164,17 +224,29 @@ t.test('truncated input: typed error naming the byte offset where input ended', 
   await t.rejects(loadHeapSnapshotIds(file), { code: 'ERR_SNAPSHOT_TRUNCATED', path: file });
 });
 
-t.test('a large snapshot cut early (its header counts more than the file can hold) is truncated, not corrupt', async (t) => {
-  const many: TinyNode[] = [root(Array.from({ length: 3000 }, (_, i) => ({ type: 'element' as const, name: i, to: i + 1 })))];
-  for (let i = 1; i <= 3000; i++) many.push({ type: 'object', name: `Thing${i % 7}`, id: 2 * i + 1, selfSize: 32, edges: [{ type: 'property', name: 'next', to: (i % 3000) + 1 }] });
-  const text = buildSnapshot(many);
-  for (const share of [0.05, 0.15, 0.25]) {
-    const cut = Buffer.from(text).subarray(0, Math.floor(text.length * share));
-    const err = t.throws(() => parse(cut, 4096)) as HangwatchError & { offset: number };
-    t.equal(err.code, 'ERR_SNAPSHOT_TRUNCATED', `cut at ${share * 100}%: ${err.message}`);
-    t.equal(err.offset, cut.length, 'where the input ended');
-  }
-});
+t.test(
+  'a large snapshot cut early (its header counts more than the file can hold) is truncated, not corrupt',
+  async (t) => {
+    const many: TinyNode[] = [
+      root(Array.from({ length: 3000 }, (_, i) => ({ type: 'element' as const, name: i, to: i + 1 }))),
+    ];
+    for (let i = 1; i <= 3000; i++)
+      many.push({
+        type: 'object',
+        name: `Thing${i % 7}`,
+        id: 2 * i + 1,
+        selfSize: 32,
+        edges: [{ type: 'property', name: 'next', to: (i % 3000) + 1 }],
+      });
+    const text = buildSnapshot(many);
+    for (const share of [0.05, 0.15, 0.25]) {
+      const cut = Buffer.from(text).subarray(0, Math.floor(text.length * share));
+      const err = t.throws(() => parse(cut, 4096)) as HangwatchError & { offset: number };
+      t.equal(err.code, 'ERR_SNAPSHOT_TRUNCATED', `cut at ${share * 100}%: ${err.message}`);
+      t.equal(err.offset, cut.length, 'where the input ended');
+    }
+  },
+);
 
 t.test('corrupt input: typed error at the offending byte', async (t) => {
   const text = buildSnapshot(nodes);
@@ -192,11 +264,19 @@ t.test('corrupt input: typed error at the offending byte', async (t) => {
   t.throws(() => parse(broken), { code: 'ERR_SNAPSHOT_CORRUPT', message: /not the start of a node/ });
 
   // counts that do not add up
-  t.throws(() => parse(text.replace('"node_count":5', '"node_count":6')), { code: 'ERR_SNAPSHOT_CORRUPT', message: /node_count/ });
+  t.throws(() => parse(text.replace('"node_count":5', '"node_count":6')), {
+    code: 'ERR_SNAPSHOT_CORRUPT',
+    message: /node_count/,
+  });
   // a whole file whose count is far more than it can hold: corrupt, found without allocating for the count
-  t.throws(() => parse(text.replace('"node_count":5', '"node_count":99999999')), { code: 'ERR_SNAPSHOT_CORRUPT', message: /node_count is 99999999 but "nodes" holds 5/ });
+  t.throws(() => parse(text.replace('"node_count":5', '"node_count":99999999')), {
+    code: 'ERR_SNAPSHOT_CORRUPT',
+    message: /node_count is 99999999 but "nodes" holds 5/,
+  });
   // a string index past the table
-  t.throws(() => parse(text.replace(/"strings":\["<dummy>",\n""/, '"strings":["<dummy>"')), { code: 'ERR_SNAPSHOT_CORRUPT' });
+  t.throws(() => parse(text.replace(/"strings":\["<dummy>",\n""/, '"strings":["<dummy>"')), {
+    code: 'ERR_SNAPSHOT_CORRUPT',
+  });
   // garbage after the end
   t.throws(() => parse(`${text} {}`), { code: 'ERR_SNAPSHOT_CORRUPT', message: /after the end/ });
   // an invalid escape
@@ -230,5 +310,9 @@ t.test('reports read progress up to the file size', async (t) => {
   await loadHeapSnapshot(file, { chunkSize: 100, onProgress: (p) => seen.push(p.bytesRead) });
   t.ok(seen.length >= Math.floor(text.length / 100));
   t.equal(seen[seen.length - 1], Buffer.byteLength(text));
-  t.same(seen, [...seen].sort((a, b) => a - b), 'monotonic');
+  t.same(
+    seen,
+    [...seen].sort((a, b) => a - b),
+    'monotonic',
+  );
 });

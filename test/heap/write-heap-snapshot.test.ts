@@ -24,14 +24,21 @@ t.test('inspector capture streams to disk with progress; object ids stay stable 
   t.equal(first, join(dir, basename(first)), 'absolute path in dir');
   const writes = progress.filter((p) => p.phase === 'write');
   t.ok(writes.length > 1, 'progress after each chunk');
-  t.same(writes.map((p) => p.bytesWritten), [...writes.map((p) => p.bytesWritten)].sort((x, y) => x - y), 'monotonic');
+  t.same(
+    writes.map((p) => p.bytesWritten),
+    [...writes.map((p) => p.bytesWritten)].sort((x, y) => x - y),
+    'monotonic',
+  );
   const last = progress[progress.length - 1]!;
   t.equal(last.phase, 'done');
   t.equal(last.bytesWritten, statSync(first).size, 'bytes written = file size');
 
-  const second = await writeHeapSnapshot({ dir, onProgress: () => {
-    throw new Error('a broken progress callback');
-  } });
+  const second = await writeHeapSnapshot({
+    dir,
+    onProgress: () => {
+      throw new Error('a broken progress callback');
+    },
+  });
   const [a, b] = await Promise.all([loadHeapSnapshot(first), loadHeapSnapshot(second)]);
   const ma = a.nodesBy('StableMarker');
   const mb = b.nodesBy('StableMarker');
@@ -56,10 +63,16 @@ t.test('the optional heapdump backend writes a snapshot that loads', { skip: hea
   t.ok((await loadHeapSnapshot(file)).nodeCount > 1000, 'its snapshot loads');
 });
 
-t.test('heapdump unavailable: a typed error, nothing written', { skip: !heapdumpMissing && 'heapdump loads on this Node line' }, async (t) => {
-  await t.rejects(writeHeapSnapshot({ dir, backend: 'heapdump', filename: 'missing.heapsnapshot' }), { code: 'ERR_HEAP_BACKEND_UNAVAILABLE' });
-  t.notOk(readdirSync(dir).includes('missing.heapsnapshot'));
-});
+t.test(
+  'heapdump unavailable: a typed error, nothing written',
+  { skip: !heapdumpMissing && 'heapdump loads on this Node line' },
+  async (t) => {
+    await t.rejects(writeHeapSnapshot({ dir, backend: 'heapdump', filename: 'missing.heapsnapshot' }), {
+      code: 'ERR_HEAP_BACKEND_UNAVAILABLE',
+    });
+    t.notOk(readdirSync(dir).includes('missing.heapsnapshot'));
+  },
+);
 
 t.test('refuses to start without enough free disk space, writing nothing', async (t) => {
   const empty = mkdtempSync(join(dir, 'full-'));
@@ -82,8 +95,14 @@ t.test('write failures are typed and leave no partial file', async (t) => {
 t.test('validates options', async (t) => {
   await t.rejects(writeHeapSnapshot({ dir: 3 as never }), InvalidOptionError);
   await t.rejects(writeHeapSnapshot({ backend: 'gdb' as never }), { code: 'ERR_INVALID_OPTION', option: 'backend' });
-  await t.rejects(writeHeapSnapshot({ filename: '../escape.heapsnapshot' }), { code: 'ERR_INVALID_OPTION', option: 'filename' });
-  await t.rejects(writeHeapSnapshot({ onProgress: 'yes' as never }), { code: 'ERR_INVALID_OPTION', option: 'onProgress' });
+  await t.rejects(writeHeapSnapshot({ filename: '../escape.heapsnapshot' }), {
+    code: 'ERR_INVALID_OPTION',
+    option: 'filename',
+  });
+  await t.rejects(writeHeapSnapshot({ onProgress: 'yes' as never }), {
+    code: 'ERR_INVALID_OPTION',
+    option: 'onProgress',
+  });
   await t.rejects(writeHeapSnapshot({ minFreeBytes: -1 }), { code: 'ERR_INVALID_OPTION', option: 'minFreeBytes' });
   await t.rejects(writeHeapSnapshot('dir' as never), { code: 'ERR_INVALID_OPTION', option: 'options' });
 });

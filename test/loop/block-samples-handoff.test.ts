@@ -60,7 +60,15 @@ t.test('the worker finishing the block right as the heartbeat moves: the samples
   t.ok(block, 'the block is reported');
   // What the worker sent joined the block: its samples, or (its first pause outlasting the block
   // on a loaded machine) its own word on why there are none — never "did not see this block".
-  t.notMatch(block?.stackError ?? '', /did not see this block/, `the worker's message joined the block (${block?.stackError})`);
-  if (block?.stack?.length) t.ok(block.stack.some((f) => f.functionName === 'blockedInHandoffTest'), 'with the stack the worker sampled');
-  else t.match(block?.stackError, /while the watchdog was pausing/, 'or the worker\'s reason for having no sample');
+  t.notMatch(
+    block?.stackError ?? '',
+    /did not see this block/,
+    `the worker's message joined the block (${block?.stackError})`,
+  );
+  if (block?.stack?.length)
+    t.ok(
+      block.stack.some((f) => f.functionName === 'blockedInHandoffTest'),
+      'with the stack the worker sampled',
+    );
+  else t.match(block?.stackError, /while the watchdog was pausing/, "or the worker's reason for having no sample");
 });

@@ -8,7 +8,15 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createPool } from 'generic-pool';
 import t from 'tap';
-import { createHangDetector, InvalidOptionError, PoolAlreadyWatchedError, UnknownPoolError, watchPool, withHangDetection, type HangReport } from '../../lib/index.js';
+import {
+  createHangDetector,
+  InvalidOptionError,
+  PoolAlreadyWatchedError,
+  UnknownPoolError,
+  watchPool,
+  withHangDetection,
+  type HangReport,
+} from '../../lib/index.js';
 import { renderHangReportText } from '../../lib/report/index.js';
 import { sleep } from '../helpers.js';
 
@@ -25,55 +33,73 @@ function workerPool(max: number) {
   return createPool({ create: async () => ({ id: next++ }), destroy: async () => undefined }, { max, min: 0 });
 }
 
-t.test('generic-pool: a waiting operation\'s report names the holders; one whose operation ended is the leak', async (t) => {
-  const pool = workerPool(2);
-  t.teardown(() => pool.clear());
-  const watch = watchPool(pool, { name: 'workers' });
-  t.teardown(() => watch.stop());
-  t.equal(watch.kind, 'generic-pool');
-  const detect = createHangDetector({ timeoutMs: 5000, output: 'none' });
+t.test(
+  "generic-pool: a waiting operation's report names the holders; one whose operation ended is the leak",
+  async (t) => {
+    const pool = workerPool(2);
+    t.teardown(() => pool.clear());
+    const watch = watchPool(pool, { name: 'workers' });
+    t.teardown(() => watch.stop());
+    t.equal(watch.kind, 'generic-pool');
+    const detect = createHangDetector({ timeoutMs: 5000, output: 'none' });
 
-  await detect(async () => {
-    await pool.acquire(); // LEAKY-ACQUIRE: never released
-  }, 'leaky job', { jobId: 'j-1' });
-  let releaseBusy!: () => void;
-  const busy = detect(async () => {
-    const r = await pool.acquire();
-    await new Promise<void>((res) => (releaseBusy = res));
-    await pool.release(r);
-  }, 'busy job');
-  await sleep(20);
-  t.same(watch.counts(), { size: 2, idle: 0, checkedOut: 2, waiting: 0, max: 2 });
+    await detect(
+      async () => {
+        await pool.acquire(); // LEAKY-ACQUIRE: never released
+      },
+      'leaky job',
+      { jobId: 'j-1' },
+    );
+    let releaseBusy!: () => void;
+    const busy = detect(async () => {
+      const r = await pool.acquire();
+      await new Promise<void>((res) => (releaseBusy = res));
+      await pool.release(r);
+    }, 'busy job');
+    await sleep(20);
+    t.same(watch.counts(), { size: 2, idle: 0, checkedOut: 2, waiting: 0, max: 2 });
 
-  const { report, onHang } = firstReport();
-  const victim = withHangDetection(async () => pool.release(await pool.acquire()), { name: 'victim', timeoutMs: 150, output: 'none', onHang });
-  const r = await report;
-  const wait = r.pools?.[0];
-  t.ok(wait, 'the report names the pool the operation waits on');
-  t.equal(wait!.pool, 'workers');
-  t.equal(wait!.kind, 'generic-pool');
-  t.ok(wait!.waitingMs >= 140, `waited since the acquire (${wait!.waitingMs} ms)`);
-  t.same(wait!.counts, { size: 2, idle: 0, checkedOut: 2, waiting: 1, max: 2 });
-  t.equal(wait!.holders.length, 2);
-  const [leak, running] = wait!.holders;
-  t.equal(leak!.operation?.name, 'leaky job', 'the holder whose operation ended comes first');
-  t.same(leak!.operation?.context, { jobId: 'j-1' });
-  t.ok(leak!.operation!.endedMsAgo! >= 0, 'flagged: its operation ended');
-  t.equal(leak!.acquiredAt[0]?.file, thisFile, 'acquired in this file');
-  t.match(leak!.acquiredAt[0]?.sourceLine, /LEAKY-ACQUIRE/, 'at the leaky line');
-  t.equal(running!.operation?.name, 'busy job');
-  t.equal(running!.operation?.endedMsAgo, undefined, 'still running');
-  const text = renderHangReportText(r);
-  t.match(text, /Waiting [\d.]+ ms for a resource of pool "workers" \(generic-pool: 2 checked out of max 2, 0 idle, 1 waiting\)/);
-  t.match(text, /LEAK: leaky job \(#\d+\) finished [\d.]+ m?s ago still holding a resource acquired [\d.]+ m?s ago at .* \(.*watch-pool\.test\.ts:\d+\)/);
-  t.match(text, /busy job \(#\d+\) running, holding a resource for/);
+    const { report, onHang } = firstReport();
+    const victim = withHangDetection(async () => pool.release(await pool.acquire()), {
+      name: 'victim',
+      timeoutMs: 150,
+      output: 'none',
+      onHang,
+    });
+    const r = await report;
+    const wait = r.pools?.[0];
+    t.ok(wait, 'the report names the pool the operation waits on');
+    t.equal(wait!.pool, 'workers');
+    t.equal(wait!.kind, 'generic-pool');
+    t.ok(wait!.waitingMs >= 140, `waited since the acquire (${wait!.waitingMs} ms)`);
+    t.same(wait!.counts, { size: 2, idle: 0, checkedOut: 2, waiting: 1, max: 2 });
+    t.equal(wait!.holders.length, 2);
+    const [leak, running] = wait!.holders;
+    t.equal(leak!.operation?.name, 'leaky job', 'the holder whose operation ended comes first');
+    t.same(leak!.operation?.context, { jobId: 'j-1' });
+    t.ok(leak!.operation!.endedMsAgo! >= 0, 'flagged: its operation ended');
+    t.equal(leak!.acquiredAt[0]?.file, thisFile, 'acquired in this file');
+    t.match(leak!.acquiredAt[0]?.sourceLine, /LEAKY-ACQUIRE/, 'at the leaky line');
+    t.equal(running!.operation?.name, 'busy job');
+    t.equal(running!.operation?.endedMsAgo, undefined, 'still running');
+    const text = renderHangReportText(r);
+    t.match(
+      text,
+      /Waiting [\d.]+ ms for a resource of pool "workers" \(generic-pool: 2 checked out of max 2, 0 idle, 1 waiting\)/,
+    );
+    t.match(
+      text,
+      /LEAK: leaky job \(#\d+\) finished [\d.]+ m?s ago still holding a resource acquired [\d.]+ m?s ago at .* \(.*watch-pool\.test\.ts:\d+\)/,
+    );
+    t.match(text, /busy job \(#\d+\) running, holding a resource for/);
 
-  releaseBusy();
-  await busy;
-  await victim;
-  t.equal(watch.holders().length, 1, 'released resources are no longer held; the leaked one still is');
-  t.equal(watch.holders()[0]?.operation?.name, 'leaky job');
-});
+    releaseBusy();
+    await busy;
+    await victim;
+    t.equal(watch.holders().length, 1, 'released resources are no longer held; the leaked one still is');
+    t.equal(watch.holders()[0]?.operation?.name, 'leaky job');
+  },
+);
 
 t.test('destroy() ends a hold too; operations outside any hang operation are holders without one', async (t) => {
   const pool = workerPool(3);
@@ -122,9 +148,17 @@ t.test('bad input gets typed errors', async (t) => {
   t.throws(() => watchPool(null as unknown as object), InvalidOptionError);
   t.throws(() => watchPool(workerPool(1), { name: 5 as unknown as string }), InvalidOptionError);
   t.throws(() => watchPool({ take() {} }, { adapter: { acquire: 'missing', release: ['take'] } }), InvalidOptionError);
-  t.throws(() => watchPool({ take() {} }, { adapter: { acquire: 'take' } }), InvalidOptionError, 'an adapter must say how resources go back');
+  t.throws(
+    () => watchPool({ take() {} }, { adapter: { acquire: 'take' } }),
+    InvalidOptionError,
+    'an adapter must say how resources go back',
+  );
   t.throws(() => watchPool(workerPool(1), { nmae: 'x' } as never), InvalidOptionError, 'an unknown option key');
-  t.throws(() => watchPool({ take() {} }, { adapter: { acquire: 'take', relase: ['take'] } as never }), InvalidOptionError, 'an unknown adapter key');
+  t.throws(
+    () => watchPool({ take() {} }, { adapter: { acquire: 'take', relase: ['take'] } as never }),
+    InvalidOptionError,
+    'an unknown adapter key',
+  );
   const err = t.throws(() => watchPool(new Map())) as UnknownPoolError;
   t.equal(err.code, 'ERR_UNKNOWN_POOL');
   t.match(err.message, /Map/);
@@ -163,7 +197,12 @@ t.test('adapter: a callback-acquire pool whose resources release themselves', as
   const pool = new CallbackPool(1);
   const watch = watchPool(pool, {
     name: 'legacy',
-    adapter: { kind: 'callback-pool', acquire: 'getConnection', resourceRelease: 'release', counts: (p: CallbackPool) => ({ size: p.all, idle: p.free.length, waiting: p.queue.length, max: p.limit }) },
+    adapter: {
+      kind: 'callback-pool',
+      acquire: 'getConnection',
+      resourceRelease: 'release',
+      counts: (p: CallbackPool) => ({ size: p.all, idle: p.free.length, waiting: p.queue.length, max: p.limit }),
+    },
   });
   t.teardown(() => watch.stop());
   const detect = createHangDetector({ timeoutMs: 5000, output: 'none' });
@@ -196,25 +235,37 @@ t.test('adapter: a callback-acquire pool whose resources release themselves', as
   t.same(watch.holders(), [], 'every release went through the wrapped resource method');
 });
 
-t.test('a callback the pool retries through its own acquire (as mysql2 does) stays one acquisition, of the operation that began it', async (t) => {
-  const pool = new CallbackPool(1);
-  const watch = watchPool(pool, { name: 'retrying', adapter: { acquire: 'getConnection', resourceRelease: 'release' } });
-  t.teardown(() => watch.stop());
-  const detect = createHangDetector({ timeoutMs: 5000, output: 'none' });
-  let held: { release(): void } | undefined;
-  await detect(() => new Promise<void>((resolve) => pool.getConnection((_e, c) => resolve(void (held = c)))), 'holder');
-  let got = false;
-  const victim = detect(() => new Promise<void>((resolve) => pool.getConnection(() => resolve(void (got = true)))), 'victim');
-  t.equal(watch.counts().waiting, 1);
-  // Another operation makes the pool retry the queued callback; the pool is still full, so it queues again.
-  await detect(async () => {
-    const queued = pool.queue.shift()!;
-    pool.getConnection(queued);
-  }, 'retrier');
-  t.equal(pool.queue.length, 1, 'queued again');
-  t.equal(watch.counts().waiting, 1, 'one acquisition waits, not two');
-  held!.release();
-  await victim;
-  t.ok(got);
-  t.equal(watch.holders()[0]?.operation?.name, 'victim', 'held by the operation that began the acquisition');
-});
+t.test(
+  'a callback the pool retries through its own acquire (as mysql2 does) stays one acquisition, of the operation that began it',
+  async (t) => {
+    const pool = new CallbackPool(1);
+    const watch = watchPool(pool, {
+      name: 'retrying',
+      adapter: { acquire: 'getConnection', resourceRelease: 'release' },
+    });
+    t.teardown(() => watch.stop());
+    const detect = createHangDetector({ timeoutMs: 5000, output: 'none' });
+    let held: { release(): void } | undefined;
+    await detect(
+      () => new Promise<void>((resolve) => pool.getConnection((_e, c) => resolve(void (held = c)))),
+      'holder',
+    );
+    let got = false;
+    const victim = detect(
+      () => new Promise<void>((resolve) => pool.getConnection(() => resolve(void (got = true)))),
+      'victim',
+    );
+    t.equal(watch.counts().waiting, 1);
+    // Another operation makes the pool retry the queued callback; the pool is still full, so it queues again.
+    await detect(async () => {
+      const queued = pool.queue.shift()!;
+      pool.getConnection(queued);
+    }, 'retrier');
+    t.equal(pool.queue.length, 1, 'queued again');
+    t.equal(watch.counts().waiting, 1, 'one acquisition waits, not two');
+    held!.release();
+    await victim;
+    t.ok(got);
+    t.equal(watch.holders()[0]?.operation?.name, 'victim', 'held by the operation that began the acquisition');
+  },
+);

@@ -12,7 +12,10 @@ t.test('records written are read back incrementally; partial and bad lines are h
   t.same(reader.readNew(), [], 'missing file reads as nothing');
   const writer = new ChannelWriter(path);
   writer.write({ type: 'exit', pid: 1, exitCode: 0, reportFiles: ['é.txt'] });
-  t.same(reader.readNew().map((r) => r.pid), [1]);
+  t.same(
+    reader.readNew().map((r) => r.pid),
+    [1],
+  );
   // A record cut in the middle of a multi-byte character, completed later.
   const line = Buffer.from(`${JSON.stringify({ type: 'exit', pid: 2, exitCode: 0, reportFiles: ['日本'] })}\n`);
   const cut = line.indexOf(Buffer.from('本')) + 1;

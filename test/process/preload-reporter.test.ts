@@ -31,7 +31,13 @@ t.test('block text names the duration and the stack', async (t) => {
 t.test('files in the report dir, one per report, within the budget', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hw-reporter-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const reporter = new PreloadReporter({ ...PRELOAD_DEFAULTS, reportDir: join(dir, 'sub'), stderr: false, format: 'json', maxReports: 2 });
+  const reporter = new PreloadReporter({
+    ...PRELOAD_DEFAULTS,
+    reportDir: join(dir, 'sub'),
+    stderr: false,
+    format: 'json',
+    maxReports: 2,
+  });
   reporter.block(event);
   reporter.leakSuspicion({ message: 'heap grew after 5 consecutive major GCs' });
   reporter.block({ ...event, id: 8 });
@@ -41,14 +47,23 @@ t.test('files in the report dir, one per report, within the budget', async (t) =
   const block = JSON.parse(readFileSync(join(dir, 'sub', `block-${process.pid}-7.json`), 'utf8'));
   t.equal(block.id, 7);
   const leak = files.find((f) => f.startsWith('gc-leak-')) as string;
-  t.match(JSON.parse(readFileSync(join(dir, 'sub', leak), 'utf8')), { schema: 'hangwatch.gc-leak-suspicion', message: /consecutive/ });
+  t.match(JSON.parse(readFileSync(join(dir, 'sub', leak), 'utf8')), {
+    schema: 'hangwatch.gc-leak-suspicion',
+    message: /consecutive/,
+  });
 });
 
-t.test('a starved block (the process was not scheduled) is not reported as the program\'s block', async (t) => {
+t.test("a starved block (the process was not scheduled) is not reported as the program's block", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hw-reporter-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const reporter = new PreloadReporter({ ...PRELOAD_DEFAULTS, reportDir: dir, stderr: false });
-  reporter.block({ ...event, cause: 'starved', cpuMs: 4, stack: undefined, stackError: 'the watchdog did not see this block' });
+  reporter.block({
+    ...event,
+    cause: 'starved',
+    cpuMs: 4,
+    stack: undefined,
+    stackError: 'the watchdog did not see this block',
+  });
   t.same(readdirSync(dir), [], 'no report file');
   reporter.block(event);
   t.equal(readdirSync(dir).length, 1, 'a blocked one is reported');

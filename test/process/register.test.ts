@@ -21,7 +21,15 @@ interface Ran {
 }
 
 let n = 0;
-function runWithPreload(source: string, { env = {} as NodeJS.ProcessEnv, preload = ['--import', 'tsx', '--import', './lib/register.ts'], ext = 'mjs', signalAfterMs = 0 } = {}): Promise<Ran> {
+function runWithPreload(
+  source: string,
+  {
+    env = {} as NodeJS.ProcessEnv,
+    preload = ['--import', 'tsx', '--import', './lib/register.ts'],
+    ext = 'mjs',
+    signalAfterMs = 0,
+  } = {},
+): Promise<Ran> {
   const script = join(dir, `program-${++n}.${ext}`);
   const channel = join(dir, `channel-${n}.ndjson`);
   writeFileSync(script, source);
@@ -29,7 +37,13 @@ function runWithPreload(source: string, { env = {} as NodeJS.ProcessEnv, preload
     // `env -u NODE_OPTIONS`: keep the test runner's own preload out of the program.
     const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...preload, script], {
       cwd: ROOT,
-      env: { ...process.env, HANGWATCH_CHANNEL: channel, HANGWATCH_REPORT_DIR: 'off', HANGWATCH_SAMPLE_MS: '50', ...env },
+      env: {
+        ...process.env,
+        HANGWATCH_CHANNEL: channel,
+        HANGWATCH_REPORT_DIR: 'off',
+        HANGWATCH_SAMPLE_MS: '50',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -46,7 +60,10 @@ function runWithPreload(source: string, { env = {} as NodeJS.ProcessEnv, preload
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const text = existsSync(channel) ? readFileSync(channel, 'utf8') : '';
-      const records = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChannelRecord);
+      const records = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ChannelRecord);
       resolve({ code, signal, stdout, stderr, records });
     });
     child.on('error', reject);
@@ -54,7 +71,9 @@ function runWithPreload(source: string, { env = {} as NodeJS.ProcessEnv, preload
 }
 
 t.test('a short program: same output and exit code; hello, samples and exit on the channel', async (t) => {
-  const r = await runWithPreload(`let x = 0; const id = setInterval(() => { if (++x === 5) { clearInterval(id); console.log('done'); process.exitCode = 4; } }, 40);`);
+  const r = await runWithPreload(
+    `let x = 0; const id = setInterval(() => { if (++x === 5) { clearInterval(id); console.log('done'); process.exitCode = 4; } }, 40);`,
+  );
   t.equal(r.code, 4);
   t.equal(r.stdout, 'done\n');
   t.equal(r.stderr, '', 'nothing on stderr when nothing is wrong');
@@ -76,14 +95,19 @@ t.test('the preload does not keep a program alive', async (t) => {
 });
 
 t.test('SIGINT without a handler of the program: samples flushed, then it dies of SIGINT as usual', async (t) => {
-  const r = await runWithPreload(`process.stderr.write('ready\\n'); setInterval(() => {}, 1000);`, { signalAfterMs: 300 });
+  const r = await runWithPreload(`process.stderr.write('ready\\n'); setInterval(() => {}, 1000);`, {
+    signalAfterMs: 300,
+  });
   t.equal(r.signal, 'SIGINT');
   const exit = r.records.find((x) => x.type === 'exit');
   t.equal(exit?.type === 'exit' && exit.exitCode, 130);
 });
 
 t.test("SIGINT with the program's own handler: its handler decides", async (t) => {
-  const r = await runWithPreload(`process.on('SIGINT', () => { console.log('graceful'); process.exit(7); }); process.stderr.write('ready\\n'); setInterval(() => {}, 1000);`, { signalAfterMs: 300 });
+  const r = await runWithPreload(
+    `process.on('SIGINT', () => { console.log('graceful'); process.exit(7); }); process.stderr.write('ready\\n'); setInterval(() => {}, 1000);`,
+    { signalAfterMs: 300 },
+  );
   t.equal(r.code, 7);
   t.equal(r.stdout, 'graceful\n');
 });
@@ -96,22 +120,33 @@ t.test('blocks are reported on stderr with the stack captured while blocked', as
   t.equal(r.code, 0);
   t.match(r.stderr, /hangwatch: event loop blocked for (?:\d+ ms|[\d.]+ s)[^\n]*\n\s+at crunch \(/);
   const json = await runWithPreload(program, { env: { HANGWATCH_BLOCK_MS: '200', HANGWATCH_FORMAT: 'json' } });
-  const first = JSON.parse(json.stderr.trim().split('\n')[0] as string) as { schema: string; samples?: { frames: { functionName: string }[] }[] };
+  const first = JSON.parse(json.stderr.trim().split('\n')[0] as string) as {
+    schema: string;
+    samples?: { frames: { functionName: string }[] }[];
+  };
   t.equal(first.schema, 'hangwatch.block-event');
   t.equal(first.samples?.[0]?.frames[0]?.functionName, 'crunch', 'the blocking function, from the JSON event');
 });
 
-t.test('blocks are reported from the loop delay when stacks cannot be captured (inspector held by --inspect)', async (t) => {
-  const r = await runWithPreload(`setTimeout(() => { const end = process.cpuUsage().user + 400e3; while (process.cpuUsage().user < end); setTimeout(() => {}, 200); }, 100);`, {
-    env: { HANGWATCH_BLOCK_MS: '200' },
-    preload: ['--inspect=127.0.0.1:0', '--import', 'tsx', '--import', './lib/register.ts'],
-  });
-  t.equal(r.code, 0);
-  t.match(r.stderr, /hangwatch: event loop (blocked|delayed)/);
-});
+t.test(
+  'blocks are reported from the loop delay when stacks cannot be captured (inspector held by --inspect)',
+  async (t) => {
+    const r = await runWithPreload(
+      `setTimeout(() => { const end = process.cpuUsage().user + 400e3; while (process.cpuUsage().user < end); setTimeout(() => {}, 200); }, 100);`,
+      {
+        env: { HANGWATCH_BLOCK_MS: '200' },
+        preload: ['--inspect=127.0.0.1:0', '--import', 'tsx', '--import', './lib/register.ts'],
+      },
+    );
+    t.equal(r.code, 0);
+    t.match(r.stderr, /hangwatch: event loop (blocked|delayed)/);
+  },
+);
 
 t.test('bad configuration: one warning each, defaults used, the program runs', async (t) => {
-  const r = await runWithPreload(`console.log('ok');`, { env: { HANGWATCH_BLOCK_MS: 'soon', HANGWATCH_FORMAT: 'xml' } });
+  const r = await runWithPreload(`console.log('ok');`, {
+    env: { HANGWATCH_BLOCK_MS: 'soon', HANGWATCH_FORMAT: 'xml' },
+  });
   t.equal(r.code, 0);
   t.equal(r.stdout, 'ok\n');
   t.match(r.stderr, /HANGWATCH_BLOCK_MS="soon"/);
@@ -119,26 +154,42 @@ t.test('bad configuration: one warning each, defaults used, the program runs', a
 });
 
 t.test('an unwritable channel does not stop the program', async (t) => {
-  const r = await runWithPreload(`console.log('ok');`, { env: { HANGWATCH_CHANNEL: '/nonexistent/dir/channel.ndjson' } });
+  const r = await runWithPreload(`console.log('ok');`, {
+    env: { HANGWATCH_CHANNEL: '/nonexistent/dir/channel.ndjson' },
+  });
   t.equal(r.code, 0);
   t.equal(r.stdout, 'ok\n');
   t.match(r.stderr, /cannot open HANGWATCH_CHANNEL/);
 });
 
 const cjs = join(ROOT, 'dist/cjs/lib/register.js');
-t.test('CommonJS: --require of the built preload', { skip: existsSync(cjs) ? false : 'dist/cjs not built (npm run build)' }, async (t) => {
-  const r = await runWithPreload(`const x = require('node:path').sep; setTimeout(() => console.log('cjs', x), 120);`, { preload: ['--require', cjs], ext: 'cjs' });
-  t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout, 'cjs /\n');
-  t.ok(r.records.some((x) => x.type === 'sample'));
-});
+t.test(
+  'CommonJS: --require of the built preload',
+  { skip: existsSync(cjs) ? false : 'dist/cjs not built (npm run build)' },
+  async (t) => {
+    const r = await runWithPreload(
+      `const x = require('node:path').sep; setTimeout(() => console.log('cjs', x), 120);`,
+      { preload: ['--require', cjs], ext: 'cjs' },
+    );
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stdout, 'cjs /\n');
+    t.ok(r.records.some((x) => x.type === 'sample'));
+  },
+);
 
 t.test('the preload hang watchdog reports a stuck loop while it is stuck and can end the process', async (t) => {
   const ran = await runWithPreload(
     `function stuckInParser() { for (;;) { JSON.stringify({ a: 1 }); } }
 setTimeout(stuckInParser, 50);
 `,
-    { env: { HANGWATCH_CHANNEL: '', HANGWATCH_HANG_MS: '300', HANGWATCH_HANG_ACTION: 'exit', HANGWATCH_HANG_EXIT_CODE: '71' } },
+    {
+      env: {
+        HANGWATCH_CHANNEL: '',
+        HANGWATCH_HANG_MS: '300',
+        HANGWATCH_HANG_ACTION: 'exit',
+        HANGWATCH_HANG_EXIT_CODE: '71',
+      },
+    },
   );
   t.equal(ran.code, 71, ran.stderr.slice(0, 400));
   t.match(ran.stderr, /operation "event loop"/);
@@ -147,7 +198,12 @@ setTimeout(stuckInParser, 50);
 
 t.test('HANGWATCH_HANG_MS=0 turns the hang watchdog off; bad values are reported and ignored', async (t) => {
   const ran = await runWithPreload(`const end = Date.now() + 500; while (Date.now() < end);\n`, {
-    env: { HANGWATCH_CHANNEL: '', HANGWATCH_HANG_MS: '0', HANGWATCH_HANG_ACTION: 'explode', HANGWATCH_BLOCK_MS: '5000' },
+    env: {
+      HANGWATCH_CHANNEL: '',
+      HANGWATCH_HANG_MS: '0',
+      HANGWATCH_HANG_ACTION: 'explode',
+      HANGWATCH_BLOCK_MS: '5000',
+    },
   });
   t.equal(ran.code, 0);
   t.notMatch(ran.stderr, /operation "event loop"/);

@@ -20,8 +20,18 @@ export function sample(i: number, over: Partial<IntervalSample> = {}, intervalMs
   };
 }
 
-export function series(n: number, over: (i: number) => Partial<IntervalSample> = () => ({}), intervalMs = 250): IntervalSample[] {
+export function series(
+  n: number,
+  over: (i: number) => Partial<IntervalSample> = () => ({}),
+  intervalMs = 250,
+): IntervalSample[] {
   return Array.from({ length: n }, (_, i) => sample(i, over(i), intervalMs));
 }
 
-export const delay = (maxMs: number) => ({ minMs: 0.1, meanMs: maxMs / 4, p50Ms: maxMs / 8, p99Ms: maxMs * 0.9, maxMs });
+export const delay = (maxMs: number) => ({
+  minMs: 0.1,
+  meanMs: maxMs / 4,
+  p50Ms: maxMs / 8,
+  p99Ms: maxMs * 0.9,
+  maxMs,
+});

@@ -1,7 +1,11 @@
 // The diagnostics handler's refusals are typed errors with stable codes and the HTTP status they answer with.
 import t from 'tap';
 import { captureFormat, captureSeconds } from '../../lib/diagnostics/capture-query.js';
-import { DiagnosticsBadRequestError, DiagnosticsRequestError, DiagnosticsTooLargeError } from '../../lib/diagnostics/errors.js';
+import {
+  DiagnosticsBadRequestError,
+  DiagnosticsRequestError,
+  DiagnosticsTooLargeError,
+} from '../../lib/diagnostics/errors.js';
 import { HangwatchError } from '../../lib/errors.js';
 
 const url = (query: string): URL => new URL(`http://localhost/cpu-profile${query}`);
@@ -13,9 +17,17 @@ t.test('?seconds and ?format: the default, a valid value, and a 400 for the rest
   t.equal(captureFormat(url(''), ['cpuprofile', 'pprof']), 'cpuprofile');
   t.equal(captureFormat(url('?format=pprof'), ['cpuprofile', 'pprof']), 'pprof');
   for (const query of ['?seconds=0', '?seconds=31', '?seconds=abc', '?seconds=']) {
-    t.throws(() => captureSeconds(url(query), limits), { code: 'ERR_DIAGNOSTICS_BAD_REQUEST', status: 400, message: 'seconds must be a number in (0, 30]' }, query);
+    t.throws(
+      () => captureSeconds(url(query), limits),
+      { code: 'ERR_DIAGNOSTICS_BAD_REQUEST', status: 400, message: 'seconds must be a number in (0, 30]' },
+      query,
+    );
   }
-  t.throws(() => captureFormat(url('?format=svg'), ['cpuprofile', 'pprof']), { code: 'ERR_DIAGNOSTICS_BAD_REQUEST', status: 400, message: 'format must be one of cpuprofile, pprof' });
+  t.throws(() => captureFormat(url('?format=svg'), ['cpuprofile', 'pprof']), {
+    code: 'ERR_DIAGNOSTICS_BAD_REQUEST',
+    status: 400,
+    message: 'format must be one of cpuprofile, pprof',
+  });
 });
 
 t.test('the classes: HangwatchErrors with literal codes and their status', async (t) => {

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { InvalidOptionError, withHangDetection, type HangReport } from '../../lib/index.js';
-import { createDiagnosticsHandler, isLoopbackAddress, type DiagnosticsHandler } from '../../lib/diagnostics/diagnostics-handler.js';
+import {
+  createDiagnosticsHandler,
+  isLoopbackAddress,
+  type DiagnosticsHandler,
+} from '../../lib/diagnostics/diagnostics-handler.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -32,8 +36,16 @@ t.test('disabled unless a token is configured', async (t) => {
   let nextCalled = false;
   h({} as IncomingMessage, {} as ServerResponse, () => (nextCalled = true));
   t.ok(nextCalled, 'as middleware, a disabled handler passes the request on');
-  t.throws(() => createDiagnosticsHandler({ token: 'short' }), InvalidOptionError, 'tokens under 16 characters are refused');
-  t.equal(createDiagnosticsHandler({ token: '' }).enabled, false, 'an empty token (a set but empty env var) leaves it disabled');
+  t.throws(
+    () => createDiagnosticsHandler({ token: 'short' }),
+    InvalidOptionError,
+    'tokens under 16 characters are refused',
+  );
+  t.equal(
+    createDiagnosticsHandler({ token: '' }).enabled,
+    false,
+    'an empty token (a set but empty env var) leaves it disabled',
+  );
   t.throws(() => createDiagnosticsHandler({ token: 42 as unknown as string }), InvalidOptionError);
   t.throws(() => createDiagnosticsHandler({ token: TOKEN, endpoints: ['everything' as 'loop'] }), InvalidOptionError);
 });
@@ -49,7 +61,11 @@ t.test('token checks', async (t) => {
   t.equal(missing.status, 401, 'no token');
   t.match(missing.headers.get('www-authenticate'), /^Bearer/);
   t.equal((await fetch(`${base}/loop`, { headers: { authorization: 'Bearer wrong' } })).status, 401, 'wrong token');
-  t.equal((await fetch(`${base}/loop`, { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}X` } })).status, 401, 'same length, one character off');
+  t.equal(
+    (await fetch(`${base}/loop`, { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}X` } })).status,
+    401,
+    'same length, one character off',
+  );
   t.equal((await fetch(`${base}/loop`, { headers: { authorization: TOKEN } })).status, 401, 'no Bearer scheme');
   t.equal((await fetch(`${base}/loop?token=${TOKEN}`)).status, 401, 'tokens in the URL are not accepted');
   const ok = await fetch(`${base}/loop`, { headers: auth });
@@ -63,7 +79,11 @@ t.test('token checks', async (t) => {
   t.same(index.endpoints, ['cpu-profile', 'heap-snapshot', 'allocation-snapshot', 'loop', 'reports']);
 
   let report: HangReport | undefined;
-  await withHangDetection(() => new Promise((r) => setTimeout(r, 80)), { timeoutMs: 20, output: 'none', onHang: (x) => (report = x) });
+  await withHangDetection(() => new Promise((r) => setTimeout(r, 80)), {
+    timeoutMs: 20,
+    output: 'none',
+    onHang: (x) => (report = x),
+  });
   h.recordHang(report as HangReport);
   h.recordBlock({ durationMs: 150 });
   const reportsText = await (await fetch(`${base}/reports`, { headers: auth })).text();
@@ -77,18 +97,27 @@ t.test('token checks', async (t) => {
 });
 
 function nonLoopbackAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return undefined;
 }
 
 t.test('loopback only by default', async (t) => {
   t.ok(isLoopbackAddress('127.0.0.1') && isLoopbackAddress('::1') && isLoopbackAddress('::ffff:127.0.0.2'));
-  t.notOk(isLoopbackAddress('10.0.0.1') || isLoopbackAddress('::ffff:192.168.1.1') || isLoopbackAddress('1270.0.0.1') || isLoopbackAddress(undefined));
+  t.notOk(
+    isLoopbackAddress('10.0.0.1') ||
+      isLoopbackAddress('::ffff:192.168.1.1') ||
+      isLoopbackAddress('1270.0.0.1') ||
+      isLoopbackAddress(undefined),
+  );
   const address = nonLoopbackAddress();
   const strict = createDiagnosticsHandler({ token: TOKEN, endpoints: ['reports'] });
   const open = createDiagnosticsHandler({ token: TOKEN, endpoints: ['reports'], allowRemote: true });
   if (address) {
-    for (const [h, expected] of [[strict, 403], [open, 200]] as const) {
+    for (const [h, expected] of [
+      [strict, 403],
+      [open, 200],
+    ] as const) {
       const { server, port } = await serve(h, address);
       const r = await fetch(`http://${address}:${port}/reports`, { headers: auth });
       t.equal(r.status, expected, `a caller from ${address} gets ${expected}${h === open ? ' with allowRemote' : ''}`);
@@ -99,8 +128,20 @@ t.test('loopback only by default', async (t) => {
   }
   // The address check reads the socket, never X-Forwarded-For.
   let status = 0;
-  const fakeRes = { headersSent: false, writeHead: (s: number) => (status = s), end: () => undefined } as unknown as ServerResponse;
-  strict({ socket: { remoteAddress: '203.0.113.9' }, headers: { ...auth, 'x-forwarded-for': '127.0.0.1' }, method: 'GET', url: '/reports' } as unknown as IncomingMessage, fakeRes);
+  const fakeRes = {
+    headersSent: false,
+    writeHead: (s: number) => (status = s),
+    end: () => undefined,
+  } as unknown as ServerResponse;
+  strict(
+    {
+      socket: { remoteAddress: '203.0.113.9' },
+      headers: { ...auth, 'x-forwarded-for': '127.0.0.1' },
+      method: 'GET',
+      url: '/reports',
+    } as unknown as IncomingMessage,
+    fakeRes,
+  );
   t.equal(status, 403, 'a remote socket is refused even with X-Forwarded-For: 127.0.0.1');
 });
 
@@ -125,11 +166,17 @@ t.test('captures: one at a time, limits, formats', async (t) => {
   t.ok(profile.nodes.length > 0, 'a .cpuprofile');
   t.ok(profile.endTime - profile.startTime >= 0.9e6, 'of about the requested length');
 
-  t.equal((await fetch(`${base}/cpu-profile?seconds=60`, { headers: auth })).status, 400, 'over maxDurationSeconds: 400');
+  t.equal(
+    (await fetch(`${base}/cpu-profile?seconds=60`, { headers: auth })).status,
+    400,
+    'over maxDurationSeconds: 400',
+  );
   t.equal((await fetch(`${base}/cpu-profile?seconds=abc`, { headers: auth })).status, 400);
   t.equal((await fetch(`${base}/cpu-profile?seconds=0.2&format=svg`, { headers: auth })).status, 400);
 
-  const pprof = Buffer.from(await (await fetch(`${base}/cpu-profile?seconds=0.2&format=pprof`, { headers: auth })).arrayBuffer());
+  const pprof = Buffer.from(
+    await (await fetch(`${base}/cpu-profile?seconds=0.2&format=pprof`, { headers: auth })).arrayBuffer(),
+  );
   t.ok(gunzipSync(pprof).length > 0, 'pprof is gzip-compressed protobuf');
 
   const alloc = await fetch(`${base}/allocation-snapshot?seconds=0.3`, { headers: auth });
@@ -146,7 +193,11 @@ t.test('captures: one at a time, limits, formats', async (t) => {
   t.teardown(() => tiny.close());
   const s2 = await serve(tiny);
   t.teardown(() => s2.server.close());
-  t.equal((await fetch(`http://127.0.0.1:${s2.port}/heap-snapshot`, { headers: auth })).status, 413, 'over the size limit: 413');
+  t.equal(
+    (await fetch(`http://127.0.0.1:${s2.port}/heap-snapshot`, { headers: auth })).status,
+    413,
+    'over the size limit: 413',
+  );
   t.same(readdirSync(dir), []);
 });
 

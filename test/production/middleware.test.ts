@@ -16,7 +16,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function listenExpress(app: express.Express): Promise<{ url: string; server: Server }> {
   return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }));
+    const server = app.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }),
+    );
   });
 }
 
@@ -48,13 +50,16 @@ t.test('express: report action, per-route deadline, route pattern and request id
 
   const slow = await fetch(`${url}/slow/42?x=1`, { headers: { 'x-request-id': 'abc-123' } });
   t.equal(slow.status, 200, 'report action: the slow request still completes normally');
-  t.equal(slow.headers.get('x-request-id'), 'abc-123', 'the caller\'s request id is echoed');
+  t.equal(slow.headers.get('x-request-id'), 'abc-123', "the caller's request id is echoed");
   t.equal(reports.length, 1, 'one report for the slow request');
   const r = reports[0] as HangReport;
   t.same(r.context, { method: 'GET', route: '/slow/:id', path: '/slow/42', requestId: 'abc-123' });
   t.equal(r.timeoutMs, 150, 'the per-route deadline applies');
   t.equal(r.name, 'GET /slow/42');
-  t.ok(r.pending?.some((p) => p.type === 'Timeout'), 'asyncTrace names the pending timer');
+  t.ok(
+    r.pending?.some((p) => p.type === 'Timeout'),
+    'asyncTrace names the pending timer',
+  );
 
   const fast = await fetch(`${url}/fast`, { headers: { 'x-request-id': 'bad id with spaces' } });
   t.equal(fast.status, 200);
@@ -62,11 +67,18 @@ t.test('express: report action, per-route deadline, route pattern and request id
   await sleep(300);
   t.equal(reports.length, 1, 'fast requests are not reported');
 
-  const posted = await fetch(`${url}/slow-body`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"c":3}' });
+  const posted = await fetch(`${url}/slow-body`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"c":3}',
+  });
   t.same(await posted.json(), { c: 3 });
   t.equal(reports.length, 2);
   t.equal(reports[1]?.context?.route, '/slow-body');
-  t.ok(reports[1]?.pending?.some((p) => p.type === 'Timeout'), 'asyncTrace sees the timer of a handler that ran after express.json()');
+  t.ok(
+    reports[1]?.pending?.some((p) => p.type === 'Timeout'),
+    'asyncTrace sees the timer of a handler that ran after express.json()',
+  );
 });
 
 t.test('express: reject action answers 503 with the request id', async (t) => {
@@ -129,7 +141,10 @@ t.test('fastify: route config deadline, report and reject', async (t) => {
   t.equal(reports.length, 1);
   t.same(reports[0]?.context, { method: 'GET', route: '/r/:id', path: '/r/7', requestId: 'req-7' });
   t.equal(reports[0]?.timeoutMs, 120, 'routes map matched against the route pattern');
-  t.ok(reports[0]?.pending?.some((p) => p.type === 'Timeout'), 'asyncTrace sees the handler\'s timer');
+  t.ok(
+    reports[0]?.pending?.some((p) => p.type === 'Timeout'),
+    "asyncTrace sees the handler's timer",
+  );
 
   await fetch(`${url}/cfg`);
   t.equal(reports.length, 2);
@@ -138,23 +153,39 @@ t.test('fastify: route config deadline, report and reject', async (t) => {
   await fetch(`${url}/off`);
   t.equal(reports.length, 2, 'timeoutMs 0 turns detection off for a route');
 
-  const posted = await fetch(`${url}/body`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+  const posted = await fetch(`${url}/body`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"a":1}',
+  });
   t.same(await posted.json(), { a: 1 });
   t.equal(reports.length, 2, 'POST under the default deadline: not reported');
 
   // A body is parsed from socket events, outside the request's async context: the plugin puts
   // the handler back into it, so the report still sees what the handler waits on.
-  const slowPost = await fetch(`${url}/body-slow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"b":2}' });
+  const slowPost = await fetch(`${url}/body-slow`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"b":2}',
+  });
   t.same(await slowPost.json(), { b: 2 });
   t.equal(reports.length, 3);
   t.equal(reports[2]?.context?.route, '/body-slow');
-  t.ok(reports[2]?.pending?.some((p) => p.type === 'Timeout'), 'asyncTrace sees the timer of a handler that ran after body parsing');
+  t.ok(
+    reports[2]?.pending?.some((p) => p.type === 'Timeout'),
+    'asyncTrace sees the timer of a handler that ran after body parsing',
+  );
 });
 
 t.test('fastify: reject action answers 503', async (t) => {
   const reports: HangReport[] = [];
   const app = Fastify();
-  await app.register(hangwatchFastify, { timeoutMs: 120, action: 'reject', output: 'none', onHang: (r: HangReport) => reports.push(r) });
+  await app.register(hangwatchFastify, {
+    timeoutMs: 120,
+    action: 'reject',
+    output: 'none',
+    onHang: (r: HangReport) => reports.push(r),
+  });
   app.get('/stuck', () => new Promise(() => {}));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
@@ -196,7 +227,10 @@ t.test('asyncTrace as a sampling rate', async (t) => {
   t.equal(reports.length, 40);
   const traced = reports.filter((r) => r.pending !== undefined).length;
   t.ok(traced > 0 && traced < 40, `about half the requests are traced (${traced} of 40)`);
-  t.ok(reports.filter((r) => r.pending === undefined && r.kind === 'pending').every((r) => typeof r.hint === 'string'), 'untraced reports carry the hint');
+  t.ok(
+    reports.filter((r) => r.pending === undefined && r.kind === 'pending').every((r) => typeof r.hint === 'string'),
+    'untraced reports carry the hint',
+  );
 });
 
 t.test('context values may be functions, read when the report is made', async (t) => {
@@ -206,7 +240,13 @@ t.test('context values may be functions, read when the report is made', async (t
   const p = withHangDetection(() => sleep(120), {
     timeoutMs: 40,
     output: 'none',
-    context: { fixed: 1, late: () => late, broken: () => { throw new Error('nope'); } },
+    context: {
+      fixed: 1,
+      late: () => late,
+      broken: () => {
+        throw new Error('nope');
+      },
+    },
     onHang: (r) => (report = r),
   });
   late = 'after';
@@ -231,7 +271,10 @@ t.test('asyncTrace switched at run time', async (t) => {
   await (await fetch(`${url}/slow`)).text();
   t.throws(() => mw.setAsyncTraceRate(2), InvalidOptionError);
   t.equal(reports[0]?.pending, undefined, 'untraced before');
-  t.ok(reports[1]?.pending?.some((p) => p.type === 'Timeout'), 'traced after setAsyncTraceRate(true)');
+  t.ok(
+    reports[1]?.pending?.some((p) => p.type === 'Timeout'),
+    'traced after setAsyncTraceRate(true)',
+  );
 
   const freports: HangReport[] = [];
   const fapp = Fastify();
@@ -244,7 +287,10 @@ t.test('asyncTrace switched at run time', async (t) => {
   t.teardown(() => fapp.close());
   fapp.hangwatch.setAsyncTraceRate(1);
   await (await fetch(`${furl}/slow`)).text();
-  t.ok(freports[0]?.pending?.some((p) => p.type === 'Timeout'), 'fastify: app.hangwatch.setAsyncTraceRate');
+  t.ok(
+    freports[0]?.pending?.some((p) => p.type === 'Timeout'),
+    'fastify: app.hangwatch.setAsyncTraceRate',
+  );
 });
 
 t.test('100,000 requests through each middleware leave heap, handles and listeners flat', async (t) => {
@@ -289,7 +335,9 @@ t.test('mounted twice (two middleware instances): both operations end with the r
   const reports: HangReport[] = [];
   const app = express();
   app.use(hangwatchExpress({ timeoutMs: 150, output: 'none', onHang: (r) => reports.push(r) }));
-  app.use(hangwatchExpress({ timeoutMs: 150, requestIdHeader: 'x-trace', output: 'none', onHang: (r) => reports.push(r) }));
+  app.use(
+    hangwatchExpress({ timeoutMs: 150, requestIdHeader: 'x-trace', output: 'none', onHang: (r) => reports.push(r) }),
+  );
   app.get('/quick', (_req, res) => {
     res.json({ ok: true });
   });
@@ -308,36 +356,45 @@ t.test('mounted twice (two middleware instances): both operations end with the r
   t.equal(reports.length, 2, 'both report a slow one');
 });
 
-t.test('fastify: extraContext, timeoutFor with the route pattern, and a throwing onHang do not break requests', async (t) => {
-  const reports: HangReport[] = [];
-  const seen: Array<{ method: string; path: string; route?: string | undefined }> = [];
-  const app = Fastify();
-  await app.register(hangwatchFastify, {
-    timeoutMs: 5_000,
-    timeoutFor: (r) => {
-      seen.push(r);
-      return r.route === '/slow/:id' ? 80 : undefined;
-    },
-    extraContext: () => ({ tenant: 'acme', method: 'overridden?', bad: {} as unknown as string }),
-    output: 'none',
-    onHang: (r: HangReport) => {
-      reports.push(r);
-      throw new Error('user bug');
-    },
-  });
-  app.get('/slow/:id', async () => {
-    await sleep(250);
-    return { ok: true };
-  });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  t.teardown(() => app.close());
-  const res = await fetch(`${url}/slow/3?q=1`, { headers: { 'x-request-id': 'r-3' } });
-  t.equal(res.status, 200);
-  t.same(seen[0], { method: 'GET', path: '/slow/3', route: '/slow/:id' });
-  t.equal(reports.length, 1);
-  t.equal(reports[0]?.name, 'GET /slow/:id');
-  t.same(reports[0]?.context, { method: 'GET', route: '/slow/:id', path: '/slow/3', requestId: 'r-3', tenant: 'acme' });
-});
+t.test(
+  'fastify: extraContext, timeoutFor with the route pattern, and a throwing onHang do not break requests',
+  async (t) => {
+    const reports: HangReport[] = [];
+    const seen: Array<{ method: string; path: string; route?: string | undefined }> = [];
+    const app = Fastify();
+    await app.register(hangwatchFastify, {
+      timeoutMs: 5_000,
+      timeoutFor: (r) => {
+        seen.push(r);
+        return r.route === '/slow/:id' ? 80 : undefined;
+      },
+      extraContext: () => ({ tenant: 'acme', method: 'overridden?', bad: {} as unknown as string }),
+      output: 'none',
+      onHang: (r: HangReport) => {
+        reports.push(r);
+        throw new Error('user bug');
+      },
+    });
+    app.get('/slow/:id', async () => {
+      await sleep(250);
+      return { ok: true };
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    t.teardown(() => app.close());
+    const res = await fetch(`${url}/slow/3?q=1`, { headers: { 'x-request-id': 'r-3' } });
+    t.equal(res.status, 200);
+    t.same(seen[0], { method: 'GET', path: '/slow/3', route: '/slow/:id' });
+    t.equal(reports.length, 1);
+    t.equal(reports[0]?.name, 'GET /slow/:id');
+    t.same(reports[0]?.context, {
+      method: 'GET',
+      route: '/slow/:id',
+      path: '/slow/3',
+      requestId: 'r-3',
+      tenant: 'acme',
+    });
+  },
+);
 
 t.test('steps: true — a stuck request names its step (express and fastify)', async (t) => {
   const reports: HangReport[] = [];
@@ -351,7 +408,12 @@ t.test('steps: true — a stuck request names its step (express and fastify)', a
   const { url, server } = await listenExpress(app);
   t.teardown(() => server.close());
   const fastify = Fastify();
-  await fastify.register(hangwatchFastify, { timeoutMs: 150, steps: true, output: 'none', onHang: (r: HangReport) => reports.push(r) });
+  await fastify.register(hangwatchFastify, {
+    timeoutMs: 150,
+    steps: true,
+    output: 'none',
+    onHang: (r: HangReport) => reports.push(r),
+  });
   fastify.get('/invoices', async () => {
     await step('load profile', () => sleep(5));
     await step('render', () => sleep(500));
@@ -362,7 +424,13 @@ t.test('steps: true — a stuck request names its step (express and fastify)', a
   const fastifyUrl = `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`;
   await Promise.all([fetch(`${url}/invoices`), fetch(`${fastifyUrl}/invoices`)]);
   const byName = (n: string): HangReport | undefined => reports.find((r) => r.steps?.running[0]?.name === n);
-  t.same(byName('fetch invoices')?.steps?.finished.map((s) => s.name), ['authenticate']);
-  t.same(byName('render')?.steps?.finished.map((s) => s.name), ['load profile']);
+  t.same(
+    byName('fetch invoices')?.steps?.finished.map((s) => s.name),
+    ['authenticate'],
+  );
+  t.same(
+    byName('render')?.steps?.finished.map((s) => s.name),
+    ['load profile'],
+  );
   t.equal(reports.length, 2, 'one report per stuck request, its own steps only');
 });

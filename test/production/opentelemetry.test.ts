@@ -23,7 +23,12 @@ class AlsContextManager implements ContextManager {
   active(): Context {
     return this.#als.getStore() ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.#als.run(ctx, () => fn.apply(thisArg, args));
   }
   bind<T>(_ctx: Context, target: T): T {
@@ -40,7 +45,11 @@ class AlsContextManager implements ContextManager {
 const waitLine = lineOf('// the line the report points at');
 
 function lineOf(marker: string): number {
-  return readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').findIndex((l) => l.includes(marker) && !l.includes('lineOf(')) + 1;
+  return (
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(marker) && !l.includes('lineOf(')) + 1
+  );
 }
 
 async function hangReport(ctx?: Record<string, string>): Promise<HangReport> {
@@ -48,7 +57,14 @@ async function hangReport(ctx?: Record<string, string>): Promise<HangReport> {
   async function fetchTasks(): Promise<void> {
     await new Promise((r) => setTimeout(r, 120)); // the line the report points at
   }
-  await withHangDetection(() => fetchTasks(), { timeoutMs: 30, asyncTrace: true, output: 'none', name: 'GET /tasks', context: { method: 'GET', route: '/tasks', requestId: 'r-1', ...ctx }, onHang: (r) => (report = r) });
+  await withHangDetection(() => fetchTasks(), {
+    timeoutMs: 30,
+    asyncTrace: true,
+    output: 'none',
+    name: 'GET /tasks',
+    context: { method: 'GET', route: '/tasks', requestId: 'r-1', ...ctx },
+    onHang: (r) => (report = r),
+  });
   if (!report) throw new Error('no report');
   return report;
 }
@@ -121,10 +137,17 @@ t.test('with an SDK', async (t) => {
       _res.once('close', () => span.end());
       context.with(trace.setSpan(context.active(), span), next);
     });
-    app.use(hangwatchExpress({ timeoutMs: 60, output: 'none', extraContext: otel.requestContext, onHang: (r) => {
-      reports.push(r);
-      otel.recordHang(r);
-    } }));
+    app.use(
+      hangwatchExpress({
+        timeoutMs: 60,
+        output: 'none',
+        extraContext: otel.requestContext,
+        onHang: (r) => {
+          reports.push(r);
+          otel.recordHang(r);
+        },
+      }),
+    );
     app.get('/slow', (_req, res) => void setTimeout(() => res.end('ok'), 200));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -134,14 +157,22 @@ t.test('with an SDK', async (t) => {
     t.ok(request, 'the request span');
     t.equal(reports[0]?.context?.traceId, request?.spanContext().traceId, 'the report names the trace');
     const hang = spans.getFinishedSpans().find((s) => s.name.startsWith('hangwatch.hang'));
-    t.equal(hang?.parentSpanContext?.spanId, request?.spanContext().spanId, 'the hang span is a child of the request span');
+    t.equal(
+      hang?.parentSpanContext?.spanId,
+      request?.spanContext().spanId,
+      'the hang span is a child of the request span',
+    );
   });
 
   t.test('a block: a span covering it and a log record', async (t) => {
     spans.reset();
     records.reset();
     const startedAt = Date.now() - 300;
-    otel.recordBlock({ durationMs: 250, startedAt: new Date(startedAt).toISOString(), stack: [{ functionName: 'spin', file: '/app/x.js', line: 3, column: 1 }] as never });
+    otel.recordBlock({
+      durationMs: 250,
+      startedAt: new Date(startedAt).toISOString(),
+      stack: [{ functionName: 'spin', file: '/app/x.js', line: 3, column: 1 }] as never,
+    });
     const [span] = spans.getFinishedSpans();
     t.equal(span?.name, 'hangwatch.block');
     t.equal(span?.attributes['code.function'], 'spin');

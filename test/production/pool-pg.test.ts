@@ -22,7 +22,7 @@ if (!started.ok) {
   const postgres = started.value;
   t.teardown(() => postgres.stop());
 
-  t.test('pg.Pool: the waiting request\'s report flags the finished request still holding a connection', async (t) => {
+  t.test("pg.Pool: the waiting request's report flags the finished request still holding a connection", async (t) => {
     const pool = new pg.Pool({ connectionString: postgres.url, max: 2 });
     pool.on('error', () => undefined);
     const watch = watchPool(pool, { name: 'db' });
@@ -34,7 +34,11 @@ if (!started.ok) {
     });
     t.equal(watch.kind, 'pg.Pool');
     const requests = createHangDetector({ timeoutMs: 10_000, output: 'none' });
-    t.equal((await requests(() => pool.query('select 1 as one'), 'GET /health')).rows[0].one, 1, 'pool.query gives its client back');
+    t.equal(
+      (await requests(() => pool.query('select 1 as one'), 'GET /health')).rows[0].one,
+      1,
+      'pool.query gives its client back',
+    );
     const bad = await requests(async () => {
       const c = await pool.connect();
       c.release(new Error('broken connection')); // removed from the pool
@@ -42,11 +46,15 @@ if (!started.ok) {
     void bad;
     t.same(watch.holders(), [], 'no holder after pool.query and release(err)');
 
-    await requests(async () => {
-      const client = await pool.connect(); // LEAK-LINE: not released on this path
-      await client.query('select 1');
-      leaked = client;
-    }, 'GET /tasks/:id', { requestId: 'req-leak' });
+    await requests(
+      async () => {
+        const client = await pool.connect(); // LEAK-LINE: not released on this path
+        await client.query('select 1');
+        leaked = client;
+      },
+      'GET /tasks/:id',
+      { requestId: 'req-leak' },
+    );
     let releaseBusy!: () => void;
     const busy = requests(async () => {
       const client = await pool.connect();
@@ -75,8 +83,14 @@ if (!started.ok) {
     t.equal(wait?.holders[1]?.operation?.name, 'POST /import');
     t.equal(wait?.holders[1]?.operation?.endedMsAgo, undefined);
     const text = renderHangReportText(r);
-    t.match(text, /Waiting [\d.]+ m?s for a connection of pool "db" \(pg\.Pool: 2 checked out of max 2, 0 idle, 1 waiting\)/);
-    t.match(text, /LEAK: GET \/tasks\/:id \(#\d+, requestId=req-leak\) finished [\d.]+ m?s ago still holding a connection acquired [\d.]+ m?s ago at /);
+    t.match(
+      text,
+      /Waiting [\d.]+ m?s for a connection of pool "db" \(pg\.Pool: 2 checked out of max 2, 0 idle, 1 waiting\)/,
+    );
+    t.match(
+      text,
+      /LEAK: GET \/tasks\/:id \(#\d+, requestId=req-leak\) finished [\d.]+ m?s ago still holding a connection acquired [\d.]+ m?s ago at /,
+    );
 
     await assertPoolGauges(t, 'db', { checked_out: 2, waiting: 1, max: 2, held_after_end: 1 });
 

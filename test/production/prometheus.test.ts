@@ -16,13 +16,20 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function realHang(route: string): Promise<HangReport> {
   let report: HangReport | undefined;
-  await withHangDetection(() => sleep(120), { timeoutMs: 30, output: 'none', context: { route }, onHang: (r) => (report = r) });
+  await withHangDetection(() => sleep(120), {
+    timeoutMs: 30,
+    output: 'none',
+    context: { route },
+    onHang: (r) => (report = r),
+  });
   if (!report) throw new Error('no report');
   return report;
 }
 
 function sample(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -46,15 +53,28 @@ t.test('metrics text', async (t) => {
   const count = sample(text, 'hangwatch_event_loop_delay_seconds_count') as number;
   t.ok(count > 0, 'the loop delay histogram has samples');
   t.equal(sample(text, 'hangwatch_event_loop_delay_seconds_bucket', '{le="+Inf"}'), count, '+Inf bucket = count');
-  const buckets = text.split('\n').filter((l) => l.startsWith('hangwatch_event_loop_delay_seconds_bucket')).map((l) => Number(l.split(' ').pop()));
-  t.ok(buckets.every((v, i) => i === 0 || v >= (buckets[i - 1] as number)), 'buckets are cumulative');
-  t.ok((sample(text, 'hangwatch_event_loop_delay_max_seconds') as number) >= 0.05, 'the 120 ms block shows in the max delay');
+  const buckets = text
+    .split('\n')
+    .filter((l) => l.startsWith('hangwatch_event_loop_delay_seconds_bucket'))
+    .map((l) => Number(l.split(' ').pop()));
+  t.ok(
+    buckets.every((v, i) => i === 0 || v >= (buckets[i - 1] as number)),
+    'buckets are cumulative',
+  );
+  t.ok(
+    (sample(text, 'hangwatch_event_loop_delay_max_seconds') as number) >= 0.05,
+    'the 120 ms block shows in the max delay',
+  );
   t.ok((sample(text, 'hangwatch_heap_bytes', '{type="used"}') as number) > 1e6, 'heap used');
   t.match(text, /# TYPE hangwatch_gc_pause_seconds histogram/);
   const elu = sample(text, 'hangwatch_event_loop_utilization') as number;
   t.ok(elu >= 0 && elu <= 1, 'utilization in 0..1');
 
-  t.throws(() => createPrometheusExporter({ registry }), MetricsAlreadyRegisteredError, 'a second exporter on the same registry is refused');
+  t.throws(
+    () => createPrometheusExporter({ registry }),
+    MetricsAlreadyRegisteredError,
+    'a second exporter on the same registry is refused',
+  );
   exporter.stop();
   t.equal((await registry.metrics()).trim(), '', 'stop() removes every metric');
   const again = createPrometheusExporter({ registry, gc: false });

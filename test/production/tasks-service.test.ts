@@ -33,7 +33,12 @@ if (!pg.ok) {
   t.ok(connectLine > 0, 'the example marks its pool.connect() line');
 
   t.test('leaky handler: stuck requests report the pool.connect() line and the handler', async (t) => {
-    const svc = await startChildService(server, { DATABASE_URL: pg.value.url, PORT: '0', HANGWATCH_TIMEOUT_MS: '1000', HANGWATCH_FORMAT: 'json' });
+    const svc = await startChildService(server, {
+      DATABASE_URL: pg.value.url,
+      PORT: '0',
+      HANGWATCH_TIMEOUT_MS: '1000',
+      HANGWATCH_FORMAT: 'json',
+    });
     t.teardown(() => svc.stop());
     // Five requests for an unknown project: 404, each keeps a connection.
     const leaks = await concurrentGets(
@@ -57,13 +62,19 @@ if (!pg.ok) {
     }
     ctl.abort();
     const statuses = await pending;
-    t.ok(statuses.every((s) => s === 0), 'no stuck request got an answer');
+    t.ok(
+      statuses.every((s) => s === 0),
+      'no stuck request got an answer',
+    );
     // The deadlines come in a burst; hangwatch's own report building must not make the later
     // reports claim a blocked loop (a few may, when the machine itself stalls the loop).
     const pendingKind = reports.filter((r) => r.kind === 'pending').length;
-    t.ok(pendingKind >= reports.length / 2, `the loop is free: the requests wait on something (${pendingKind} of ${reports.length} say so)`);
+    t.ok(
+      pendingKind >= reports.length / 2,
+      `the loop is free: the requests wait on something (${pendingKind} of ${reports.length} say so)`,
+    );
     t.equal(reports.length, ids.length, 'one report per stuck request');
-    t.same(new Set(reports.map((r) => r.context?.requestId)), new Set(ids), 'reports carry the callers\' X-Request-Id');
+    t.same(new Set(reports.map((r) => r.context?.requestId)), new Set(ids), "reports carry the callers' X-Request-Id");
     for (const r of reports) {
       t.ok(r.kind === 'pending' || r.kind === 'blocked', 'pending (or blocked by the burst of simultaneous reports)');
       t.equal(r.context?.method, 'GET');
@@ -78,7 +89,11 @@ if (!pg.ok) {
       const wait = r.pools?.[0];
       t.equal(wait?.pool, 'tasks-db', 'the report names the pool it waits on');
       t.equal(wait?.kind, 'pg.Pool');
-      t.same(wait && { checkedOut: wait.counts.checkedOut, max: wait.counts.max, idle: wait.counts.idle }, { checkedOut: 5, max: 5, idle: 0 });
+      t.same(wait && { checkedOut: wait.counts.checkedOut, max: wait.counts.max, idle: wait.counts.idle }, {
+        checkedOut: 5,
+        max: 5,
+        idle: 0,
+      });
       t.ok((wait?.counts.waiting ?? 0) >= 1, 'this request among the waiting');
       t.equal(wait?.holders.length, 5, 'five holders');
       for (const h of wait?.holders ?? []) {
@@ -100,12 +115,17 @@ if (!pg.ok) {
       HANGWATCH_FORMAT: 'json',
     });
     t.teardown(() => svc.stop());
-    const urls = Array.from({ length: 500 }, (_, i) => (i % 2 === 0 ? `${svc.url}/tasks?project=nope` : `${svc.url}/tasks`));
+    const urls = Array.from({ length: 500 }, (_, i) =>
+      i % 2 === 0 ? `${svc.url}/tasks?project=nope` : `${svc.url}/tasks`,
+    );
     const statuses = await concurrentGets(urls);
     const expected = urls.map((u) => (u.includes('nope') ? 404 : 200));
     t.same(statuses, expected, '250 × 404 (the former leak path) and 250 × 200');
     const again = await concurrentGets(Array.from({ length: 50 }, () => `${svc.url}/tasks?project=launch`));
-    t.ok(again.every((s) => s === 200), 'the pool still serves afterwards');
+    t.ok(
+      again.every((s) => s === 200),
+      'the pool still serves afterwards',
+    );
     t.same(reportsOf(svc.stderr()), [], 'no hang report');
   });
 }

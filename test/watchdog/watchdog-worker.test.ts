@@ -16,7 +16,11 @@ const built = existsSync(`${root}/dist/esm/lib/index.js`) && existsSync(`${root}
 
 interface Seen {
   results: string[];
-  copies: { entry: string; blocks: { durationMs: number; stack: string[]; stackError?: string }[]; hangs: { state: string; stack: string[] }[] }[];
+  copies: {
+    entry: string;
+    blocks: { durationMs: number; stack: string[]; stackError?: string }[];
+    hangs: { state: string; stack: string[] }[];
+  }[];
 }
 
 async function blockedStacksFrom(t: Test, entry: string, plainNode: boolean): Promise<void> {
@@ -27,19 +31,29 @@ async function blockedStacksFrom(t: Test, entry: string, plainNode: boolean): Pr
   const copy = seen.copies[0];
   t.same(seen.results, ['ok'], 'the wrapped operation resolved');
   t.equal(copy?.hangs[0]?.state, 'blocked', `the hang is reported as blocked (${JSON.stringify(copy?.hangs)})`);
-  t.ok(copy?.hangs[0]?.stack.includes('blockInNamedFunction'), 'the hang report holds the stack the worker read while the loop was blocked');
+  t.ok(
+    copy?.hangs[0]?.stack.includes('blockInNamedFunction'),
+    'the hang report holds the stack the worker read while the loop was blocked',
+  );
   const long = copy?.blocks.filter((b) => b.durationMs >= 1400) ?? [];
   t.equal(long.length, 1, `one report of the 1500 ms block (${JSON.stringify(copy?.blocks)})`);
   // Known and open (see copies-in-one-process.test.ts): under parallel load the samples can
   // arrive after the heartbeat's wait.
   t.ok(long[0]?.stack.includes('blockInNamedFunction'), 'the block event holds the sampled stack', {
-    todo: long[0] && long[0].stack.length === 0 && /did not deliver its samples in time/.test(long[0].stackError ?? '') ? 'samples late under load (open)' : false,
+    todo:
+      long[0] && long[0].stack.length === 0 && /did not deliver its samples in time/.test(long[0].stackError ?? '')
+        ? 'samples late under load (open)'
+        : false,
   });
 }
 
 t.test('the eval source parses', async (t) => {
   t.doesNotThrow(() => new Function('require', WATCHDOG_WORKER_SOURCE), 'valid script');
-  t.match(WATCHDOG_WORKER_SOURCE, /^'use strict';\nvar __name = /, 'strict, with a no-op __name first (tsx keeps names)');
+  t.match(
+    WATCHDOG_WORKER_SOURCE,
+    /^'use strict';\nvar __name = /,
+    'strict, with a no-op __name first (tsx keeps names)',
+  );
 });
 
 t.test('the worker posts ready, and acknowledges exit by the shared layout', async (t) => {
@@ -53,7 +67,13 @@ t.test('the worker posts ready, and acknowledges exit by the shared layout', asy
     maxSamplesPerBlock: 1,
     debug: false,
   };
-  const worker = new Worker(WATCHDOG_WORKER_SOURCE, { eval: true, workerData, execArgv: [], stdout: true, stderr: true });
+  const worker = new Worker(WATCHDOG_WORKER_SOURCE, {
+    eval: true,
+    workerData,
+    execArgv: [],
+    stdout: true,
+    stderr: true,
+  });
   t.teardown(() => worker.terminate());
   const errors: Error[] = [];
   worker.on('error', (err) => errors.push(err));
@@ -72,32 +92,40 @@ t.test('the worker posts ready, and acknowledges exit by the shared layout', asy
 
 t.test('from lib/*.ts under tsx: stacks of a blocked loop', (t) => blockedStacksFrom(t, `${root}/lib/index.ts`, false));
 
-t.test('from the builds and a minified bundle', { skip: built ? false : 'dist/ is not built (run `npm run build`)' }, async (t) => {
-  await t.test('dist/esm', (t) => blockedStacksFrom(t, `${root}/dist/esm/lib/index.js`, true));
-  await t.test('dist/cjs', (t) => blockedStacksFrom(t, `${root}/dist/cjs/lib/index.js`, true));
+t.test(
+  'from the builds and a minified bundle',
+  { skip: built ? false : 'dist/ is not built (run `npm run build`)' },
+  async (t) => {
+    await t.test('dist/esm', (t) => blockedStacksFrom(t, `${root}/dist/esm/lib/index.js`, true));
+    await t.test('dist/cjs', (t) => blockedStacksFrom(t, `${root}/dist/cjs/lib/index.js`, true));
 
-  // esbuild is here as tsx's own dependency; a user's bundler renames and minifies the function.
-  let esbuild: typeof import('esbuild') | undefined;
-  try {
-    esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-  } catch {}
-  await t.test('bundled and minified by esbuild', { skip: esbuild ? false : 'esbuild is not installed' }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'hangwatch-bundle-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    // The fixture loads entries under a cjs/ folder with require().
-    mkdirSync(join(dir, 'cjs'));
-    const outfile = join(dir, 'cjs', 'hangwatch.js');
-    await esbuild!.build({
-      entryPoints: [`${root}/dist/cjs/lib/index.js`],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      minify: true,
-      keepNames: true,
-      outfile,
-      logLevel: 'silent',
-      external: ['v8-profiler-next', 'heapdump', '@opentelemetry/*', 'prom-client', 'express', 'fastify'],
-    });
-    await blockedStacksFrom(t, outfile, true);
-  });
-});
+    // esbuild is here as tsx's own dependency; a user's bundler renames and minifies the function.
+    let esbuild: typeof import('esbuild') | undefined;
+    try {
+      esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+    } catch {}
+    await t.test(
+      'bundled and minified by esbuild',
+      { skip: esbuild ? false : 'esbuild is not installed' },
+      async (t) => {
+        const dir = mkdtempSync(join(tmpdir(), 'hangwatch-bundle-'));
+        t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+        // The fixture loads entries under a cjs/ folder with require().
+        mkdirSync(join(dir, 'cjs'));
+        const outfile = join(dir, 'cjs', 'hangwatch.js');
+        await esbuild!.build({
+          entryPoints: [`${root}/dist/cjs/lib/index.js`],
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          minify: true,
+          keepNames: true,
+          outfile,
+          logLevel: 'silent',
+          external: ['v8-profiler-next', 'heapdump', '@opentelemetry/*', 'prom-client', 'express', 'fastify'],
+        });
+        await blockedStacksFrom(t, outfile, true);
+      },
+    );
+  },
+);

@@ -5,7 +5,13 @@
 import { formatFrame, isNodeInternal, type StackFrame } from '../../capture/stack-frame.js';
 import { isHangwatchFrame } from '../../capture/own-files.js';
 import type { BlockEvent } from '../../loop/index.js';
-import { type BlockingStack, type DiagnosisThresholds, type Evidence, type Finding, VISIBLE_STACK_FRAMES } from '../../report/diagnosis.js';
+import {
+  type BlockingStack,
+  type DiagnosisThresholds,
+  type Evidence,
+  type Finding,
+  VISIBLE_STACK_FRAMES,
+} from '../../report/diagnosis.js';
 import { formatMs, formatPercent } from '../../report/format-units.js';
 import type { IntervalSample } from '../interval-sampler.js';
 import { describeRanges, max, mean, rangesWhere } from './series.js';
@@ -84,12 +90,17 @@ export function programBlocks(blocks: BlockEvent[]): BlockEvent[] {
  * it in the next one). A long delay while the loop was idle is a process starved of CPU by
  * others — real latency, but not the program's blocking.
  */
-export function blockedIntervals(samples: IntervalSample[], blockDelayMs: number, starved?: Set<IntervalSample>): Set<IntervalSample> {
+export function blockedIntervals(
+  samples: IntervalSample[],
+  blockDelayMs: number,
+  starved?: Set<IntervalSample>,
+): Set<IntervalSample> {
   const busyMs = (s: IntervalSample | undefined): number => (s ? s.loopUtilization * s.intervalMs : 0);
   const out = new Set<IntervalSample>();
   samples.forEach((s, i) => {
     if (starved?.has(s)) return;
-    if (s.loopDelay.maxMs >= blockDelayMs && Math.max(busyMs(s), busyMs(samples[i - 1])) >= s.loopDelay.maxMs / 2) out.add(s);
+    if (s.loopDelay.maxMs >= blockDelayMs && Math.max(busyMs(s), busyMs(samples[i - 1])) >= s.loopDelay.maxMs / 2)
+      out.add(s);
   });
   return out;
 }
@@ -101,10 +112,19 @@ export function blockedIntervals(samples: IntervalSample[], blockDelayMs: number
  * not the program's blocking. Needs the wall-clock time of the samples' `t = 0`
  * (`samplesEpochMs`); an interval with no block event, or any other event, keeps the delay rule.
  */
-export function starvedIntervals(samples: IntervalSample[], blocks: BlockEvent[], samplesEpochMs: number | undefined, blockDelayMs: number): Set<IntervalSample> {
+export function starvedIntervals(
+  samples: IntervalSample[],
+  blocks: BlockEvent[],
+  samplesEpochMs: number | undefined,
+  blockDelayMs: number,
+): Set<IntervalSample> {
   const out = new Set<IntervalSample>();
   if (samplesEpochMs === undefined || blocks.length === 0) return out;
-  const spans = blocks.map((b) => ({ from: Date.parse(b.startedAt), to: Date.parse(b.startedAt) + b.durationMs, starved: b.cause === 'starved' }));
+  const spans = blocks.map((b) => ({
+    from: Date.parse(b.startedAt),
+    to: Date.parse(b.startedAt) + b.durationMs,
+    starved: b.cause === 'starved',
+  }));
   samples.forEach((s, i) => {
     if (s.loopDelay.maxMs < blockDelayMs) return;
     const to = samplesEpochMs + s.t;
@@ -115,8 +135,17 @@ export function starvedIntervals(samples: IntervalSample[], blocks: BlockEvent[]
   return out;
 }
 
-export function findBlocking(samples: IntervalSample[], th: DiagnosisThresholds, allBlocks: BlockEvent[], samplesEpochMs?: number): Finding | undefined {
-  const blockedSet = blockedIntervals(samples, th.blockDelayMs, starvedIntervals(samples, allBlocks, samplesEpochMs, th.blockDelayMs));
+export function findBlocking(
+  samples: IntervalSample[],
+  th: DiagnosisThresholds,
+  allBlocks: BlockEvent[],
+  samplesEpochMs?: number,
+): Finding | undefined {
+  const blockedSet = blockedIntervals(
+    samples,
+    th.blockDelayMs,
+    starvedIntervals(samples, allBlocks, samplesEpochMs, th.blockDelayMs),
+  );
   // A starved block's stack is whatever ran when the machine took the CPU away: not evidence.
   const blocks = allBlocks.filter((b) => b.cause !== 'starved');
   const blocked = samples.filter((s) => blockedSet.has(s));
@@ -128,9 +157,18 @@ export function findBlocking(samples: IntervalSample[], th: DiagnosisThresholds,
   const stacks = topBlockingStacks(blocks);
   const evidence: Evidence[] = [
     { label: 'longest event-loop delay', value: formatMs(worst) },
-    { label: `intervals with a delay ≥ ${formatMs(th.blockDelayMs)}`, value: `${blocked.length} of ${samples.length} (${formatPercent(share)})` },
-    { label: 'p99 delay in the blocked intervals (mean)', value: formatMs(mean(blocked.map((s) => s.loopDelay.p99Ms))) },
-    { label: 'event-loop utilization in the blocked intervals (mean)', value: formatPercent(mean(blocked.map((s) => s.loopUtilization))) },
+    {
+      label: `intervals with a delay ≥ ${formatMs(th.blockDelayMs)}`,
+      value: `${blocked.length} of ${samples.length} (${formatPercent(share)})`,
+    },
+    {
+      label: 'p99 delay in the blocked intervals (mean)',
+      value: formatMs(mean(blocked.map((s) => s.loopDelay.p99Ms))),
+    },
+    {
+      label: 'event-loop utilization in the blocked intervals (mean)',
+      value: formatPercent(mean(blocked.map((s) => s.loopUtilization))),
+    },
     { label: 'CPU in the blocked intervals (mean)', value: `${mean(blocked.map((s) => s.cpuPercent)).toFixed(0)}%` },
     { label: 'when', value: describeRanges(ranges) },
   ];

@@ -22,7 +22,10 @@ export function findGcPressure(samples: IntervalSample[], th: DiagnosisThreshold
       { label: 'time in GC pauses', value: `${formatMs(pause)} of ${formatMs(wall)} (${formatPercent(share)})` },
       { label: 'collections', value: `${count} (${major} major)` },
       { label: 'longest pause', value: formatMs(max(samples.map((s) => s.gc.maxPauseMs))) },
-      { label: 'peak heap used / total', value: `${formatBytes(max(samples.map((s) => s.heapUsedBytes)))} / ${formatBytes(max(samples.map((s) => s.heapTotalBytes)))}` },
+      {
+        label: 'peak heap used / total',
+        value: `${formatBytes(max(samples.map((s) => s.heapUsedBytes)))} / ${formatBytes(max(samples.map((s) => s.heapTotalBytes)))}`,
+      },
       { label: 'when', value: describeRanges(ranges) },
     ],
     ranges,

@@ -15,7 +15,13 @@ export function describePauses(pauses: HangwatchPause[]): HangwatchPauseNote[] {
   for (const [reason, list] of byReason) {
     const listed = list.filter((p) => p.durationMs >= LISTED_PAUSE_MS);
     if (listed.length <= 2) {
-      for (const p of listed) notes.push({ ...p, count: 1, longestMs: p.durationMs, text: `hangwatch paused the program for ${formatMs(p.durationMs)} to ${describeSelfPauseReason(reason)} (at ${formatMs(p.atMs)})` });
+      for (const p of listed)
+        notes.push({
+          ...p,
+          count: 1,
+          longestMs: p.durationMs,
+          text: `hangwatch paused the program for ${formatMs(p.durationMs)} to ${describeSelfPauseReason(reason)} (at ${formatMs(p.atMs)})`,
+        });
       continue;
     }
     const total = list.reduce((a, p) => a + p.durationMs, 0);

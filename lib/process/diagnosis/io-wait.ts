@@ -8,12 +8,16 @@ import { describeRanges, mean, rangesWhere } from './series.js';
 export function findIoWait(samples: IntervalSample[], th: DiagnosisThresholds): Finding | undefined {
   const blockedSet = blockedIntervals(samples, th.blockDelayMs);
   const waiting = (s: IntervalSample): boolean =>
-    s.cpuPercent < th.ioMaxCpuPercent && s.loopUtilization < th.ioMaxUtilization && s.pendingOperations >= th.ioMinPendingOperations && !blockedSet.has(s);
+    s.cpuPercent < th.ioMaxCpuPercent &&
+    s.loopUtilization < th.ioMaxUtilization &&
+    s.pendingOperations >= th.ioMinPendingOperations &&
+    !blockedSet.has(s);
   const hits = samples.filter(waiting);
   // Most of the run, not a moment of it.
   if (samples.length === 0 || hits.length < Math.max(2, samples.length * 0.5)) return undefined;
   const types: Record<string, number> = {};
-  for (const s of hits) for (const [type, n] of Object.entries(s.handlesByType)) types[type] = (types[type] ?? 0) + n / hits.length;
+  for (const s of hits)
+    for (const [type, n] of Object.entries(s.handlesByType)) types[type] = (types[type] ?? 0) + n / hits.length;
   const topTypes = Object.entries(types)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 4)

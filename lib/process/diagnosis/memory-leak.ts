@@ -4,10 +4,17 @@ import { formatBytes, formatPercent, formatRange } from '../../report/format-uni
 import { judgeHeapTrend, lowerEnvelope, postGcHeapSeries } from '../heap-trend.js';
 import type { IntervalSample } from '../interval-sampler.js';
 
-export function findMemoryLeak(samples: IntervalSample[], th: DiagnosisThresholds, growing: GrowingConstructor[] | undefined): Finding | undefined {
+export function findMemoryLeak(
+  samples: IntervalSample[],
+  th: DiagnosisThresholds,
+  growing: GrowingConstructor[] | undefined,
+): Finding | undefined {
   if (samples.length < th.minSamplesForTrend) return undefined;
   const series = postGcHeapSeries(samples);
-  const trend = judgeHeapTrend(series.source, series.points, { minGrowthBytes: th.leakMinGrowthBytes, minRelativeGrowth: th.leakMinRelativeGrowth });
+  const trend = judgeHeapTrend(series.source, series.points, {
+    minGrowthBytes: th.leakMinGrowthBytes,
+    minRelativeGrowth: th.leakMinRelativeGrowth,
+  });
   if (!trend.leaking) return undefined;
   const first = trend.points[0] as { t: number; value: number };
   const last = trend.points[trend.points.length - 1] as { t: number; value: number };
@@ -32,7 +39,10 @@ export function findMemoryLeak(samples: IntervalSample[], th: DiagnosisThreshold
       { label: 'growth rate (robust slope)', value: `${formatBytes(rate)}/s, ${formatBytes(rate * 60)}/min` },
       { label: 'growth relative to the start', value: formatPercent(trend.relativeGrowth) },
       { label: 'steps that rose', value: formatPercent(trend.risingShare) },
-      { label: 'RSS low points', value: `${formatBytes((rss[0] as { value: number }).value)} → ${formatBytes((rss[rss.length - 1] as { value: number }).value)}` },
+      {
+        label: 'RSS low points',
+        value: `${formatBytes((rss[0] as { value: number }).value)} → ${formatBytes((rss[rss.length - 1] as { value: number }).value)}`,
+      },
       { label: 'collections in the run', value: String(samples.reduce((a, s) => a + s.gc.count, 0)) },
       { label: 'when', value: formatRange(first.t, last.t) },
     ],

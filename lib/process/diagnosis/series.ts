@@ -3,7 +3,8 @@ import type { TimeRange } from '../../report/diagnosis.js';
 import { formatRange } from '../../report/format-units.js';
 import type { IntervalSample } from '../interval-sampler.js';
 
-export const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
+export const mean = (values: number[]): number =>
+  values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
 export const max = (values: number[]): number => values.reduce((a, b) => Math.max(a, b), 0);
 
 /** Merge the intervals that satisfy `pred` into time ranges. */

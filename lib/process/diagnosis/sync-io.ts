@@ -21,7 +21,8 @@ export function summarizeSyncIo(value: unknown): SyncIoSummary {
   sites.forEach((site, i) => {
     const s = requiredObject<SyncIoSite>(`syncIo.sites[${i}]`, site, 'a call site');
     requiredObject(`syncIo.sites[${i}].caller`, s.caller, 'a stack frame');
-    if (typeof s.totalMs !== 'number') throw new InvalidOptionError(`syncIo.sites[${i}].totalMs`, 'a number of ms', s.totalMs);
+    if (typeof s.totalMs !== 'number')
+      throw new InvalidOptionError(`syncIo.sites[${i}].totalMs`, 'a number of ms', s.totalMs);
   });
   return {
     totalCalls: requiredNumber('syncIo.totalCalls', report.totalCalls, { min: 0 }),
@@ -33,18 +34,30 @@ export function summarizeSyncIo(value: unknown): SyncIoSummary {
 
 const siteWhere = (s: SyncIoSite): string => `${s.caller.functionName} (${s.caller.file}:${s.caller.line})`;
 
-export function findSyncIo(io: SyncIoSummary | undefined, durationMs: number, th: DiagnosisThresholds): Finding | undefined {
-  if (!io || io.totalCalls === 0 || (io.totalCalls < th.syncIoMinCalls && io.totalMs < th.syncIoMinMs)) return undefined;
+export function findSyncIo(
+  io: SyncIoSummary | undefined,
+  durationMs: number,
+  th: DiagnosisThresholds,
+): Finding | undefined {
+  if (!io || io.totalCalls === 0 || (io.totalCalls < th.syncIoMinCalls && io.totalMs < th.syncIoMinMs))
+    return undefined;
   const top = io.sites[0];
   const siteCount = io.sites.length + io.sitesOmitted;
   const share = durationMs > 0 ? io.totalMs / durationMs : 0;
   const longest = max(io.sites.map((s) => s.maxMs));
   const evidence: Evidence[] = [
     { label: 'calls after start-up', value: `${io.totalCalls} from ${siteCount} call site(s)` },
-    { label: 'time inside them', value: `${formatMs(io.totalMs)}${durationMs > 0 ? ` (${formatPercent(share)} of the run)` : ''}` },
+    {
+      label: 'time inside them',
+      value: `${formatMs(io.totalMs)}${durationMs > 0 ? ` (${formatPercent(share)} of the run)` : ''}`,
+    },
     { label: 'longest call', value: formatMs(longest) },
   ];
-  if (top) evidence.push({ label: 'costliest call site', value: `${top.call} ×${top.count}, ${formatMs(top.totalMs)} in ${siteWhere(top)}${top.via ? `, called from ${siteWhere({ ...top, caller: top.via })}` : ''}` });
+  if (top)
+    evidence.push({
+      label: 'costliest call site',
+      value: `${top.call} ×${top.count}, ${formatMs(top.totalMs)} in ${siteWhere(top)}${top.via ? `, called from ${siteWhere({ ...top, caller: top.via })}` : ''}`,
+    });
   return {
     kind: 'sync-io',
     severity: share >= th.gcMinShare || longest >= th.blockSevereMs ? 'critical' : 'warning',

@@ -2,7 +2,22 @@
 import type { DiagnosisThresholds } from '../../report/diagnosis.js';
 import { numberOption, optionalObject, optionKeys } from '../../validate.js';
 
-const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({ blockDelayMs: true, blockMinShare: true, blockMinIntervals: true, blockSevereMs: true, ioMaxCpuPercent: true, ioMaxUtilization: true, ioMinPendingOperations: true, gcMinShare: true, leakMinGrowthBytes: true, leakMinRelativeGrowth: true, handleLeakMinGrowth: true, minSamplesForTrend: true, syncIoMinCalls: true, syncIoMinMs: true });
+const DIAGNOSIS_THRESHOLDS_OPTION_KEYS = optionKeys<DiagnosisThresholds>({
+  blockDelayMs: true,
+  blockMinShare: true,
+  blockMinIntervals: true,
+  blockSevereMs: true,
+  ioMaxCpuPercent: true,
+  ioMaxUtilization: true,
+  ioMinPendingOperations: true,
+  gcMinShare: true,
+  leakMinGrowthBytes: true,
+  leakMinRelativeGrowth: true,
+  handleLeakMinGrowth: true,
+  minSamplesForTrend: true,
+  syncIoMinCalls: true,
+  syncIoMinMs: true,
+});
 
 export const DEFAULT_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   blockDelayMs: 100,
@@ -26,8 +41,14 @@ export function validateThresholds(value: unknown): DiagnosisThresholds {
   const given = optionalObject<DiagnosisThresholds>('thresholds', value, DIAGNOSIS_THRESHOLDS_OPTION_KEYS);
   const out = { ...DEFAULT_THRESHOLDS };
   for (const key of Object.keys(given) as (keyof DiagnosisThresholds)[]) {
-    const share = key === 'blockMinShare' || key === 'ioMaxUtilization' || key === 'gcMinShare' || key === 'leakMinRelativeGrowth';
-    out[key] = numberOption(`thresholds.${key}`, given[key], DEFAULT_THRESHOLDS[key], share ? { min: 0, max: 1 } : { min: 0 });
+    const share =
+      key === 'blockMinShare' || key === 'ioMaxUtilization' || key === 'gcMinShare' || key === 'leakMinRelativeGrowth';
+    out[key] = numberOption(
+      `thresholds.${key}`,
+      given[key],
+      DEFAULT_THRESHOLDS[key],
+      share ? { min: 0, max: 1 } : { min: 0 },
+    );
   }
   return out;
 }

@@ -17,7 +17,23 @@ export interface TinyNode {
   edges?: TinyEdge[];
 }
 
-export const NODE_TYPES = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic', 'concatenated string', 'sliced string', 'symbol', 'bigint', 'object shape'];
+export const NODE_TYPES = [
+  'hidden',
+  'array',
+  'string',
+  'object',
+  'code',
+  'closure',
+  'regexp',
+  'number',
+  'native',
+  'synthetic',
+  'concatenated string',
+  'sliced string',
+  'symbol',
+  'bigint',
+  'object shape',
+];
 export const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'];
 
 export interface BuildOptions {
@@ -30,7 +46,15 @@ export interface BuildOptions {
 }
 
 export function buildSnapshot(nodes: TinyNode[], options: BuildOptions = {}): string {
-  const nodeFields = options.nodeFields ?? ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'];
+  const nodeFields = options.nodeFields ?? [
+    'type',
+    'name',
+    'id',
+    'self_size',
+    'edge_count',
+    'trace_node_id',
+    'detachedness',
+  ];
   const edgeFields = options.edgeFields ?? ['type', 'name_or_index', 'to_node'];
   const strings: string[] = ['<dummy>'];
   const index = new Map<string, number>();
@@ -72,14 +96,18 @@ export function buildSnapshot(nodes: TinyNode[], options: BuildOptions = {}): st
     node_fields: nodeFields,
     node_types: nodeFields.map((f) => (f === 'type' ? NODE_TYPES : f === 'name' ? 'string' : 'number')),
     edge_fields: edgeFields,
-    edge_types: edgeFields.map((f) => (f === 'type' ? EDGE_TYPES : f === 'name_or_index' ? 'string_or_number' : f === 'to_node' ? 'node' : 'number')),
+    edge_types: edgeFields.map((f) =>
+      f === 'type' ? EDGE_TYPES : f === 'name_or_index' ? 'string_or_number' : f === 'to_node' ? 'node' : 'number',
+    ),
     trace_function_info_fields: ['function_id', 'name', 'script_name', 'script_id', 'line', 'column'],
     trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
     sample_fields: ['timestamp_us', 'last_assigned_id'],
     location_fields: ['object_index', 'script_id', 'line', 'column'],
   };
   const edgeCount = edgeValues.length / edgeFields.length;
-  const locations = (options.locations ?? []).map(([o, s, l, c]) => [o! * nodeFields.length, s, l, c].join(',')).join('\n,');
+  const locations = (options.locations ?? [])
+    .map(([o, s, l, c]) => [o! * nodeFields.length, s, l, c].join(','))
+    .join('\n,');
   return (
     `{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":${nodes.length},"edge_count":${edgeCount},"trace_function_count":0},\n` +
     `"nodes":[${chunked(nodeValues, nodeFields.length)}],\n` +

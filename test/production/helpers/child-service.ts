@@ -9,9 +9,17 @@ export interface ChildService {
   stop(): Promise<void>;
 }
 
-export function startChildService(file: string, env: Record<string, string>, timeoutMs = 30_000): Promise<ChildService> {
+export function startChildService(
+  file: string,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ChildService> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

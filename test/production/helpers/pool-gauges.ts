@@ -9,7 +9,11 @@ export async function assertPoolGauges(t: Test, pool: string, expected: Record<s
   try {
     const metrics = await exporter.metrics();
     for (const [state, value] of Object.entries(expected)) {
-      t.match(metrics, new RegExp(`hangwatch_pool_resources\\{pool="${pool}",state="${state}"\\} ${value}\\n`), `${state} ${value}`);
+      t.match(
+        metrics,
+        new RegExp(`hangwatch_pool_resources\\{pool="${pool}",state="${state}"\\} ${value}\\n`),
+        `${state} ${value}`,
+      );
     }
   } finally {
     exporter.stop();

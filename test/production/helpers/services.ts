@@ -26,7 +26,11 @@ export function freePort(): Promise<number> {
 function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : 1
+        : 0;
       resolve({ code, out: `${stdout}${stderr}${err && code === 1 && !stderr ? err.message : ''}` });
     });
   });
@@ -35,7 +39,9 @@ function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: n
 function postgresBin(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(base, versions[0], 'bin') : undefined;
 }
 
@@ -48,10 +54,16 @@ export interface Postgres {
 /** initdb + pg_ctl start as the `postgres` user when running as root (both refuse root). */
 export async function startPostgres(): Promise<Started<Postgres>> {
   const bin = postgresBin();
-  if (!bin) return { ok: false, reason: 'PostgreSQL is not installed (Debian package "postgresql"; .ci/setup-services installs it)' };
+  if (!bin)
+    return {
+      ok: false,
+      reason: 'PostgreSQL is not installed (Debian package "postgresql"; .ci/setup-services installs it)',
+    };
   const isRoot = process.getuid?.() === 0;
   const as = async (args: string[], timeoutMs?: number): Promise<{ code: number; out: string }> =>
-    isRoot ? run('runuser', ['-u', 'postgres', '--', ...args], timeoutMs) : run(args[0] as string, args.slice(1), timeoutMs);
+    isRoot
+      ? run('runuser', ['-u', 'postgres', '--', ...args], timeoutMs)
+      : run(args[0] as string, args.slice(1), timeoutMs);
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-pg-'));
   const data = join(dir, 'data');
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
@@ -61,14 +73,28 @@ export async function startPostgres(): Promise<Started<Postgres>> {
     cleanup();
     return { ok: false, reason: `cannot hand the data directory to the postgres user: ${(err as Error).message}` };
   }
-  const init = await as([join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  const init = await as([
+    join(bin, 'initdb'),
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   if (init.code !== 0) {
     cleanup();
     return { ok: false, reason: `initdb failed: ${init.out.trim().split('\n').slice(-3).join(' | ')}` };
   }
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`;
-  const start = await as([join(bin, 'pg_ctl'), '-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start'], 90_000);
+  const start = await as(
+    [join(bin, 'pg_ctl'), '-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start'],
+    90_000,
+  );
   if (start.code !== 0) {
     cleanup();
     return { ok: false, reason: `pg_ctl start failed: ${start.out.trim().split('\n').slice(-3).join(' | ')}` };
@@ -87,7 +113,9 @@ export async function startPostgres(): Promise<Started<Postgres>> {
 }
 
 function passwdEntry(name: string): string[] {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user ${name} in /etc/passwd`);
   return line.split(':');
 }
@@ -132,7 +160,11 @@ export interface Prometheus {
 /** Prometheus scraping `targets` (host:port on loopback) every second, path `metricsPath`. */
 export async function startPrometheus(targets: string[], metricsPath = '/metrics'): Promise<Started<Prometheus>> {
   const bin = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
-  if (!bin) return { ok: false, reason: 'Prometheus is not installed (Debian package "prometheus"; .ci/setup-services installs it)' };
+  if (!bin)
+    return {
+      ok: false,
+      reason: 'Prometheus is not installed (Debian package "prometheus"; .ci/setup-services installs it)',
+    };
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-prom-'));
   writeFileSync(
     join(dir, 'prometheus.yml'),
@@ -151,7 +183,12 @@ export async function startPrometheus(targets: string[], metricsPath = '/metrics
   const port = await freePort();
   const server = startServerProcess(
     bin,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     dir,
     5_000,
   );
@@ -181,8 +218,12 @@ export async function startPrometheus(targets: string[], metricsPath = '/metrics
       url,
       async query(expr) {
         const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-        const body = (await r.json()) as { status: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-        if (body.status !== 'success' || !body.data) throw new Error(`prometheus query failed: ${JSON.stringify(body)}`);
+        const body = (await r.json()) as {
+          status: string;
+          data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+        };
+        if (body.status !== 'success' || !body.data)
+          throw new Error(`prometheus query failed: ${JSON.stringify(body)}`);
         return body.data.result;
       },
       stop,
@@ -208,7 +249,11 @@ export interface Mariadb {
 export async function startMariadb(): Promise<Started<Mariadb>> {
   const bin = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((p) => existsSync(p));
   const installDb = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'].find((p) => existsSync(p));
-  if (!bin || !installDb) return { ok: false, reason: 'MariaDB is not installed (Debian package "mariadb-server"; .ci/setup-services installs it)' };
+  if (!bin || !installDb)
+    return {
+      ok: false,
+      reason: 'MariaDB is not installed (Debian package "mariadb-server"; .ci/setup-services installs it)',
+    };
   const isRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'hangwatch-mariadb-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
@@ -222,7 +267,11 @@ export async function startMariadb(): Promise<Started<Mariadb>> {
   }
   const data = join(dir, 'data');
   const socket = join(dir, 'mariadb.sock');
-  const init = await run(installDb, ['--no-defaults', `--datadir=${data}`, ...userArgs, '--auth-root-authentication-method=normal', '--skip-test-db'], 120_000);
+  const init = await run(
+    installDb,
+    ['--no-defaults', `--datadir=${data}`, ...userArgs, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    120_000,
+  );
   if (init.code !== 0) {
     cleanup();
     return { ok: false, reason: `mariadb-install-db failed: ${init.out.trim().split('\n').slice(-3).join(' | ')}` };
@@ -259,7 +308,9 @@ export async function startMariadb(): Promise<Started<Mariadb>> {
       const root = await createConnection({ socketPath: socket, user: 'root' });
       try {
         await root.query(`CREATE DATABASE IF NOT EXISTS ${credentials.database}`);
-        await root.query(`CREATE USER IF NOT EXISTS '${credentials.user}'@'127.0.0.1' IDENTIFIED BY '${credentials.password}'`);
+        await root.query(
+          `CREATE USER IF NOT EXISTS '${credentials.user}'@'127.0.0.1' IDENTIFIED BY '${credentials.password}'`,
+        );
         await root.query(`GRANT ALL PRIVILEGES ON ${credentials.database}.* TO '${credentials.user}'@'127.0.0.1'`);
       } finally {
         await root.end();
@@ -269,7 +320,10 @@ export async function startMariadb(): Promise<Started<Mariadb>> {
       // not accepting connections yet
       if (Date.now() > deadline) {
         await stop();
-        return { ok: false, reason: `MariaDB did not accept connections in 90 s: ${(err as Error).message} | ${server.tail()}` };
+        return {
+          ok: false,
+          reason: `MariaDB did not accept connections in 90 s: ${(err as Error).message} | ${server.tail()}`,
+        };
       }
     }
     await new Promise((r) => setTimeout(r, 200));
