@@ -210,7 +210,8 @@ export function superviseRun(options: SupervisedRunOptions): Promise<SupervisedR
         outside.read(target.pid).then(
           (r) => {
             reading = false;
-            if (!closed) external.push({ t: now, cpuPercent: r.cpuPercent, rssBytes: r.rssBytes });
+            // No resident memory: the program has exited and is not reaped yet (a zombie) — no sample.
+            if (!closed && r.rssBytes > 0) external.push({ t: now, cpuPercent: r.cpuPercent, rssBytes: r.rssBytes });
           },
           (error: unknown) => {
             reading = false;

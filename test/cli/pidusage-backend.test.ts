@@ -66,6 +66,6 @@ t.test('doctor: the outside series comes from pidusage', async (t) => {
   t.ok(report.run.external.length >= 4, `${report.run.external.length} outside samples`);
   t.ok(
     report.run.external.every((e) => e.rssBytes > 1e6 && e.cpuPercent >= 0),
-    'RSS and CPU in each',
+    `RSS and CPU in each (${JSON.stringify(report.run.external.map((e) => [e.rssBytes, e.cpuPercent]))})`,
   );
 });

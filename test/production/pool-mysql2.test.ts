@@ -4,6 +4,7 @@
  * flagged in the report of a request waiting for one; `pool.query()`, `release()` and `destroy()`
  * give connections back; the counts and the Prometheus gauges are the pool's.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import mysql, { type PoolConnection } from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -21,6 +22,10 @@ import { assertPoolGauges } from './helpers/pool-gauges.js';
 import { startMariadb } from './helpers/services.js';
 
 const thisFile = fileURLToPath(import.meta.url);
+const leakLine =
+  readFileSync(thisFile, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.trim() === `// ${'LEAK'}-LINE (the next line): not released on this path`) + 2;
 
 function firstReport(): { report: Promise<HangReport>; onHang: (r: HangReport) => void } {
   let resolve!: (r: HangReport) => void;
@@ -85,8 +90,8 @@ if (!started.ok) {
       await requests(
         () =>
           new Promise<void>((resolve, reject) =>
+            // LEAK-LINE (the next line): not released on this path
             pool.getConnection((err, c) => {
-              // LEAK-LINE: not released on this path
               if (err) return reject(err);
               leaked = c;
               resolve();
@@ -119,7 +124,8 @@ if (!started.ok) {
       t.equal(wait?.holders[0]?.operation?.context?.requestId, 'req-leak');
       t.ok(wait?.holders[0]?.operation?.endedMsAgo !== undefined, 'its request ended');
       t.equal(wait?.holders[0]?.acquiredAt[0]?.file, thisFile);
-      t.match(wait?.holders[0]?.acquiredAt[0]?.sourceLine, /LEAK-LINE/);
+      t.equal(wait?.holders[0]?.acquiredAt[0]?.line, leakLine, `acquired at the leaking line (${JSON.stringify(wait?.holders[0]?.acquiredAt.slice(0, 2))})`);
+      t.match(wait?.holders[0]?.acquiredAt[0]?.sourceLine, /pool\.getConnection\(/);
       t.equal(wait?.holders[1]?.operation?.name, 'POST /import');
       t.equal(wait?.holders[1]?.operation?.endedMsAgo, undefined, 'still running');
       const text = renderHangReportText(r);
