@@ -124,7 +124,11 @@ if (!started.ok) {
       t.equal(wait?.holders[0]?.operation?.context?.requestId, 'req-leak');
       t.ok(wait?.holders[0]?.operation?.endedMsAgo !== undefined, 'its request ended');
       t.equal(wait?.holders[0]?.acquiredAt[0]?.file, thisFile);
-      t.equal(wait?.holders[0]?.acquiredAt[0]?.line, leakLine, `acquired at the leaking line (${JSON.stringify(wait?.holders[0]?.acquiredAt.slice(0, 2))})`);
+      t.equal(
+        wait?.holders[0]?.acquiredAt[0]?.line,
+        leakLine,
+        `acquired at the leaking line (${JSON.stringify(wait?.holders[0]?.acquiredAt.slice(0, 2))})`,
+      );
       t.match(wait?.holders[0]?.acquiredAt[0]?.sourceLine, /pool\.getConnection\(/);
       t.equal(wait?.holders[1]?.operation?.name, 'POST /import');
       t.equal(wait?.holders[1]?.operation?.endedMsAgo, undefined, 'still running');
