@@ -50,10 +50,24 @@ export interface GrowingConstructor {
   retainedBytes?: number;
 }
 
-/** Most retained first (self size growth where no retained size is known), then most self size. */
+/**
+ * V8's own kinds of object — `(array)`, `(string)`, `(closure)`, `system / Context` … — rather than a
+ * constructor of the program. They hold a leak's growth as often as they are it (a Map's backing
+ * store, a closure's context that reaches the whole cache), so they come after the program's classes.
+ */
+export function isEngineKind(name: string): boolean {
+  return name.startsWith('(') || name.startsWith('system / ');
+}
+
+/**
+ * The program's classes before V8's own kinds; within each, most retained first (self size growth
+ * where no retained size is known), then most self size.
+ */
 export function byRetainedThenSize(a: GrowingConstructor, b: GrowingConstructor): number {
   return (
-    (b.retainedBytes ?? b.sizeDeltaBytes) - (a.retainedBytes ?? a.sizeDeltaBytes) || b.sizeDeltaBytes - a.sizeDeltaBytes
+    Number(isEngineKind(a.name)) - Number(isEngineKind(b.name)) ||
+    (b.retainedBytes ?? b.sizeDeltaBytes) - (a.retainedBytes ?? a.sizeDeltaBytes) ||
+    b.sizeDeltaBytes - a.sizeDeltaBytes
   );
 }
 
