@@ -79,21 +79,13 @@ t.test('the v8-profiler-next backend gives the same analysis', { skip: nativePro
     t.equal(top, 'hotFunction');
   }
   if (stats.find('hotFunction').length) t.equal(only(stats, 'hotFunction').line, tsLine('export function hotFunction'));
-  if (INLINED_INTO_CALLER) {
-    if (!stats.find('leafFunction').length) return;
-    const callers = profile.callers('leafFunction').map((r) => r.function.functionName);
-    t.ok(
-      callers.length > 0 && callers.every((c) => ['coldFunction', 'middleFunction', 'topFunction'].includes(c)),
-      `leafFunction's callers are the workload's (${callers.join(', ')})`,
-    );
-    return;
-  }
-  t.same(
-    profile
-      .callers('leafFunction')
-      .map((r) => r.function.functionName)
-      .sort(),
-    ['coldFunction', 'middleFunction'],
+  // Which caller a sample names depends on what V8 had inlined by then: on a loaded machine Node 20
+  // also inlined middleFunction into topFunction. What must hold: the callers are the workload's.
+  if (!stats.find('leafFunction').length) return;
+  const callers = profile.callers('leafFunction').map((r) => r.function.functionName);
+  t.ok(
+    callers.length > 0 && callers.every((c) => ['coldFunction', 'middleFunction', 'topFunction'].includes(c)),
+    `leafFunction's callers are the workload's (${callers.join(', ')})`,
   );
 });
 
