@@ -20,6 +20,8 @@ import { DeadlineScheduler } from './deadline-scheduler.js';
 import { HangError } from './errors.js';
 import type { Operation, OperationOwner, OperationRuntime } from './operation.js';
 
+/** A capture that found no application code on the stack is looked at again this much later. */
+const LOOK_AGAIN_MS = 250;
 /** The timer ran this late: the loop was blocked at the deadline (used when no stack was captured). */
 const LATE_MEANS_BLOCKED_MS = 100;
 
@@ -193,15 +195,21 @@ class HangRuntime implements OperationRuntime {
     // Paused inside our own timer callback: the loop is not blocked, the timer handles it.
     if (frames?.some((f) => f.functionName === DeadlineScheduler.timerFunctionName)) return;
     // Paused with no application code on the stack — Node's own machinery between callbacks, or
-    // hangwatch's: the loop is turning, late (a loaded machine), not held by the program. The
-    // timer reports the operation when it runs; if the loop really is stuck in there, the watchdog
-    // looks again and the late timer's report says so when it comes back.
-    if (frames?.every((f) => isNodeInternal(f) || isHangwatchFrame(f))) return;
+    // hangwatch's: the loop is turning, late (a loaded machine), not held by the program. An
+    // operation's timer reports it when it runs (if the loop really is stuck in there, the watchdog
+    // looks again and the late timer's report says so). A loop watch reports the stall now: the
+    // loop not turning is what it watches, and its report says whether the thread was starved.
+    const noApplicationFrame = frames?.every((f) => isNodeInternal(f) || isHangwatchFrame(f)) ?? false;
     let exitCode: number | undefined;
     let nextCapture = Infinity;
     const exiting: Operation[] = [];
     for (const op of this.scheduler.expired(capturedAt)) {
       if (op.settled) continue;
+      if (noApplicationFrame && !op.renewOnTimer) {
+        // Left to the timer; should the loop not come back, the watchdog looks again.
+        nextCapture = Math.min(nextCapture, capturedAt + LOOK_AGAIN_MS);
+        continue;
+      }
       if (op.blockedCaptureAfter > capturedAt) {
         nextCapture = Math.min(nextCapture, op.blockedCaptureAfter);
         continue;
