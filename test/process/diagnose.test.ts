@@ -6,7 +6,7 @@ import { sustainedGrowth } from '../../lib/process/diagnosis/series.js';
 import { formatFrame } from '../../lib/capture/stack-frame.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import type { BlockEvent } from '../../lib/loop/index.js';
-import { delay, series } from './synthetic-samples.js';
+import { blockEvent, delay, series } from './synthetic-samples.js';
 
 const kinds = (samples: Parameters<typeof diagnose>[0], opts?: Parameters<typeof diagnose>[1]) =>
   diagnose(samples, opts).findings.map((f) => f.kind);
@@ -64,20 +64,13 @@ t.test('long delays while the loop was idle (CPU starvation by other processes) 
 
 t.test('block events are grouped into top blocking stacks by their hottest application frame', async (t) => {
   const frame = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
-  const ev = (id: number, ms: number, top: ReturnType<typeof frame>): BlockEvent => ({
-    schema: 'hangwatch.block-event',
-    schemaVersion: 1,
-    id,
-    startedAt: new Date(0).toISOString(),
-    durationMs: ms,
-    thresholdMs: 100,
-    pid: 1,
-    threadId: 0,
-    cause: 'blocked',
-    stack: [{ functionName: 'readSync', file: 'node:fs', line: 1, column: 1 }, top, frame('handler', 40)],
-    samples: [],
-    hotFrames: [{ frame: top, ratio: 1, samples: 1 }],
-  });
+  const ev = (id: number, ms: number, top: ReturnType<typeof frame>): BlockEvent =>
+    blockEvent({
+      id,
+      durationMs: ms,
+      stack: [{ functionName: 'readSync', file: 'node:fs', line: 1, column: 1 }, top, frame('handler', 40)],
+      hotFrames: [{ frame: top, ratio: 1, samples: 1 }],
+    });
   const blocks = [ev(1, 120, frame('hash', 10)), ev(2, 300, frame('hash', 10)), ev(3, 200, frame('render', 20))];
   const top = topBlockingStacks(blocks);
   t.equal(top.length, 2);
@@ -228,21 +221,13 @@ t.test('thresholds can be overridden and are validated', async (t) => {
 
 t.test("hangwatch's own pauses are never the program's blocking, and are listed apart", async (t) => {
   const frame = { functionName: '(anonymous)', file: 'node:inspector', line: 66, column: 67 };
-  const own: BlockEvent = {
-    schema: 'hangwatch.block-event',
-    schemaVersion: 1,
+  const own = blockEvent({
     id: 1,
-    startedAt: new Date(0).toISOString(),
     durationMs: 1830,
-    thresholdMs: 100,
-    pid: 1,
-    threadId: 0,
-    cause: 'blocked',
     stack: [frame],
-    samples: [],
     hotFrames: [{ frame, ratio: 1, samples: 1 }],
     hangwatchPause: { reason: 'heap-snapshot', ms: 1800 },
-  };
+  });
   const d = diagnose(series(40), {
     blocks: [own],
     hangwatchPauses: [{ reason: 'heap-snapshot', atMs: 2500, durationMs: 1800 }],
@@ -277,20 +262,13 @@ t.test('blocking stacks that show the same frames are one stack', async (t) => {
   const f = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
   const visible = [f('parse', 1), f('load', 2), f('handler', 3)];
   // Two key frames (hot frames deeper than what is shown), one visible stack.
-  const ev = (id: number, ms: number, hot: ReturnType<typeof f>): BlockEvent => ({
-    schema: 'hangwatch.block-event',
-    schemaVersion: 1,
-    id,
-    startedAt: new Date(0).toISOString(),
-    durationMs: ms,
-    thresholdMs: 100,
-    pid: 1,
-    threadId: 0,
-    cause: 'blocked',
-    stack: [...visible, ...Array.from({ length: 8 }, (_, i) => f(`deep${i}`, 10 + i)), hot],
-    samples: [],
-    hotFrames: [{ frame: hot, ratio: 1, samples: 1 }],
-  });
+  const ev = (id: number, ms: number, hot: ReturnType<typeof f>): BlockEvent =>
+    blockEvent({
+      id,
+      durationMs: ms,
+      stack: [...visible, ...Array.from({ length: 8 }, (_, i) => f(`deep${i}`, 10 + i)), hot],
+      hotFrames: [{ frame: hot, ratio: 1, samples: 1 }],
+    });
   const top = topBlockingStacks([ev(1, 200, f('a', 50)), ev(2, 300, f('b', 60)), ev(3, 150, f('c', 70))]);
   t.equal(top.length, 1, 'one stack, not three that read the same');
   t.equal(top[0]?.count, 3);
@@ -318,20 +296,8 @@ t.test('growing constructors are in the diagnosis whatever the findings, most re
 t.test("a blocking stack is shown from a block whose stack has the group's frame", async (t) => {
   const f = (fn: string, line: number) => ({ functionName: fn, file: '/app/server.js', line, column: 3 });
   const hot = f('expensiveSyncWork', 9);
-  const ev = (id: number, ms: number, stack: ReturnType<typeof f>[]): BlockEvent => ({
-    schema: 'hangwatch.block-event',
-    schemaVersion: 1,
-    id,
-    startedAt: new Date(0).toISOString(),
-    durationMs: ms,
-    thresholdMs: 100,
-    pid: 1,
-    threadId: 0,
-    cause: 'blocked',
-    stack,
-    samples: [],
-    hotFrames: [{ frame: hot, ratio: 1, samples: 3 }],
-  });
+  const ev = (id: number, ms: number, stack: ReturnType<typeof f>[]): BlockEvent =>
+    blockEvent({ id, durationMs: ms, stack, hotFrames: [{ frame: hot, ratio: 1, samples: 3 }] });
   // The longest block's first stack was taken after the hot function had returned.
   const top = topBlockingStacks([ev(1, 300, [hot, f('handler', 15)]), ev(2, 600, [f('handler', 16)])]);
   t.equal(top.length, 1);
@@ -350,21 +316,14 @@ t.test(
       column: 7,
     };
     const app = { functionName: 'handler', file: '/app/server.js', line: 15, column: 3 };
-    const ev = (id: number, stack: (typeof app)[], pause?: number): BlockEvent => ({
-      schema: 'hangwatch.block-event',
-      schemaVersion: 1,
-      id,
-      startedAt: new Date(0).toISOString(),
-      durationMs: 600,
-      thresholdMs: 100,
-      pid: 1,
-      threadId: 0,
-      cause: 'blocked',
-      stack,
-      samples: [],
-      hotFrames: stack.map((frame) => ({ frame, ratio: 1, samples: 1 })),
-      ...(pause ? { hangwatchPause: { reason: 'live-heap-probe' as const, ms: pause } } : {}),
-    });
+    const ev = (id: number, stack: (typeof app)[], pause?: number): BlockEvent =>
+      blockEvent({
+        id,
+        durationMs: 600,
+        stack,
+        hotFrames: stack.map((frame) => ({ frame, ratio: 1, samples: 1 })),
+        ...(pause ? { hangwatchPause: { reason: 'live-heap-probe' as const, ms: pause } } : {}),
+      });
     t.same(
       programBlocks([
         ev(1, [{ functionName: 'getHeapStatistics', file: 'node:v8', line: 178, column: 1 }, probe, app], 300),
@@ -386,21 +345,16 @@ t.test("delays whose block events all say the process was starved are not the pr
     long.has(i) ? { loopDelay: delay(600), intervalMs: 850, loopUtilization: 0.9 } : {},
   );
   const frame = { functionName: 'handler', file: '/app/server.js', line: 3, column: 1 };
-  const event = (i: number, cause: BlockEvent['cause']): BlockEvent => ({
-    schema: 'hangwatch.block-event',
-    schemaVersion: 1,
-    id: i,
-    startedAt: new Date(epoch + (i + 1) * 250 - 200).toISOString(),
-    durationMs: 600,
-    thresholdMs: 100,
-    pid: 1,
-    threadId: 0,
-    cause,
-    cpuMs: cause === 'starved' ? 20 : 590,
-    stack: [frame],
-    samples: [],
-    hotFrames: [{ frame, ratio: 1, samples: 1 }],
-  });
+  const event = (i: number, cause: BlockEvent['cause']): BlockEvent =>
+    blockEvent({
+      id: i,
+      startedAt: new Date(epoch + (i + 1) * 250 - 200).toISOString(),
+      durationMs: 600,
+      cause,
+      cpuMs: cause === 'starved' ? 20 : 590,
+      stack: [frame],
+      hotFrames: [{ frame, ratio: 1, samples: 1 }],
+    });
   const starved = [...long].map((i) => event(i, 'starved'));
   t.ok(kinds(samples).includes('event-loop-blocking'), 'without block events the delay rule alone calls it blocking');
   t.ok(

@@ -1,5 +1,6 @@
 // Builders of synthetic interval series for the diagnosis tests.
 import type { IntervalSample } from '../../lib/process/interval-sampler.js';
+import type { BlockEvent } from '../../lib/loop/index.js';
 
 export function sample(i: number, over: Partial<IntervalSample> = {}, intervalMs = 250): IntervalSample {
   return {
@@ -35,3 +36,19 @@ export const delay = (maxMs: number) => ({
   p99Ms: maxMs * 0.9,
   maxMs,
 });
+
+/** A block event with the fields a test does not care about filled in (a 100 ms threshold, blocked). */
+export function blockEvent(over: Partial<BlockEvent> & Pick<BlockEvent, 'id' | 'durationMs'>): BlockEvent {
+  return {
+    schema: 'hangwatch.block-event',
+    schemaVersion: 1,
+    startedAt: new Date(0).toISOString(),
+    thresholdMs: 100,
+    pid: 1,
+    threadId: 0,
+    cause: 'blocked',
+    samples: [],
+    hotFrames: [],
+    ...over,
+  };
+}
